@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+#include "devpass/act.h"
+
+/* The real privileged operations; tests hand the core a fake table. */
+const dp_act_ops dp_act_ops_real = {
+        .node_create = dp_act_node_create,
+        .node_remove = dp_act_node_remove,
+        .node_present = dp_act_node_present,
+        .cg1_covered = dp_cg1_covered,
+        .cg1_allow = dp_cg1_allow,
+        .cg1_deny = dp_cg1_deny,
+        .cg2_grant = dp_cg2_grant,
+        .cg2_revoke = dp_cg2_revoke,
+        .cg2_has = dp_cg2_has,
+        .net_move_in = dp_act_net_move_in,
+        .net_move_out = dp_act_net_move_out,
+};

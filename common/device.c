@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "devpass/device.h"
+
+static const char *const class_names[_DP_CLASS_MAX] = {
+        [DP_CLASS_UNKNOWN] = "unknown", [DP_CLASS_GPU] = "gpu",
+        [DP_CLASS_USB] = "usb",         [DP_CLASS_INPUT] = "input",
+        [DP_CLASS_NET] = "net",         [DP_CLASS_BLOCK] = "block",
+        [DP_CLASS_TTY] = "tty",         [DP_CLASS_SOUND] = "sound",
+        [DP_CLASS_VIDEO] = "video",     [DP_CLASS_HIDRAW] = "hidraw",
+        [DP_CLASS_CHAR] = "char",
+};
+
+const char *dp_class_to_string(dp_class c)
+{
+        if ((unsigned)c >= _DP_CLASS_MAX)
+                return "unknown";
+        return class_names[c];
+}
+
+dp_class dp_class_from_string(const char *s)
+{
+        for (size_t i = 1; s && i < _DP_CLASS_MAX; i++)
+                if (streq(s, class_names[i]))
+                        return (dp_class)i;
+        return DP_CLASS_UNKNOWN;
+}
+
+static const char *const input_words[] = {
+        "keyboard", "mouse", "joystick", "touchpad",
+        "touchscreen", "tablet", "switch", "key",
+};
+
+const char *dp_input_word(unsigned bit)
+{
+        for (size_t i = 0; i < ELEMENTSOF(input_words); i++)
+                if (bit == 1u << i)
+                        return input_words[i];
+        return NULL;
+}
+
+int dp_input_from_word(const char *word, unsigned *ret_bit)
+{
+        for (size_t i = 0; word && i < ELEMENTSOF(input_words); i++)
+                if (streq(word, input_words[i])) {
+                        *ret_bit = 1u << i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+dp_device *dp_device_new(void)
+{
+        return calloc(1, sizeof(dp_device));
+}
+
+void dp_device_free(dp_device *d)
+{
+        if (!d)
+                return;
+        free(d->syspath);
+        free(d->subsystem);
+        free(d->devtype);
+        free(d->name);
+        free(d->driver);
+        strv_free(d->drivers);
+        free(d->serial);
+        free(d->pci);
+        free(d->mac);
+        free(d->perm_mac);
+        strv_free(d->properties);
+        strv_free(d->tags);
+        strv_free(d->attributes);
+        for (size_t i = 0; i < d->n_nodes; i++)
+                free(d->nodes[i].path);
+        free(d->nodes);
+        free(d->parent_syspath);
+        free(d);
+}
+
+static int strdup_opt(const char *s, char **ret)
+{
+        *ret = NULL;
+        if (!s)
+                return 0;
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int strv_copy_opt(char *const *l, char ***ret)
+{
+        *ret = NULL;
+        if (!l)
+                return 0;
+        *ret = strv_copy(l);
+        return *ret ? 0 : -ENOMEM;
+}
+
+dp_device *dp_device_copy(const dp_device *d)
+{
+        _cleanup_device_free_ dp_device *c = dp_device_new();
+
+        if (!c)
+                return NULL;
+        *c = (dp_device){
+                .klass = d->klass,
+                .has_vendor = d->has_vendor,
+                .has_product = d->has_product,
+                .vendor = d->vendor,
+                .product = d->product,
+                .ifindex = d->ifindex,
+                .input = d->input,
+        };
+        if (strdup_opt(d->syspath, &c->syspath) < 0 ||
+            strdup_opt(d->subsystem, &c->subsystem) < 0 ||
+            strdup_opt(d->devtype, &c->devtype) < 0 ||
+            strdup_opt(d->name, &c->name) < 0 ||
+            strdup_opt(d->driver, &c->driver) < 0 ||
+            strv_copy_opt(d->drivers, &c->drivers) < 0 ||
+            strdup_opt(d->serial, &c->serial) < 0 ||
+            strdup_opt(d->pci, &c->pci) < 0 ||
+            strdup_opt(d->mac, &c->mac) < 0 ||
+            strdup_opt(d->perm_mac, &c->perm_mac) < 0 ||
+            strv_copy_opt(d->properties, &c->properties) < 0 ||
+            strv_copy_opt(d->tags, &c->tags) < 0 ||
+            strv_copy_opt(d->attributes, &c->attributes) < 0 ||
+            strdup_opt(d->parent_syspath, &c->parent_syspath) < 0)
+                return NULL;
+        for (size_t i = 0; i < d->n_nodes; i++)
+                if (dp_device_add_node(c, d->nodes[i].path, d->nodes[i].type,
+                                       d->nodes[i].major,
+                                       d->nodes[i].minor) < 0)
+                        return NULL;
+        return TAKE_PTR(c);
+}
+
+int dp_device_add_node(dp_device *d, const char *path, char type,
+                       unsigned major, unsigned minor)
+{
+        dp_node *n;
+
+        if (!path || (type != 'c' && type != 'b'))
+                return -EINVAL;
+        for (size_t i = 0; i < d->n_nodes; i++)
+                if (streq(d->nodes[i].path, path))
+                        return 0;
+        n = realloc(d->nodes, sizeof(dp_node) * (d->n_nodes + 1));
+        if (!n)
+                return -ENOMEM;
+        d->nodes = n;
+        n[d->n_nodes] = (dp_node){ .path = strdup(path),
+                                   .type = type,
+                                   .major = major,
+                                   .minor = minor };
+        if (!n[d->n_nodes].path)
+                return -ENOMEM;
+        d->n_nodes++;
+        return 0;
+}
+
+const char *dp_device_property(const dp_device *d, const char *key)
+{
+        return strv_env_get(d->properties, key);
+}
+
+const char *dp_device_attribute(const dp_device *d, const char *name)
+{
+        return strv_env_get(d->attributes, name);
+}
+
+void dp_device_list_clear(dp_device_list *l)
+{
+        for (size_t i = 0; i < l->n; i++)
+                dp_device_free(l->items[i]);
+        free(l->items);
+        l->items = NULL;
+        l->n = 0;
+}
+
+int dp_device_list_push(dp_device_list *l, dp_device *d)
+{
+        dp_device **n = realloc(l->items, sizeof(dp_device *) * (l->n + 1));
+
+        if (!n)
+                return -ENOMEM;
+        l->items = n;
+        l->items[l->n++] = d;
+        return 0;
+}
+
+dp_device *dp_device_list_find(const dp_device_list *l, const char *syspath)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (streq(l->items[i]->syspath, syspath))
+                        return l->items[i];
+        return NULL;
+}
+
+int dp_access_parse(const char *s, unsigned *ret)
+{
+        unsigned a = 0;
+
+        if (isempty(s))
+                return -EINVAL;
+        for (; *s; s++) {
+                unsigned bit = *s == 'r'   ? DP_ACCESS_READ
+                               : *s == 'w' ? DP_ACCESS_WRITE
+                               : *s == 'm' ? DP_ACCESS_MKNOD
+                                           : 0;
+                if (!bit || (a & bit))
+                        return -EINVAL;
+                a |= bit;
+        }
+        *ret = a;
+        return 0;
+}
+
+const char *dp_access_to_string(unsigned access, char buf[static 4])
+{
+        char *p = buf;
+
+        if (access & DP_ACCESS_READ)
+                *p++ = 'r';
+        if (access & DP_ACCESS_WRITE)
+                *p++ = 'w';
+        if (access & DP_ACCESS_MKNOD)
+                *p++ = 'm';
+        *p = 0;
+        return buf;
+}

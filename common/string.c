@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "devpass/util.h"
+
+char *strjoin_sep(const char *sep, ...)
+{
+        va_list ap;
+        size_t len = 0, seplen = 0, n = 0;
+        char *r, *p;
+
+        va_start(ap, sep);
+        for (const char *s = va_arg(ap, const char *); s;
+             s = va_arg(ap, const char *)) {
+                len += strlen(s);
+                n++;
+        }
+        va_end(ap);
+        /* sep is placed between the pieces; "" joins them directly */
+        seplen = strlen(sep);
+        r = malloc(len + (n > 0 ? (n - 1) * seplen : 0) + 1);
+        if (!r)
+                return NULL;
+        p = r;
+        va_start(ap, sep);
+        n = 0;
+        for (const char *s = va_arg(ap, const char *); s;
+             s = va_arg(ap, const char *)) {
+                if (n++ > 0)
+                        p = stpcpy(p, sep);
+                p = stpcpy(p, s);
+        }
+        va_end(ap);
+        *p = 0;
+        return r;
+}
+
+bool startswith(const char *s, const char *prefix)
+{
+        return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool endswith(const char *s, const char *suffix)
+{
+        size_t a, b;
+
+        if (!s)
+                return false;
+        a = strlen(s);
+        b = strlen(suffix);
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+char *strstrip(char *s)
+{
+        char *e;
+
+        while (*s && isspace((unsigned char)*s))
+                s++;
+        e = s + strlen(s);
+        while (e > s && isspace((unsigned char)e[-1]))
+                *--e = 0;
+        return s;
+}
+
+int safe_atou_base(const char *s, int base, unsigned *ret)
+{
+        unsigned long v;
+        char *end;
+
+        /* strtoul accepts leading blanks and signs; we do not */
+        if (isempty(s) || !isxdigit((unsigned char)s[0]) ||
+            (base == 10 && !isdigit((unsigned char)s[0])))
+                return -EINVAL;
+        errno = 0;
+        v = strtoul(s, &end, base);
+        if (errno > 0)
+                return -errno;
+        if (*end)
+                return -EINVAL;
+        if (v > UINT_MAX)
+                return -ERANGE;
+        *ret = (unsigned)v;
+        return 0;
+}
+
+int safe_atou(const char *s, unsigned *ret)
+{
+        return safe_atou_base(s, 10, ret);
+}
+
+int safe_atoi(const char *s, int *ret)
+{
+        long v;
+        char *end;
+
+        if (isempty(s))
+                return -EINVAL;
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno > 0)
+                return -errno;
+        if (*end)
+                return -EINVAL;
+        if (v < INT_MIN || v > INT_MAX)
+                return -ERANGE;
+        *ret = (int)v;
+        return 0;
+}
+
+int parse_hex16(const char *s, uint16_t *ret)
+{
+        unsigned v;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        if (startswith(s, "0x") || startswith(s, "0X"))
+                s += 2;
+        if (strlen(s) == 0 || strlen(s) > 4)
+                return -EINVAL;
+        r = safe_atou_base(s, 16, &v);
+        if (r < 0)
+                return r;
+        *ret = (uint16_t)v;
+        return 0;
+}
+
+/* Compares runs of digits numerically and everything else bytewise, so that
+ * "9-a.policy" sorts before "10-b.policy". */
+int strverscmp_improved(const char *a, const char *b)
+{
+        while (*a || *b) {
+                if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+                        const char *sa, *sb;
+                        size_t la, lb;
+                        int c;
+
+                        while (*a == '0' && isdigit((unsigned char)a[1]))
+                                a++;
+                        while (*b == '0' && isdigit((unsigned char)b[1]))
+                                b++;
+                        sa = a;
+                        sb = b;
+                        while (isdigit((unsigned char)*a))
+                                a++;
+                        while (isdigit((unsigned char)*b))
+                                b++;
+                        la = (size_t)(a - sa);
+                        lb = (size_t)(b - sb);
+                        if (la != lb)
+                                return la < lb ? -1 : 1;
+                        c = memcmp(sa, sb, la);
+                        if (c != 0)
+                                return c < 0 ? -1 : 1;
+                        continue;
+                }
+                if (*a != *b)
+                        return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+                a++;
+                b++;
+        }
+        return 0;
+}

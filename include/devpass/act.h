@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Privileged actions on a container: device nodes, cgroup device rules, NIC
+ * moves. Mechanism only, no decisions and no logging: every function returns
+ * 0 or a negative errno. The core calls them through dp_act_ops so that it
+ * can be tested against a fake without root. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devpass/container.h"
+
+#define DP_MINOR_ANY UINT32_MAX
+
+/* ---- device nodes (agent/act/node.c) ---- */
+typedef struct dp_node_spec {
+        const char *path; /* absolute path inside the container */
+        char type;        /* 'c' or 'b' */
+        unsigned major, minor;
+        unsigned mode;    /* permission bits, e.g. 0660 */
+        uint32_t uid, gid; /* as seen inside the container */
+} dp_node_spec;
+
+/* Creates the node (and missing parent dirs, mode 0755, owned by the
+ * container's root) inside the container. Privileged containers: mknodat
+ * through openat2(RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS).
+ * User-namespaced containers: node on a host tmpfs, bind-mounted in with
+ * open_tree + move_mount. A node of the same type and rdev already there is
+ * adopted (returns 0, *ret_created=false); a symlink, other file type or other
+ * rdev gives -EEXIST; a symlink in the path gives -ELOOP. */
+int dp_act_node_create(const dp_container *c, const dp_node_spec *spec,
+                       bool *ret_created);
+/* Removes the node if it is the node described (type and rdev); a missing
+ * node is success; anything else at the path is left alone (-EEXIST). */
+int dp_act_node_remove(const dp_container *c, const dp_node_spec *spec);
+/* 1 if the node is present inside with that type and rdev, 0 if not. */
+int dp_act_node_present(const dp_container *c, const dp_node_spec *spec);
+
+/* ---- cgroup v1 (agent/act/cgroup-v1.c) ---- */
+/* 1 if the cgroup's devices.list already allows that access, else 0. */
+int dp_cg1_covered(const char *cgdir, char type, unsigned major,
+                   unsigned minor, unsigned access);
+int dp_cg1_allow(const char *cgdir, char type, unsigned major, unsigned minor,
+                 unsigned access);
+int dp_cg1_deny(const char *cgdir, char type, unsigned major, unsigned minor,
+                unsigned access);
+
+/* ---- cgroup v2 device programs (agent/act/cgroup-v2.c, bpf-*.c) ---- */
+/* Grants through a devpass map-driven program that wraps each program
+ * attached at cgdir (tail call to the original when the map has no entry),
+ * swapped in atomically with BPF_F_ALLOW_MULTI|BPF_F_REPLACE and pinned
+ * under bpffs. When no program restricts the cgroup, there is nothing to
+ * widen: returns 0 with *ret_changed=false. */
+int dp_cg2_grant(const char *cgdir, char type, unsigned major, unsigned minor,
+                 unsigned access, bool *ret_changed);
+/* Deletes devpass's map entry; the runtime's own rules stay in force. */
+int dp_cg2_revoke(const char *cgdir, char type, unsigned major,
+                  unsigned minor);
+/* 1 if devpass's map for cgdir holds that entry, 0 if not. */
+int dp_cg2_has(const char *cgdir, char type, unsigned major, unsigned minor);
+/* Restores the runtime's original programs and removes devpass's pins. */
+int dp_cg2_release(const char *cgdir);
+
+/* ---- NICs (agent/act/net.c) ---- */
+typedef struct dp_netdev_saved {
+        char name[16];        /* host name before the move */
+        char name_inside[16]; /* name inside the container */
+        char mac[18];         /* "aa:bb:cc:dd:ee:ff" before the move */
+        unsigned mtu;
+        bool up;
+        int ifindex_inside;
+} dp_netdev_saved;
+
+/* Moves host NIC ifname into the container's netns, renames it to
+ * name_inside (NULL: keep), restores its up state there. A failed rename
+ * moves it back. */
+int dp_act_net_move_in(const dp_container *c, const char *ifname,
+                       const char *name_inside, dp_netdev_saved *ret_saved);
+/* Moves it back to the agent's netns and restores name, MAC, MTU, up. */
+int dp_act_net_move_out(const dp_container *c, const dp_netdev_saved *saved);
+
+/* The table the core uses (real: dp_act_ops_real; tests: a fake). */
+typedef struct dp_act_ops {
+        int (*node_create)(const dp_container *c, const dp_node_spec *spec,
+                           bool *ret_created);
+        int (*node_remove)(const dp_container *c, const dp_node_spec *spec);
+        int (*node_present)(const dp_container *c, const dp_node_spec *spec);
+        int (*cg1_covered)(const char *cgdir, char type, unsigned major,
+                           unsigned minor, unsigned access);
+        int (*cg1_allow)(const char *cgdir, char type, unsigned major,
+                         unsigned minor, unsigned access);
+        int (*cg1_deny)(const char *cgdir, char type, unsigned major,
+                        unsigned minor, unsigned access);
+        int (*cg2_grant)(const char *cgdir, char type, unsigned major,
+                         unsigned minor, unsigned access, bool *ret_changed);
+        int (*cg2_revoke)(const char *cgdir, char type, unsigned major,
+                          unsigned minor);
+        int (*cg2_has)(const char *cgdir, char type, unsigned major,
+                       unsigned minor);
+        int (*net_move_in)(const dp_container *c, const char *ifname,
+                           const char *name_inside, dp_netdev_saved *ret);
+        int (*net_move_out)(const dp_container *c, const dp_netdev_saved *s);
+} dp_act_ops;
+
+extern const dp_act_ops dp_act_ops_real;

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Device discovery (agent/hw): facts only, no decisions and no logging.
+ * libudev enumeration, classified into dp_device and enriched by libdrm
+ * (GPUs), the NVIDIA driver's files, libusb-1.0 (USB descriptors), libevdev
+ * (input capabilities) and libnl-route-3 (NICs). Works with and without
+ * systemd-udevd: without it, what udev would add is read from sysfs. */
+
+#include <stdbool.h>
+
+#include "devpass/device.h"
+
+struct udev;
+struct udev_device;
+
+typedef struct dp_hw dp_hw;
+
+int dp_hw_new(dp_hw **ret);
+void dp_hw_free(dp_hw *hw);
+DEFINE_TRIVIAL_CLEANUP_FUNC(dp_hw *, dp_hw_free)
+#define _cleanup_hw_free_ _cleanup_(dp_hw_freep)
+struct udev *dp_hw_udev(dp_hw *hw);
+
+/* All passable host devices, classified, each with its whole node bundle
+ * (a GPU's card, render and NVIDIA nodes; a USB device's usbfs node and
+ * its children's nodes). DRM card/render devices are folded into their GPU;
+ * they are not listed on their own. */
+int dp_hw_enumerate(dp_hw *hw, dp_device_list *ret);
+
+/* One logical device from its syspath (after following the rules above:
+ * the syspath of /dev/dri/card0's drm device gives the GPU). */
+int dp_hw_device_from_syspath(dp_hw *hw, const char *syspath,
+                              dp_device **ret);
+
+/* The syspath of the logical device a kernel/udev device belongs to: the
+ * GPU for a drm card/render device, itself otherwise. For events. */
+int dp_hw_owner_syspath(dp_hw *hw, struct udev_device *u, char **ret);
+
+/* CLI references: a node path (/dev/…), a sysfs path, net:IFNAME or a bare
+ * interface name, usb:VID:PID[:SERIAL], pci:DOMAIN:BUS:SLOT.FN.
+ * -ENOENT if nothing matches, -ENOTUNIQ if several do. */
+int dp_hw_resolve(dp_hw *hw, const char *ref, dp_device **ret);
+
+/* True when systemd-udevd is running (its database is usable). */
+bool dp_hw_udevd_running(void);
+
+/* NVIDIA control nodes with majors from /proc/devices: nvidiactl,
+ * nvidia-uvm, nvidia-uvm-tools, nvidia-modeset, nvidia-caps/… that exist. */
+int dp_hw_nvidia_control_nodes(dp_device *d);

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* String vectors, string and file helpers shared by every devpass module.
+ * All functions return negative errno on failure. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "devpass/macro.h"
+
+/* ---- string vectors (NULL-terminated char **) ---- */
+size_t strv_length(char *const *l);
+void strv_free(char **l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free)
+#define _cleanup_strv_free_ _cleanup_(strv_freep)
+int strv_push(char ***l, char *value);      /* takes ownership of value */
+int strv_extend(char ***l, const char *value); /* copies value */
+bool strv_contains(char *const *l, const char *value);
+char **strv_copy(char *const *l);
+/* Splits on runs of spaces/tabs; empty input gives an empty vector. */
+int strv_split_ws(const char *s, char ***ret);
+/* Finds "KEY=" in a KEY=VALUE vector and returns VALUE (borrowed). */
+const char *strv_env_get(char *const *l, const char *key);
+int strv_env_set(char ***l, const char *key, const char *value);
+#define STRV_FOREACH(s, l) for (char *const *s = (l); s && *s; s++)
+
+/* ---- strings ---- */
+char *strjoin_sep(const char *sep, ...) __attribute__((sentinel));
+bool startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+char *strstrip(char *s); /* trims ASCII whitespace in place */
+int safe_atou(const char *s, unsigned *ret);
+int safe_atou_base(const char *s, int base, unsigned *ret);
+int safe_atoi(const char *s, int *ret);
+int parse_hex16(const char *s, uint16_t *ret); /* "10de", "0x10de" */
+/* Version sort in the manner of strverscmp(3), used for policy file order. */
+int strverscmp_improved(const char *a, const char *b);
+
+/* ---- files ---- */
+/* Reads the first line, without the newline. */
+int read_one_line(const char *path, char **ret);
+int read_full_file(const char *path, char **ret, size_t *ret_size);
+/* Writes the string without creating the file (sysfs/cgroupfs style). */
+int write_string_file(const char *path, const char *s);
+/* Writes to PATH.tmp, fsyncs and renames over PATH; mode for a new file. */
+int write_file_atomic(const char *path, const char *data, size_t size,
+                      unsigned mode);
+int mkdir_p(const char *path, unsigned mode);
