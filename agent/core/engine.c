@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "core/engine.h"
+#include "devpass/log.h"
+
+int dp_engine_open(const char *state_dir, const dp_act_ops *ops,
+                   dp_engine **ret, int *ret_ledger_error)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = calloc(1, sizeof(dp_engine));
+        _cleanup_free_ char *lock = NULL;
+        int r;
+
+        if (!e)
+                return -ENOMEM;
+        e->lock_fd = -EBADF;
+        e->ops = ops;
+        e->state_dir = strdup(state_dir);
+        if (!e->state_dir)
+                return -ENOMEM;
+        r = mkdir_p(state_dir, 0700);
+        if (r < 0)
+                return r;
+        lock = strjoin_sep("/", state_dir, "lock", NULL);
+        if (!lock)
+                return -ENOMEM;
+        e->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                          0600);
+        if (e->lock_fd < 0)
+                return negative_errno();
+        if (flock(e->lock_fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+        r = dp_ledger_load(state_dir, &e->ledger);
+        if (ret_ledger_error)
+                *ret_ledger_error = r == -EBADMSG ? r : 0;
+        if (r < 0 && r != -EBADMSG)
+                return r;
+        *ret = TAKE_PTR(e);
+        return 0;
+}
+
+void dp_engine_free(dp_engine *e)
+{
+        if (!e)
+                return;
+        dp_ledger_free(e->ledger);
+        safe_close(e->lock_fd);
+        free(e->state_dir);
+        free(e);
+}
+
+int dp_engine_save(dp_engine *e)
+{
+        int r = dp_ledger_save(e->ledger);
+
+        e->save_error = r < 0 ? r : 0;
+        if (r < 0)
+                log_warning_errno(r, "Failed to save ledger %s: %m",
+                                  e->ledger->path);
+        return r;
+}
+
+bool dp_grant_same_instance(const dp_grant *g, const dp_container *c)
+{
+        return c && g->pid == c->pid && g->starttime == c->starttime;
+}
+
+/* Another live grant in the same container that needs the same cgroup
+ * rule or node: a shared companion such as nvidiactl. */
+static dp_grant *find_sharer(dp_engine *e, const dp_grant *g, char type,
+                             unsigned major, unsigned minor,
+                             const char *path)
+{
+        for (size_t i = 0; i < e->ledger->n; i++) {
+                dp_grant *o = e->ledger->grants[i];
+
+                if (o == g || !streq(o->container, g->container) ||
+                    o->pid != g->pid || o->starttime != g->starttime ||
+                    o->state == DP_GRANT_REVOKING)
+                        continue;
+                if (path) {
+                        for (size_t k = 0; k < o->n_nodes; k++)
+                                if (streq(o->nodes[k].path, path) &&
+                                    o->nodes[k].type == type &&
+                                    o->nodes[k].major == major &&
+                                    o->nodes[k].minor == minor)
+                                        return o;
+                } else {
+                        for (size_t k = 0; k < o->n_cgs; k++)
+                                if (o->cgs[k].type == type &&
+                                    o->cgs[k].major == major &&
+                                    o->cgs[k].minor == minor)
+                                        return o;
+                }
+        }
+        return NULL;
+}
+
+static dp_grant_cg *sharer_cg(dp_grant *o, const dp_grant_cg *cg)
+{
+        for (size_t k = 0; k < o->n_cgs; k++)
+                if (o->cgs[k].type == cg->type &&
+                    o->cgs[k].major == cg->major &&
+                    o->cgs[k].minor == cg->minor)
+                        return &o->cgs[k];
+        return NULL;
+}
+
+static int revoke_cgroup(dp_engine *e, dp_grant *g)
+{
+        int ret = 0;
+
+        for (size_t i = 0; i < g->n_cgs; i++) {
+                dp_grant_cg *cg = &g->cgs[i];
+                dp_grant *o;
+                int r;
+
+                if (!cg->v1 && !cg->v2)
+                        continue;
+                o = find_sharer(e, g, cg->type, cg->major, cg->minor, NULL);
+                if (o) {
+                        /* hand the rule on instead of revoking it */
+                        dp_grant_cg *ocg = sharer_cg(o, cg);
+
+                        ocg->v1 |= cg->v1;
+                        ocg->v2 |= cg->v2;
+                        cg->v1 = cg->v2 = false;
+                        continue;
+                }
+                if (cg->v1 && g->cg_v1) {
+                        r = e->ops->cg1_deny(g->cg_v1, cg->type, cg->major,
+                                             cg->minor,
+                                             DP_ACCESS_READ | DP_ACCESS_WRITE |
+                                                     DP_ACCESS_MKNOD);
+                        if (r < 0 && r != -ENOENT && ret == 0)
+                                ret = r;
+                        if (r >= 0 || r == -ENOENT)
+                                cg->v1 = false;
+                }
+                if (cg->v2 && g->cg_v2) {
+                        r = e->ops->cg2_revoke(g->cg_v2, cg->type, cg->major,
+                                               cg->minor);
+                        if (r < 0 && r != -ENOENT && ret == 0)
+                                ret = r;
+                        if (r >= 0 || r == -ENOENT)
+                                cg->v2 = false;
+                }
+        }
+        return ret;
+}
+
+static void node_spec(const dp_grant_node *n, dp_node_spec *s)
+{
+        *s = (dp_node_spec){ .path = n->path,
+                             .type = n->type,
+                             .major = n->major,
+                             .minor = n->minor,
+                             .mode = n->mode,
+                             .uid = n->uid,
+                             .gid = n->gid };
+}
+
+static int remove_nodes(dp_engine *e, dp_grant *g, const dp_container *c)
+{
+        int ret = 0;
+
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                dp_grant_node *n = &g->nodes[i];
+                dp_node_spec s;
+                dp_grant *o;
+                int r;
+
+                if (!n->created)
+                        continue;
+                o = find_sharer(e, g, n->type, n->major, n->minor, n->path);
+                if (o) {
+                        for (size_t k = 0; k < o->n_nodes; k++)
+                                if (streq(o->nodes[k].path, n->path))
+                                        o->nodes[k].created = true;
+                        n->created = false;
+                        continue;
+                }
+                node_spec(n, &s);
+                r = e->ops->node_remove(c, &s);
+                if (r < 0 && r != -ESRCH && ret == 0)
+                        ret = r;
+                if (r >= 0 || r == -ESRCH)
+                        n->created = false;
+        }
+        return ret;
+}
+
+int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
+{
+        bool alive = dp_grant_same_instance(g, c) &&
+                     dp_container_check_alive(c) >= 0;
+        int r, ret = 0;
+
+        g->state = DP_GRANT_REVOKING;
+        (void)dp_engine_save(e);
+
+        /* Deny first: once the cgroup refuses the device, a node that is
+         * still there for a moment opens nothing. */
+        r = revoke_cgroup(e, g);
+        if (r < 0)
+                ret = r;
+        if (alive) {
+                r = remove_nodes(e, g, c);
+                if (r < 0 && ret == 0)
+                        ret = r;
+                if (g->has_netdev) {
+                        r = e->ops->net_move_out(c, &g->netdev);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                        if (r >= 0)
+                                g->has_netdev = false;
+                }
+        }
+        if (ret < 0) {
+                (void)dp_engine_save(e);
+                return ret;
+        }
+        dp_ledger_remove(e->ledger, g);
+        (void)dp_engine_save(e);
+        return 0;
+}
+
+static unsigned host_mode(const char *path)
+{
+        struct stat st;
+
+        if (path && stat(path, &st) >= 0)
+                return st.st_mode & 07777;
+        return 0660;
+}
+
+static int plan_nodes(dp_grant *g, const dp_device *d, const dp_grant_opts *o)
+{
+        size_t n = o->companions ? d->n_nodes : (d->n_nodes > 0 ? 1 : 0);
+        unsigned access = o->access ? o->access
+                                    : DP_ACCESS_READ | DP_ACCESS_WRITE;
+
+        for (size_t i = 0; i < n; i++) {
+                const dp_node *dn = &d->nodes[i];
+                dp_grant_node gn = {
+                        .path = (char *)(i == 0 && o->path ? o->path
+                                                            : dn->path),
+                        .host = dn->path,
+                        .type = dn->type,
+                        .major = dn->major,
+                        .minor = dn->minor,
+                        .mode = o->mode >= 0 ? (unsigned)o->mode
+                                             : host_mode(dn->path),
+                        .uid = o->owner >= 0 ? (uint32_t)o->owner : 0,
+                        .gid = o->group >= 0 ? (uint32_t)o->group : 0,
+                };
+                dp_grant_cg cg = { .type = dn->type,
+                                   .major = dn->major,
+                                   .minor = dn->minor,
+                                   .access = access };
+                int r;
+
+                /* a node listed twice under two names is granted once */
+                for (size_t k = 0; k < g->n_nodes; k++)
+                        if (streq(g->nodes[k].path, gn.path))
+                                return -EEXIST;
+                r = dp_grant_add_node(g, &gn);
+                if (r < 0)
+                        return r;
+                r = dp_grant_add_cg(g, &cg);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int new_grant(const dp_container *c, const dp_device *d,
+                     const dp_grant_opts *o, dp_grant **ret)
+{
+        _cleanup_(dp_grant_freep) dp_grant *g = dp_grant_new();
+
+        if (!g)
+                return -ENOMEM;
+        g->container = strdup(c->ref);
+        g->device = strdup(d->syspath);
+        g->source = strdup(o->source ? o->source : "manual");
+        g->cg_v1 = c->cgroup_v1_devices ? strdup(c->cgroup_v1_devices) : NULL;
+        g->cg_v2 = c->cgroup_v2 ? strdup(c->cgroup_v2) : NULL;
+        if (!g->container || !g->device || !g->source ||
+            (c->cgroup_v1_devices && !g->cg_v1) || (c->cgroup_v2 && !g->cg_v2))
+                return -ENOMEM;
+        g->pid = c->pid;
+        g->starttime = c->starttime;
+        g->userns = c->userns;
+        g->access = o->access ? o->access : DP_ACCESS_READ | DP_ACCESS_WRITE;
+        g->forward = o->forward;
+        g->state = DP_GRANT_APPLYING;
+        *ret = TAKE_PTR(g);
+        return 0;
+}
+
+static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g)
+{
+        for (size_t i = 0; i < g->n_cgs; i++) {
+                dp_grant_cg *cg = &g->cgs[i];
+                int r;
+
+                if (c->cgroup_v1_devices) {
+                        r = e->ops->cg1_covered(c->cgroup_v1_devices, cg->type,
+                                                cg->major, cg->minor,
+                                                cg->access);
+                        if (r < 0)
+                                return r;
+                        if (r == 0) {
+                                r = e->ops->cg1_allow(c->cgroup_v1_devices,
+                                                      cg->type, cg->major,
+                                                      cg->minor, cg->access);
+                                if (r < 0)
+                                        return r;
+                                cg->v1 = true;
+                        }
+                }
+                if (c->cgroup_v2) {
+                        bool changed = false;
+
+                        r = e->ops->cg2_grant(c->cgroup_v2, cg->type, cg->major,
+                                              cg->minor, cg->access, &changed);
+                        if (r < 0)
+                                return r;
+                        cg->v2 = changed;
+                }
+        }
+        return 0;
+}
+
+static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g)
+{
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                dp_node_spec s;
+                bool created = false;
+                int r;
+
+                node_spec(&g->nodes[i], &s);
+                r = e->ops->node_create(c, &s, &created);
+                if (r < 0)
+                        return r;
+                g->nodes[i].created = created;
+                /* a node that was already there (adopted) is not ours to
+                 * remove, unless we made it for a grant that is still here */
+        }
+        return 0;
+}
+
+int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
+                     const dp_grant_opts *o, dp_grant **ret)
+{
+        _cleanup_(dp_grant_freep) dp_grant *g = NULL;
+        dp_grant *added;
+        int r;
+
+        if (dp_ledger_find(e->ledger, c->ref, d->syspath))
+                return -EEXIST;
+        r = dp_container_check_alive(c);
+        if (r < 0)
+                return r;
+        r = new_grant(c, d, o, &g);
+        if (r < 0)
+                return r;
+        if (d->klass == DP_CLASS_NET) {
+                if (strlen(d->name) >= sizeof(g->netdev.name))
+                        return -EINVAL;
+                /* intent first: the saved name tells a restarted agent
+                 * where to look if it dies during the move */
+                strcpy(g->netdev.name, d->name);
+        } else {
+                if (d->n_nodes == 0)
+                        return -ENODEV;
+                r = plan_nodes(g, d, o);
+                if (r < 0)
+                        return r;
+        }
+        r = dp_ledger_add(e->ledger, g);
+        if (r < 0)
+                return r;
+        added = TAKE_PTR(g);
+        (void)dp_engine_save(e);
+
+        if (d->klass == DP_CLASS_NET) {
+                r = e->ops->net_move_in(c, d->name, o->ifname, &added->netdev);
+                if (r >= 0)
+                        added->has_netdev = true;
+        } else {
+                r = apply_cgroup(e, c, added);
+                if (r >= 0)
+                        r = apply_nodes(e, c, added);
+        }
+        if (r < 0) {
+                int k = dp_engine_detach(e, added, c);
+
+                if (k < 0)
+                        log_warning_errno(k,
+                                          "Rolling back %s in %s failed, "
+                                          "kept in ledger for retry: %m",
+                                          d->syspath, c->ref);
+                return r;
+        }
+        added->state = DP_GRANT_APPLIED;
+        (void)dp_engine_save(e);
+        if (ret)
+                *ret = added;
+        return 0;
+}

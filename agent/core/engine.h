@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The grant engine: turns "device D into container C with settings S" into
+ * ordered privileged steps (cgroup allow, node creation, NIC move) through an
+ * ops table, recording each step in the ledger before and after it so that
+ * a crash at any point can be completed or undone. Used alike by devpassd
+ * and by devpassctl when no agent runs. */
+
+#include "core/ledger.h"
+#include "devpass/device.h"
+
+typedef struct dp_grant_opts {
+        const char *path; /* inside path of the device's own node; NULL: host path */
+        int mode;         /* -1: the host node's permission bits */
+        int64_t owner, group; /* ids inside; -1: 0 */
+        unsigned access;  /* DP_ACCESS_* bits; 0: rw */
+        const char *ifname; /* NICs: name inside; NULL: keep */
+        bool companions;  /* the whole bundle, not only the device's own node */
+        bool forward;
+        const char *source; /* "manual" or "FILE:LINE" */
+} dp_grant_opts;
+
+#define DP_GRANT_OPTS_DEFAULT                                                  \
+        ((dp_grant_opts){ .mode = -1,                                          \
+                          .owner = -1,                                         \
+                          .group = -1,                                         \
+                          .companions = true,                                  \
+                          .source = "manual" })
+
+typedef struct dp_engine {
+        const dp_act_ops *ops;
+        dp_ledger *ledger;
+        char *state_dir;
+        int lock_fd;
+        /* Set when the ledger could not be saved: the engine keeps working
+         * in memory and retries the save on the next change. */
+        int save_error;
+} dp_engine;
+
+/* Opens the state dir (created 0700), takes its lock (-EBUSY when another
+ * devpass process holds it) and loads the ledger. A damaged ledger is
+ * reported through *ret_ledger_error and replaced by an empty one. */
+int dp_engine_open(const char *state_dir, const dp_act_ops *ops,
+                   dp_engine **ret, int *ret_ledger_error);
+void dp_engine_free(dp_engine *e);
+DEFINE_TRIVIAL_CLEANUP_FUNC(dp_engine *, dp_engine_free)
+
+/* Grants d to c. -EEXIST if the ledger already has this pair. On failure
+ * every step done is undone and nothing is left in the ledger. */
+int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
+                     const dp_grant_opts *o, dp_grant **ret);
+/* Revokes g: cgroup deny first, then node removal, then the NIC's return.
+ * c is the running container g belongs to, or NULL when it is gone (then
+ * only what outlives it — cgroup rules — is undone). On success g is
+ * removed from the ledger and freed. */
+int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c);
+/* True when c is the same container instance g was made for. */
+bool dp_grant_same_instance(const dp_grant *g, const dp_container *c);
+/* Saves the ledger, remembering a failure in e->save_error. */
+int dp_engine_save(dp_engine *e);

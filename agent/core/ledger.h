@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The ledger: what devpass granted, persisted in the state dir so that a
+ * restarted agent (or the CLI acting alone) knows what it owns. Entries are
+ * written *before* acting (state "applying"/"revoking") and updated after,
+ * so a crash at any step leaves a record of everything that may exist. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "devpass/act.h"
+
+#define DP_LEDGER_VERSION 1
+
+typedef enum dp_grant_state {
+        DP_GRANT_APPLYING = 0,
+        DP_GRANT_APPLIED,
+        DP_GRANT_REVOKING,
+} dp_grant_state;
+
+typedef struct dp_grant_node {
+        char *path; /* inside the container */
+        char *host; /* host node it mirrors */
+        char type;
+        unsigned major, minor;
+        unsigned mode;
+        uint32_t uid, gid; /* as seen inside */
+        bool created;      /* devpass made it (false: it was already there) */
+} dp_grant_node;
+
+typedef struct dp_grant_cg {
+        char type;
+        unsigned major, minor;
+        unsigned access;
+        bool v1, v2; /* devpass added the rule there (so it may remove it) */
+} dp_grant_cg;
+
+typedef struct dp_grant {
+        char *container; /* canonical reference */
+        pid_t pid;
+        uint64_t starttime;
+        bool userns;
+        char *cg_v1, *cg_v2;
+        char *device; /* syspath */
+        char *source; /* "manual" or "FILE:LINE" */
+        dp_grant_state state;
+        unsigned access;
+        bool forward;
+        dp_grant_node *nodes;
+        size_t n_nodes;
+        dp_grant_cg *cgs;
+        size_t n_cgs;
+        bool has_netdev;
+        dp_netdev_saved netdev;
+} dp_grant;
+
+typedef struct dp_ledger {
+        char *path;
+        dp_grant **grants;
+        size_t n;
+} dp_ledger;
+
+dp_grant *dp_grant_new(void);
+void dp_grant_free(dp_grant *g);
+DEFINE_TRIVIAL_CLEANUP_FUNC(dp_grant *, dp_grant_free)
+int dp_grant_add_node(dp_grant *g, const dp_grant_node *n);
+int dp_grant_add_cg(dp_grant *g, const dp_grant_cg *cg);
+const char *dp_grant_state_to_string(dp_grant_state s);
+
+/* Missing file: empty ledger. Unreadable, corrupt or foreign-version file:
+ * -EBADMSG with *ret set to an empty ledger, so that the caller can rebuild
+ * from the kernel instead of trusting the file. */
+int dp_ledger_load(const char *state_dir, dp_ledger **ret);
+int dp_ledger_save(const dp_ledger *l);
+void dp_ledger_free(dp_ledger *l);
+DEFINE_TRIVIAL_CLEANUP_FUNC(dp_ledger *, dp_ledger_free)
+dp_grant *dp_ledger_find(const dp_ledger *l, const char *container,
+                         const char *device);
+int dp_ledger_add(dp_ledger *l, dp_grant *g); /* takes ownership */
+void dp_ledger_remove(dp_ledger *l, dp_grant *g); /* frees g */
+
+struct json_object;
+int dp_grant_to_json(const dp_grant *g, struct json_object **ret);
+int dp_grant_from_json(struct json_object *o, dp_grant **ret);
+/* Parses a ledger document held in memory (also the fuzz entry point). */
+int dp_ledger_parse(const char *text, dp_ledger *into);

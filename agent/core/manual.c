@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+#include <json-c/json.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "core/manual.h"
+#include "devpass/log.h"
+#include "devpass/runtime.h"
+
+static int fail(char **ret_error, int r, const char *fmt, ...) _printf_(3, 4);
+static int fail(char **ret_error, int r, const char *fmt, ...)
+{
+        va_list ap;
+        char *s = NULL;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (ret_error) {
+                free(*ret_error);
+                *ret_error = s;
+        } else
+                free(s);
+        return r;
+}
+
+static const char *device_strerror(int r)
+{
+        switch (r) {
+        case -ENOENT:
+        case -ENODEV:
+                return "no such device";
+        case -ENOTUNIQ:
+                return "the reference matches several devices";
+        case -EINVAL:
+                return "not a device reference";
+        default:
+                return strerror(-r);
+        }
+}
+
+static const char *attach_strerror(int r)
+{
+        switch (r) {
+        case -EEXIST:
+                return "something else already exists at the node path "
+                       "inside the container";
+        case -ELOOP:
+                return "refusing to follow a symlink inside the container";
+        case -ESRCH:
+                return "the container stopped";
+        case -ENODEV:
+                return "the device has no device node";
+        case -EOPNOTSUPP:
+                return "not supported for this device or container";
+        default:
+                return strerror(-r);
+        }
+}
+
+int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
+                     const char *device_ref, const dp_grant_opts *o,
+                     json_object **ret_grant, char **ret_error)
+{
+        _cleanup_container_free_ dp_container *c = NULL;
+        _cleanup_device_free_ dp_device *d = NULL;
+        dp_grant *g = NULL;
+        int r;
+
+        r = dp_container_resolve(container_ref, &c);
+        if (r < 0)
+                return fail(ret_error, r, "%s: %s", container_ref,
+                            dp_container_strerror(r));
+        r = dp_hw_resolve(hw, device_ref, &d);
+        if (r < 0)
+                return fail(ret_error, r, "%s: %s", device_ref,
+                            device_strerror(r));
+        if (dp_ledger_find(e->ledger, c->ref, d->syspath))
+                return fail(ret_error, -EEXIST, "%s is already attached to %s",
+                            device_ref, c->ref);
+        if (o->path && d->klass == DP_CLASS_NET)
+                return fail(ret_error, -EINVAL,
+                            "--path does not apply to a NIC (use --name)");
+        if (o->ifname && d->klass != DP_CLASS_NET)
+                return fail(ret_error, -EINVAL,
+                            "--name applies to NICs only");
+        log_info("attach %s (%s) to %s: source=%s", d->syspath,
+                 dp_class_to_string(d->klass), c->ref, strna(o->source));
+        r = dp_engine_attach(e, c, d, o, &g);
+        if (r < 0)
+                return fail(ret_error, r, "attaching %s to %s failed: %s",
+                            device_ref, c->ref, attach_strerror(r));
+        if (ret_grant) {
+                r = dp_grant_list_json(g, ret_grant);
+                if (r < 0)
+                        return fail(ret_error, r, "out of memory");
+        }
+        return 0;
+}
+
+/* Does the user's container reference name the ledger's canonical one?
+ * "web" matches "lxc:web"; "lxc:web" matches itself only. */
+static bool container_ref_names(const char *user, const char *canonical)
+{
+        const char *colon;
+
+        if (streq(user, canonical))
+                return true;
+        colon = strchr(canonical, ':');
+        return !strchr(user, ':') && colon && streq(colon + 1, user);
+}
+
+static bool grant_names_device(const dp_grant *g, const char *ref)
+{
+        const char *name = startswith(ref, "net:") ? ref + 4 : ref;
+
+        if (streq(g->device, ref))
+                return true;
+        for (size_t i = 0; i < g->n_nodes; i++)
+                if ((g->nodes[i].host && streq(g->nodes[i].host, ref)) ||
+                    streq(g->nodes[i].path, ref))
+                        return true;
+        return g->has_netdev &&
+               (streq(g->netdev.name, name) ||
+                streq(g->netdev.name_inside, name));
+}
+
+int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
+                     const char *device_ref, char **ret_error)
+{
+        _cleanup_container_free_ dp_container *c = NULL;
+        _cleanup_device_free_ dp_device *d = NULL;
+        dp_grant *g = NULL;
+        size_t found = 0;
+        int r;
+
+        r = dp_container_resolve(container_ref, &c);
+        if (r < 0 && r != -ESRCH && r != -ENOENT)
+                return fail(ret_error, r, "%s: %s", container_ref,
+                            dp_container_strerror(r));
+        /* The device may be gone (unplugged, or a NIC now inside the
+         * container), so the ledger is searched by every name it knows. */
+        (void)dp_hw_resolve(hw, device_ref, &d);
+        for (size_t i = 0; i < e->ledger->n; i++) {
+                dp_grant *x = e->ledger->grants[i];
+
+                if (!(c ? streq(x->container, c->ref)
+                        : container_ref_names(container_ref, x->container)))
+                        continue;
+                if ((d && streq(x->device, d->syspath)) ||
+                    grant_names_device(x, device_ref)) {
+                        g = x;
+                        found++;
+                }
+        }
+        if (found == 0)
+                return fail(ret_error, -ENOENT, "%s is not attached to %s",
+                            device_ref, container_ref);
+        if (found > 1)
+                return fail(ret_error, -ENOTUNIQ,
+                            "%s names several grants in %s; use the sysfs path",
+                            device_ref, container_ref);
+        log_info("detach %s from %s", g->device, g->container);
+        r = dp_engine_detach(e, g, c);
+        if (r < 0)
+                return fail(ret_error, r, "detaching %s from %s failed: %s",
+                            device_ref, container_ref, attach_strerror(r));
+        return 0;
+}
+
+int dp_grant_list_json(const dp_grant *g, json_object **ret)
+{
+        json_object *o = json_object_new_object(), *nodes;
+        char acc[4];
+
+        if (!o)
+                return -ENOMEM;
+        nodes = json_object_new_array();
+        json_object_object_add(o, "container",
+                               json_object_new_string(g->container));
+        json_object_object_add(o, "device", json_object_new_string(g->device));
+        json_object_object_add(o, "nodes", nodes);
+        for (size_t i = 0; nodes && i < g->n_nodes; i++) {
+                json_object *n = json_object_new_object();
+                char t[2] = { g->nodes[i].type, 0 };
+
+                if (!n)
+                        break;
+                json_object_object_add(n, "path",
+                                       json_object_new_string(g->nodes[i].path));
+                json_object_object_add(
+                        n, "host",
+                        g->nodes[i].host
+                                ? json_object_new_string(g->nodes[i].host)
+                                : NULL);
+                json_object_object_add(n, "type", json_object_new_string(t));
+                json_object_object_add(n, "major",
+                                       json_object_new_int((int)g->nodes[i].major));
+                json_object_object_add(n, "minor",
+                                       json_object_new_int((int)g->nodes[i].minor));
+                json_object_array_add(nodes, n);
+        }
+        json_object_object_add(o, "netdev",
+                               g->has_netdev
+                                       ? json_object_new_string(
+                                                 g->netdev.name_inside)
+                                       : NULL);
+        json_object_object_add(o, "source", json_object_new_string(g->source));
+        json_object_object_add(o, "access",
+                               json_object_new_string(
+                                       dp_access_to_string(g->access, acc)));
+        json_object_object_add(o, "state",
+                               json_object_new_string(
+                                       dp_grant_state_to_string(g->state)));
+        json_object_object_add(o, "pid", json_object_new_int(g->pid));
+        *ret = o;
+        return 0;
+}
+
+int dp_list_json(const dp_engine *e, json_object **ret)
+{
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < e->ledger->n; i++) {
+                json_object *g;
+
+                if (dp_grant_list_json(e->ledger->grants[i], &g) < 0) {
+                        json_object_put(a);
+                        return -ENOMEM;
+                }
+                json_object_array_add(a, g);
+        }
+        *ret = a;
+        return 0;
+}
+
+int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
+                    json_object **ret, char **ret_error)
+{
+        _cleanup_device_free_ dp_device *d = NULL;
+        _cleanup_strv_free_ char **trace = NULL, **running = NULL;
+        const dp_rule *rule = NULL;
+        json_object *o, *a, *t;
+        int r;
+
+        r = dp_hw_resolve(hw, device_ref, &d);
+        if (r < 0)
+                return fail(ret_error, r, "%s: %s", device_ref,
+                            device_strerror(r));
+        if (policy)
+                rule = dp_policy_match(policy, d, &trace);
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "device", json_object_new_string(d->syspath));
+        json_object_object_add(o, "class",
+                               json_object_new_string(
+                                       dp_class_to_string(d->klass)));
+        json_object_object_add(o, "rule",
+                               rule ? json_object_new_string(
+                                              dp_rule_source(rule))
+                                    : NULL);
+        json_object_object_add(
+                o, "action",
+                rule ? json_object_new_string(
+                               dp_rule_grant(rule)->action == DP_ACTION_DENY
+                                       ? "deny"
+                                       : "allow")
+                     : NULL);
+        a = json_object_new_array();
+        json_object_object_add(o, "containers", a);
+        if (rule && dp_rule_grant(rule)->action == DP_ACTION_ALLOW &&
+            dp_container_list_running(&running) >= 0)
+                STRV_FOREACH(ref, running)
+        STRV_FOREACH(glob, dp_rule_containers(rule))
+        if (dp_container_ref_match(*glob, *ref)) {
+                json_object_array_add(a, json_object_new_string(*ref));
+                break;
+        }
+        t = json_object_new_array();
+        json_object_object_add(o, "trace", t);
+        STRV_FOREACH(s, trace)
+        json_object_array_add(t, json_object_new_string(*s));
+        *ret = o;
+        return 0;
+}
+
+static int opt_int(json_object *p, const char *k, int64_t min, int64_t max,
+                   int64_t *v, char **ret_error)
+{
+        json_object *x;
+
+        if (!json_object_object_get_ex(p, k, &x) || !x)
+                return 0;
+        if (!json_object_is_type(x, json_type_int) ||
+            json_object_get_int64(x) < min || json_object_get_int64(x) > max)
+                return fail(ret_error, -EINVAL, "invalid %s", k);
+        *v = json_object_get_int64(x);
+        return 1;
+}
+
+static int opt_str(json_object *p, const char *k, const char **v,
+                   char **ret_error)
+{
+        json_object *x;
+
+        if (!json_object_object_get_ex(p, k, &x) || !x)
+                return 0;
+        if (!json_object_is_type(x, json_type_string))
+                return fail(ret_error, -EINVAL, "invalid %s", k);
+        *v = json_object_get_string(x);
+        return 1;
+}
+
+int dp_grant_opts_from_json(json_object *p, dp_grant_opts *o,
+                            char **ret_error)
+{
+        const char *access = NULL;
+        int64_t v;
+        int r;
+
+        *o = DP_GRANT_OPTS_DEFAULT;
+        if ((r = opt_str(p, "path", &o->path, ret_error)) < 0 ||
+            (r = opt_str(p, "name", &o->ifname, ret_error)) < 0 ||
+            (r = opt_str(p, "access", &access, ret_error)) < 0)
+                return r;
+        if (o->path && (o->path[0] != '/' || strstr(o->path, "/../") ||
+                        strstr(o->path, "/./") || endswith(o->path, "/..") ||
+                        endswith(o->path, "/.") || strstr(o->path, "//") ||
+                        strlen(o->path) > 4095))
+                return fail(ret_error, -EINVAL,
+                            "path must be absolute without . or .. components");
+        if (o->ifname && (strlen(o->ifname) == 0 || strlen(o->ifname) > 15 ||
+                          strpbrk(o->ifname, "/: \t\n") ||
+                          streq(o->ifname, ".") || streq(o->ifname, "..")))
+                return fail(ret_error, -EINVAL, "invalid interface name");
+        if (access && dp_access_parse(access, &o->access) < 0)
+                return fail(ret_error, -EINVAL,
+                            "access must be a subset of rwm");
+        if ((r = opt_int(p, "mode", 0, 07777, &v, ret_error)) < 0)
+                return r;
+        if (r > 0)
+                o->mode = (int)v;
+        if ((r = opt_int(p, "owner", 0, UINT32_MAX - 1, &o->owner,
+                         ret_error)) < 0 ||
+            (r = opt_int(p, "group", 0, UINT32_MAX - 1, &o->group,
+                         ret_error)) < 0)
+                return r;
+        return 0;
+}

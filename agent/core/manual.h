@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The verbs behind `devpassctl attach/detach/list/explain`, shared by the
+ * agent (over IPC) and the CLI acting alone. Each returns 0 or a negative
+ * errno with a one-line human reason in *ret_error. */
+
+#include "core/engine.h"
+#include "devpass/hw.h"
+#include "devpass/policy.h"
+
+struct json_object;
+
+int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
+                     const char *device_ref, const dp_grant_opts *o,
+                     struct json_object **ret_grant, char **ret_error);
+int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
+                     const char *device_ref, char **ret_error);
+/* The `list --json` array. */
+int dp_list_json(const dp_engine *e, struct json_object **ret);
+/* One grant in the stable `list` shape. */
+int dp_grant_list_json(const dp_grant *g, struct json_object **ret);
+/* The `explain --json` object; policy may be NULL (no rules loaded). */
+int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
+                    struct json_object **ret, char **ret_error);
+/* Parses attach settings from IPC parameters or CLI options. */
+int dp_grant_opts_from_json(struct json_object *params, dp_grant_opts *o,
+                            char **ret_error);
