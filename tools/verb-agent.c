@@ -39,7 +39,8 @@ int verb_status(ctl_opts *o)
                 ctl_print_json(p);
         else {
                 json_object_object_foreach(p, k, v)
-                        printf("%-14s %s\n", k, json_object_get_string(v));
+                        printf("%-14s %s\n", k,
+                               v ? json_object_get_string(v) : "-");
         }
         json_object_put(p);
         return CTL_OK;

@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: MIT */
+#include <json-c/json.h>
+#include <libudev.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+
+#include "core/daemon.h"
+#include "devpass/container.h"
+#include "devpass/log.h"
+
+/* udevd uses 128 MiB: a small uevent costs 832 B of socket buffer, so the
+ * kernel default (208 KiB) overflows after ~256 events in a burst. */
+#define DP_MONITOR_RCVBUF (128 * 1024 * 1024)
+
+void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
+{
+        _cleanup_free_ char *text = NULL;
+        json_object *p;
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(&text, fmt, ap) < 0)
+                text = NULL;
+        va_end(ap);
+        if (!text)
+                return;
+        log_full_errno(streq(event, "error") ? LOG_WARNING : LOG_INFO, 0,
+                       "%s", text);
+        if (d->n_clients == 0)
+                return;
+        p = json_object_new_object();
+        if (!p)
+                return;
+        json_object_object_add(p, "event", json_object_new_string(event));
+        json_object_object_add(p, "text", json_object_new_string(text));
+        dp_ipc_broadcast(d, p);
+        json_object_put(p);
+}
+
+static int epoll_add(dp_daemon *d, int fd, unsigned tag)
+{
+        struct epoll_event ev = { .events = EPOLLIN,
+                                  .data.u64 = DP_EV_MAKE(tag, fd) };
+
+        return RET_NERRNO(epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev));
+}
+
+int dp_daemon_reload(dp_daemon *d, char **ret_error)
+{
+        _cleanup_free_ char *msg = NULL;
+        dp_diag_list diags = {};
+        dp_policy *p = NULL;
+        int r;
+
+        r = dp_policy_load_dirs(d->cfg.policy_dirs, &p, &diags);
+        if (r < 0) {
+                size_t len = 0;
+                FILE *f = open_memstream(&msg, &len);
+
+                if (f) {
+                        for (size_t i = 0; i < diags.n; i++)
+                                fprintf(f, "%s%s", i ? "; " : "",
+                                        diags.items[i].message);
+                        if (diags.n == 0)
+                                fprintf(f, "policy could not be read: %s",
+                                        strerror(-r));
+                        fclose(f);
+                }
+                dp_diag_list_clear(&diags);
+                log_error("Policy refused, %s: %s",
+                          d->policy ? "previous policy stays in force"
+                                    : "running with no policy grants",
+                          strna(msg));
+                free(d->policy_error);
+                d->policy_error = msg ? strdup(msg) : NULL;
+                if (ret_error)
+                        *ret_error = TAKE_PTR(msg);
+                return r;
+        }
+        dp_diag_list_clear(&diags);
+        dp_policy_free(d->policy);
+        d->policy = p;
+        d->policy_error = (free(d->policy_error), NULL);
+        dp_daemon_emit(d, "reload", "policy loaded: %zu rules",
+                       dp_policy_n_rules(p));
+        return 0;
+}
+
+int dp_daemon_enumerate(dp_daemon *d)
+{
+        dp_device_list l = {};
+        int r = dp_hw_enumerate(d->hw, &l);
+
+        if (r < 0)
+                return log_error_errno(r, "Enumerating devices failed: %m");
+        dp_device_list_clear(&d->devices);
+        d->devices = l;
+        log_debug("%zu devices present", l.n);
+        return 0;
+}
+
+static int monitor_open(dp_daemon *d)
+{
+        struct udev *u = dp_hw_udev(d->hw);
+        int r;
+
+        d->monitor_udev = dp_hw_udevd_running();
+        d->monitor = udev_monitor_new_from_netlink(
+                u, d->monitor_udev ? "udev" : "kernel");
+        if (!d->monitor)
+                return log_error_errno(negative_errno(),
+                                       "Cannot open uevent monitor: %m");
+        r = udev_monitor_set_receive_buffer_size(d->monitor, DP_MONITOR_RCVBUF);
+        if (r < 0)
+                log_warning_errno(r, "Cannot raise uevent buffer: %m");
+        r = udev_monitor_enable_receiving(d->monitor);
+        if (r < 0)
+                return log_error_errno(r, "Cannot listen for uevents: %m");
+        return epoll_add(d, udev_monitor_get_fd(d->monitor), DP_EV_MONITOR);
+}
+
+static void replace_device(dp_daemon *d, dp_device *dev)
+{
+        for (size_t i = 0; i < d->devices.n; i++)
+                if (streq(d->devices.items[i]->syspath, dev->syspath)) {
+                        dp_device_free(d->devices.items[i]);
+                        d->devices.items[i] = dev;
+                        return;
+                }
+        if (dp_device_list_push(&d->devices, dev) < 0)
+                dp_device_free(dev);
+}
+
+static void drop_device(dp_daemon *d, const char *syspath)
+{
+        for (size_t i = 0; i < d->devices.n; i++)
+                if (streq(d->devices.items[i]->syspath, syspath)) {
+                        dp_device_free(d->devices.items[i]);
+                        d->devices.items[i] = d->devices.items[--d->devices.n];
+                        return;
+                }
+}
+
+/* Re-reads one logical device; returns its parent's syspath (a USB device
+ * for its tty) so that the parent's bundle is refreshed as well. */
+static void refresh_device(dp_daemon *d, const char *syspath, bool removed,
+                           char **ret_parent)
+{
+        dp_device *dev = NULL;
+        const dp_device *old = dp_device_list_find(&d->devices, syspath);
+
+        if (old && old->parent_syspath && ret_parent)
+                *ret_parent = strdup(old->parent_syspath);
+        if (removed || dp_hw_device_from_syspath(d->hw, syspath, &dev) < 0) {
+                drop_device(d, syspath);
+                return;
+        }
+        if (dev->parent_syspath && ret_parent && !*ret_parent)
+                *ret_parent = strdup(dev->parent_syspath);
+        replace_device(d, dev);
+}
+
+static void resync(dp_daemon *d, const char *why)
+{
+        d->n_resyncs++;
+        dp_daemon_emit(d, "resync", "full resync: %s", why);
+        (void)dp_daemon_enumerate(d);
+        (void)dp_registry_rescan(d);
+        (void)dp_reconcile(d, NULL, NULL);
+}
+
+static void on_uevent(dp_daemon *d)
+{
+        /* drain what is queued; each receive is one event */
+        for (unsigned n = 0; n < 256; n++) {
+                struct udev_device *u;
+                _cleanup_free_ char *owner = NULL, *parent = NULL;
+                const char *action, *syspath;
+                bool removed;
+
+                errno = 0;
+                u = udev_monitor_receive_device(d->monitor);
+                if (!u) {
+                        if (errno == ENOBUFS)
+                                resync(d, "uevent buffer overflow (ENOBUFS)");
+                        return;
+                }
+                d->n_events++;
+                action = udev_device_get_action(u);
+                syspath = udev_device_get_syspath(u);
+                if (!action || !syspath) {
+                        udev_device_unref(u);
+                        continue;
+                }
+                if (dp_hw_owner_syspath(d->hw, u, &owner) < 0)
+                        owner = strdup(syspath);
+                removed = streq(action, "remove") && owner &&
+                          streq(owner, syspath);
+                log_debug("uevent %s %s (owner %s)", action, syspath,
+                          strna(owner));
+                udev_device_unref(u);
+                if (!owner)
+                        continue;
+                refresh_device(d, owner, removed, &parent);
+                (void)dp_reconcile(d, owner, NULL);
+                if (parent && !streq(parent, owner)) {
+                        refresh_device(d, parent, false, NULL);
+                        (void)dp_reconcile(d, parent, NULL);
+                }
+        }
+}
+
+static void on_signal(dp_daemon *d)
+{
+        struct signalfd_siginfo si;
+
+        while (read(d->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGHUP) {
+                        if (dp_daemon_reload(d, NULL) >= 0)
+                                (void)dp_reconcile(d, NULL, NULL);
+                } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+                        log_info("Exiting on signal %u; grants stay in place "
+                                 "and are adopted at the next start",
+                                 si.ssi_signo);
+                        d->quit = true;
+                }
+        }
+}
+
+static void arm_timer(int fd, unsigned ms, bool periodic)
+{
+        struct itimerspec t = {
+                .it_value = { .tv_sec = ms / 1000,
+                              .tv_nsec = (long)(ms % 1000) * 1000000L },
+        };
+
+        if (periodic)
+                t.it_interval = t.it_value;
+        timerfd_settime(fd, 0, &t, NULL);
+}
+
+static void on_inotify(dp_daemon *d)
+{
+        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool policy = false, ctr = false;
+        ssize_t n;
+
+        while ((n = read(d->inotify_fd, buf, sizeof(buf))) > 0)
+                for (char *p = buf; p < buf + n;) {
+                        struct inotify_event *e = (struct inotify_event *)p;
+
+                        if (e->len && endswith(e->name, ".policy"))
+                                policy = true;
+                        else
+                                ctr = true;
+                        p += sizeof(*e) + e->len;
+                }
+        /* debounce: an editor writes a file in several steps */
+        if (policy)
+                arm_timer(d->reload_timer_fd, 100, false);
+        if (ctr)
+                (void)dp_registry_rescan(d);
+}
+
+static void watch_dirs(dp_daemon *d)
+{
+        const char *ctr_dirs[] = { dp_cgroup_v1_devices_root(),
+                                   dp_cgroup_v2_root(),
+                                   "/run/systemd/machines" };
+
+        STRV_FOREACH(dir, d->cfg.policy_dirs)
+        (void)inotify_add_watch(d->inotify_fd, *dir,
+                                IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+                                        IN_DELETE | IN_CREATE | IN_ATTRIB);
+        for (size_t i = 0; i < ELEMENTSOF(ctr_dirs); i++)
+                if (ctr_dirs[i])
+                        (void)inotify_add_watch(d->inotify_fd, ctr_dirs[i],
+                                                IN_CREATE | IN_DELETE |
+                                                        IN_ONLYDIR);
+}
+
+static void sd_notify_ready(void)
+{
+        const char *path = getenv("NOTIFY_SOCKET");
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        socklen_t len;
+
+        if (!path || strlen(path) >= sizeof(sa.sun_path) ||
+            (path[0] != '/' && path[0] != '@'))
+                return;
+        strcpy(sa.sun_path, path);
+        if (path[0] == '@')
+                sa.sun_path[0] = 0; /* abstract namespace */
+        len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return;
+        (void)sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+                     len);
+}
+
+int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
+{
+        dp_daemon *d = calloc(1, sizeof(dp_daemon));
+        sigset_t mask;
+        int r, lerr = 0;
+
+        if (!d)
+                return -ENOMEM;
+        d->cfg = *cfg;
+        d->epoll_fd = d->signal_fd = d->timer_fd = d->inotify_fd =
+                d->listen_fd = d->reload_timer_fd = -EBADF;
+        r = dp_engine_open(cfg->state_dir, &dp_act_ops_real, &d->engine, &lerr);
+        if (r == -EBUSY) {
+                log_error("State dir %s is locked by another devpass process",
+                          cfg->state_dir);
+                goto fail;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot open state dir %s: %m",
+                                cfg->state_dir);
+                goto fail;
+        }
+        if (lerr < 0)
+                log_warning("Ledger in %s was unreadable; starting from an "
+                            "empty one",
+                            cfg->state_dir);
+        r = dp_hw_new(&d->hw);
+        if (r < 0) {
+                log_error_errno(r, "Cannot open udev: %m");
+                goto fail;
+        }
+        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (d->epoll_fd < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        d->reload_timer_fd =
+                timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (d->signal_fd < 0 || d->timer_fd < 0 || d->inotify_fd < 0 ||
+            d->reload_timer_fd < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        if ((r = epoll_add(d, d->signal_fd, DP_EV_SIGNAL)) < 0 ||
+            (r = epoll_add(d, d->timer_fd, DP_EV_TIMER)) < 0 ||
+            (r = epoll_add(d, d->reload_timer_fd, DP_EV_RELOAD)) < 0 ||
+            (r = epoll_add(d, d->inotify_fd, DP_EV_INOTIFY)) < 0)
+                goto fail;
+        (void)dp_daemon_reload(d, NULL);
+        /* subscribe first, then enumerate: nothing slips in between */
+        r = monitor_open(d);
+        if (r < 0)
+                goto fail;
+        r = dp_daemon_enumerate(d);
+        if (r < 0)
+                goto fail;
+        watch_dirs(d);
+        r = dp_ipc_server_open(d);
+        if (r < 0)
+                goto fail;
+        arm_timer(d->timer_fd, cfg->rescan_ms ? cfg->rescan_ms : 1000, true);
+        *ret = d;
+        return 0;
+fail:
+        dp_daemon_free(d);
+        return r < 0 ? r : -EIO;
+}
+
+void dp_daemon_free(dp_daemon *d)
+{
+        if (!d)
+                return;
+        dp_ipc_clients_free(d);
+        for (size_t i = 0; i < d->n_ctrs; i++)
+                dp_container_free(d->ctrs[i].c);
+        free(d->ctrs);
+        dp_device_list_clear(&d->devices);
+        dp_device_list_clear(&d->moved);
+        udev_monitor_unref(d->monitor);
+        dp_policy_free(d->policy);
+        free(d->policy_error);
+        dp_hw_free(d->hw);
+        dp_engine_free(d->engine);
+        safe_close(d->epoll_fd);
+        safe_close(d->signal_fd);
+        safe_close(d->timer_fd);
+        safe_close(d->reload_timer_fd);
+        safe_close(d->inotify_fd);
+        if (d->listen_fd >= 0) {
+                safe_close(d->listen_fd);
+                unlink(d->cfg.socket_path);
+        }
+        free(d);
+}
+
+int dp_daemon_run(dp_daemon *d)
+{
+        /* start-up is one reconcile like any other: adopt the ledger,
+         * revoke what no longer belongs, grant what is missing */
+        (void)dp_registry_rescan(d);
+        (void)dp_reconcile(d, NULL, NULL);
+        log_info("devpassd ready: %zu devices, %zu containers, %zu grants, "
+                 "%s uevents",
+                 d->devices.n, d->n_ctrs, d->engine->ledger->n,
+                 d->monitor_udev ? "udev" : "kernel");
+        sd_notify_ready();
+        while (!d->quit) {
+                struct epoll_event ev[16];
+                int n = epoll_wait(d->epoll_fd, ev, ELEMENTSOF(ev), -1);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(negative_errno(),
+                                               "epoll_wait: %m");
+                }
+                for (int i = 0; i < n; i++) {
+                        uint64_t u = ev[i].data.u64;
+                        uint64_t ticks;
+
+                        switch (DP_EV_TAG(u)) {
+                        case DP_EV_SIGNAL:
+                                on_signal(d);
+                                break;
+                        case DP_EV_TIMER:
+                                (void)!read(d->timer_fd, &ticks, sizeof(ticks));
+                                (void)dp_registry_rescan(d);
+                                dp_ipc_expire_idle(d);
+                                if (d->engine->save_error < 0)
+                                        (void)dp_engine_save(d->engine);
+                                break;
+                        case DP_EV_RELOAD:
+                                (void)!read(d->reload_timer_fd, &ticks,
+                                            sizeof(ticks));
+                                if (dp_daemon_reload(d, NULL) >= 0) {
+                                        (void)dp_registry_rescan(d);
+                                        (void)dp_reconcile(d, NULL, NULL);
+                                }
+                                break;
+                        case DP_EV_INOTIFY:
+                                on_inotify(d);
+                                break;
+                        case DP_EV_MONITOR:
+                                on_uevent(d);
+                                break;
+                        case DP_EV_LISTEN:
+                                (void)dp_ipc_server_accept(d);
+                                break;
+                        case DP_EV_PIDFD:
+                                (void)dp_registry_handle_pidfd(d, DP_EV_FD(u));
+                                break;
+                        case DP_EV_CLIENT:
+                                (void)dp_ipc_client_event(d, DP_EV_FD(u),
+                                                          ev[i].events);
+                                break;
+                        }
+                }
+        }
+        return 0;
+}

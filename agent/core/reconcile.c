@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "core/daemon.h"
+#include "devpass/log.h"
+
+/* Level-triggered reconcile: desired = f(policy, present devices, running
+ * containers, manual grants); actual = the ledger. Only pairs passing the
+ * filters are looked at, so a uevent costs one device's worth of work. */
+
+static const dp_device *find_device(dp_daemon *d, const char *syspath)
+{
+        const dp_device *dev = dp_device_list_find(&d->devices, syspath);
+
+        return dev ? dev : dp_device_list_find(&d->moved, syspath);
+}
+
+static bool rule_targets(const dp_rule *rule, const char *ref)
+{
+        STRV_FOREACH(g, dp_rule_containers(rule))
+        if (dp_container_ref_match(*g, ref))
+                return true;
+        return false;
+}
+
+static const dp_rule *allow_rule(dp_daemon *d, const dp_device *dev)
+{
+        const dp_rule *rule;
+
+        if (!d->policy)
+                return NULL;
+        rule = dp_policy_match(d->policy, dev, NULL);
+        if (!rule || dp_rule_grant(rule)->action != DP_ACTION_ALLOW)
+                return NULL;
+        return rule;
+}
+
+static size_t holders(dp_daemon *d, const char *syspath)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < d->engine->ledger->n; i++)
+                if (streq(d->engine->ledger->grants[i]->device, syspath))
+                        n++;
+        return n;
+}
+
+/* The bundle changed (a USB child appeared, a GPU lost a node): the grant
+ * is redone rather than patched, keeping one code path for every shape. */
+static bool bundle_changed(const dp_grant *g, const dp_device *dev)
+{
+        size_t host_nodes = 0;
+
+        if (g->has_netdev)
+                return false;
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                bool found = false;
+
+                if (!g->nodes[i].host)
+                        continue;
+                host_nodes++;
+                for (size_t k = 0; k < dev->n_nodes && !found; k++)
+                        found = streq(dev->nodes[k].path, g->nodes[i].host) &&
+                                dev->nodes[k].major == g->nodes[i].major &&
+                                dev->nodes[k].minor == g->nodes[i].minor;
+                if (!found)
+                        return true;
+        }
+        return false;
+}
+
+/* Why g must go, or NULL if it stays. */
+static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c)
+{
+        const dp_device *dev;
+        const dp_rule *rule;
+
+        if (!c || !dp_grant_same_instance(g, c) ||
+            dp_container_check_alive(c) < 0)
+                return "container stopped";
+        if (g->state != DP_GRANT_APPLIED)
+                return "unfinished before a restart";
+        dev = find_device(d, g->device);
+        if (!dev)
+                return "device removed";
+        if (bundle_changed(g, dev))
+                return "device nodes changed";
+        if (streq(g->source, "manual"))
+                return NULL;
+        rule = allow_rule(d, dev);
+        if (!rule)
+                return "no rule grants it any more";
+        if (!streq(dp_rule_source(rule), g->source))
+                return "another rule decides now";
+        if (!rule_targets(rule, g->container))
+                return "rule no longer targets the container";
+        return NULL;
+}
+
+static void revoke_pass(dp_daemon *d, const char *dev_filter,
+                        const char *ctr_filter)
+{
+        dp_ledger *l = d->engine->ledger;
+
+        for (size_t i = l->n; i-- > 0;) {
+                dp_grant *g;
+                dp_container *c;
+                const char *why;
+                _cleanup_free_ char *dev = NULL, *ctr = NULL;
+                bool was_net;
+                int r;
+
+                if (i >= l->n)
+                        continue;
+                g = l->grants[i];
+                if ((dev_filter && !streq(g->device, dev_filter)) ||
+                    (ctr_filter && !streq(g->container, ctr_filter)))
+                        continue;
+                c = dp_registry_find(d, g->container);
+                why = revoke_reason(d, g, c);
+                if (!why)
+                        continue;
+                dev = strdup(g->device);
+                ctr = strdup(g->container);
+                if (!dev || !ctr)
+                        return;
+                was_net = g->has_netdev;
+                r = dp_engine_detach(d->engine, g,
+                                     c && dp_grant_same_instance(g, c) ? c
+                                                                      : NULL);
+                if (r < 0) {
+                        dp_daemon_emit(d, "error",
+                                       "revoke %s from %s (%s) failed: %s",
+                                       dev, ctr, why, strerror(-r));
+                        continue;
+                }
+                dp_daemon_emit(d, "revoke", "revoke %s from %s: %s", dev, ctr,
+                               why);
+                if (was_net) {
+                        dp_device *m = dp_device_list_find(&d->moved, dev);
+
+                        for (size_t k = 0; m && k < d->moved.n; k++)
+                                if (d->moved.items[k] == m) {
+                                        dp_device_free(m);
+                                        d->moved.items[k] =
+                                                d->moved.items[--d->moved.n];
+                                        break;
+                                }
+                }
+        }
+}
+
+static dp_grant_opts rule_opts(const dp_rule *rule)
+{
+        const dp_grant_settings *s = dp_rule_grant(rule);
+
+        return (dp_grant_opts){
+                .path = s->path,
+                .mode = s->mode,
+                .owner = s->owner,
+                .group = s->group,
+                .access = s->access,
+                .ifname = s->interface_name,
+                .companions = s->companions,
+                .forward = s->forward,
+                .source = dp_rule_source(rule),
+        };
+}
+
+static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
+                      const char *ctr_filter)
+{
+        dp_grant_opts o = rule_opts(rule);
+
+        if (dp_rule_exclusive(rule) && holders(d, dev->syspath) > 0)
+                return;
+        for (size_t i = 0; i < d->n_ctrs; i++) {
+                dp_container *c = d->ctrs[i].c;
+                dp_grant *g = NULL;
+                int r;
+
+                if (ctr_filter && !streq(c->ref, ctr_filter))
+                        continue;
+                if (!rule_targets(rule, c->ref) ||
+                    dp_ledger_find(d->engine->ledger, c->ref, dev->syspath))
+                        continue;
+                r = dp_engine_attach(d->engine, c, dev, &o, &g);
+                if (r < 0) {
+                        dp_daemon_emit(d, "error",
+                                       "grant %s to %s (rule %s) failed: %s",
+                                       dev->syspath, c->ref, o.source,
+                                       strerror(-r));
+                        continue;
+                }
+                dp_daemon_emit(d, "grant", "grant %s (%s) to %s: rule %s",
+                               dev->syspath, dp_class_to_string(dev->klass),
+                               c->ref, o.source);
+                if (g->has_netdev) {
+                        dp_device *copy = dp_device_copy(dev);
+
+                        if (copy && dp_device_list_push(&d->moved, copy) < 0)
+                                dp_device_free(copy);
+                }
+                if (dp_rule_exclusive(rule))
+                        return;
+        }
+}
+
+int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
+{
+        revoke_pass(d, dev_filter, ctr_filter);
+        if (!d->policy)
+                return 0;
+        for (size_t i = 0; i < d->devices.n; i++) {
+                const dp_device *dev = d->devices.items[i];
+                const dp_rule *rule;
+
+                if (dev_filter && !streq(dev->syspath, dev_filter))
+                        continue;
+                rule = allow_rule(d, dev);
+                if (rule)
+                        grant_one(d, dev, rule, ctr_filter);
+        }
+        return 0;
+}

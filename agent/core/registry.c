@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "core/daemon.h"
+#include "devpass/log.h"
+#include "devpass/runtime.h"
+
+/* The running containers the agent knows, each pinned by its init's pidfd
+ * (watched in epoll: readable means init exited). Starts are found by a
+ * bounded rescan, prompted early by inotify on the cgroup roots. */
+
+dp_container *dp_registry_find(dp_daemon *d, const char *ref)
+{
+        for (size_t i = 0; i < d->n_ctrs; i++)
+                if (streq(d->ctrs[i].c->ref, ref))
+                        return d->ctrs[i].c;
+        return NULL;
+}
+
+static void registry_drop(dp_daemon *d, size_t i)
+{
+        dp_container *c = d->ctrs[i].c;
+
+        if (c->pidfd >= 0)
+                epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->pidfd, NULL);
+        dp_container_free(c);
+        memmove(d->ctrs + i, d->ctrs + i + 1,
+                sizeof(dp_ctr_entry) * (d->n_ctrs - i - 1));
+        d->n_ctrs--;
+}
+
+static int registry_add(dp_daemon *d, dp_container *c)
+{
+        dp_ctr_entry *a = realloc(d->ctrs, sizeof(*a) * (d->n_ctrs + 1));
+        struct epoll_event ev = {
+                .events = EPOLLIN,
+                .data.u64 = DP_EV_MAKE(DP_EV_PIDFD, c->pidfd),
+        };
+
+        if (!a)
+                return -ENOMEM;
+        d->ctrs = a;
+        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0)
+                return negative_errno();
+        a[d->n_ctrs++] = (dp_ctr_entry){ .c = c, .seen = true };
+        return 0;
+}
+
+/* Resolves ref and registers it if it is new; returns 1 when added. */
+static int registry_consider(dp_daemon *d, const char *ref)
+{
+        dp_container *c = NULL, *known = dp_registry_find(d, ref);
+        int r;
+
+        if (known && dp_container_check_alive(known) >= 0) {
+                for (size_t i = 0; i < d->n_ctrs; i++)
+                        if (d->ctrs[i].c == known)
+                                d->ctrs[i].seen = true;
+                return 0;
+        }
+        r = dp_container_resolve(ref, &c);
+        if (r < 0)
+                return 0; /* not running (now): nothing to track */
+        /* a canonical ref can differ from the one asked for ("web" →
+         * "lxc:web"); keep one entry per canonical reference */
+        known = dp_registry_find(d, c->ref);
+        if (known && known->pid == c->pid && known->starttime == c->starttime) {
+                dp_container_free(c);
+                return 0;
+        }
+        r = registry_add(d, c);
+        if (r < 0) {
+                dp_container_free(c);
+                return r;
+        }
+        dp_daemon_emit(d, "container-start", "container %s started (pid %d%s)",
+                       c->ref, (int)c->pid, c->userns ? ", user namespace" : "");
+        return 1;
+}
+
+static bool ref_is_concrete(const char *ref)
+{
+        return !strpbrk(ref, "*?[");
+}
+
+int dp_registry_rescan(dp_daemon *d)
+{
+        _cleanup_strv_free_ char **refs = NULL, **added = NULL;
+        int r;
+
+        for (size_t i = 0; i < d->n_ctrs; i++)
+                d->ctrs[i].seen = false;
+        /* drop the dead first so that a restarted container is re-resolved */
+        for (size_t i = d->n_ctrs; i-- > 0;)
+                if (dp_container_check_alive(d->ctrs[i].c) < 0) {
+                        _cleanup_free_ char *ref = strdup(d->ctrs[i].c->ref);
+
+                        registry_drop(d, i);
+                        if (ref) {
+                                dp_daemon_emit(d, "container-stop",
+                                               "container %s stopped", ref);
+                                (void)dp_reconcile(d, NULL, ref);
+                        }
+                }
+        r = dp_container_list_running(&refs);
+        if (r < 0 && r != -ENOMEDIUM)
+                log_debug_errno(r, "Listing containers failed: %m");
+        /* containers named concretely by policy, by the config, or by the
+         * ledger (manual pid: grants) are tracked although no runtime lists
+         * them */
+        for (size_t i = 0; d->policy && i < dp_policy_n_rules(d->policy); i++)
+                STRV_FOREACH(g, dp_rule_containers(dp_policy_rule(d->policy, i)))
+        if (ref_is_concrete(*g) && (startswith(*g, "pid:") ||
+                                    startswith(*g, "cgroup:")))
+                (void)strv_extend(&refs, *g);
+        STRV_FOREACH(g, d->cfg.pinned_refs)
+        (void)strv_extend(&refs, *g);
+        for (size_t i = 0; i < d->engine->ledger->n; i++)
+                (void)strv_extend(&refs, d->engine->ledger->grants[i]->container);
+
+        STRV_FOREACH(ref, refs)
+        {
+                if (strv_contains(added, *ref))
+                        continue;
+                r = registry_consider(d, *ref);
+                if (r > 0) {
+                        dp_container *c = d->ctrs[d->n_ctrs - 1].c;
+
+                        (void)strv_extend(&added, c->ref);
+                }
+        }
+        STRV_FOREACH(ref, added)
+        (void)dp_reconcile(d, NULL, *ref);
+        return 0;
+}
+
+int dp_registry_handle_pidfd(dp_daemon *d, int fd)
+{
+        for (size_t i = 0; i < d->n_ctrs; i++) {
+                _cleanup_free_ char *ref = NULL;
+
+                if (d->ctrs[i].c->pidfd != fd)
+                        continue;
+                ref = strdup(d->ctrs[i].c->ref);
+                registry_drop(d, i);
+                if (!ref)
+                        return -ENOMEM;
+                dp_daemon_emit(d, "container-stop", "container %s stopped",
+                               ref);
+                return dp_reconcile(d, NULL, ref);
+        }
+        /* not ours any more */
+        epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+}

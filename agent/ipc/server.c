@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MIT */
+#include <json-c/json.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "core/daemon.h"
+#include "core/manual.h"
+#include "devpass/log.h"
+#include "devpass/protocol.h"
+#include "devpass/runtime.h"
+
+/* The agent side of the IPC protocol (see devpass/protocol.h). Clients are
+ * non-blocking and never block the loop: a request is handled once its NUL
+ * arrives, an oversize or malformed one is answered with an error and the
+ * connection closed, and a client that sends nothing is dropped. */
+
+#define DP_IPC_MAX_CLIENTS 1024
+#define DP_IPC_IDLE_SEC 10
+
+struct dp_ipc_client {
+        int fd;
+        uid_t uid;
+        gid_t gid;
+        bool monitor;
+        time_t last;
+        size_t len;
+        char buf[DP_IPC_MAX_MESSAGE + 1];
+};
+
+static time_t now_sec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec;
+}
+
+int dp_ipc_server_open(dp_daemon *d)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        const char *path = d->cfg.socket_path;
+        struct epoll_event ev = { .events = EPOLLIN,
+                                  .data.u64 = DP_EV_LISTEN };
+        struct stat st;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *dir = NULL;
+        mode_t old;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return log_error_errno(-ENAMETOOLONG, "Socket path too long");
+        strcpy(sa.sun_path, path);
+        dir = strdup(path);
+        if (!dir)
+                return -ENOMEM;
+        if (strrchr(dir, '/') && strrchr(dir, '/') != dir) {
+                *strrchr(dir, '/') = 0;
+                (void)mkdir_p(dir, 0755);
+        }
+        /* remove a stale socket only: never a file someone put there */
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return log_error_errno(-EEXIST,
+                                               "%s exists and is not a socket",
+                                               path);
+                unlink(path);
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return log_error_errno(negative_errno(), "socket: %m");
+        old = umask(d->cfg.read_group >= 0 ? 0117 : 0177);
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                int r = negative_errno();
+
+                umask(old);
+                return log_error_errno(r, "Cannot bind %s: %m", path);
+        }
+        umask(old);
+        if (d->cfg.read_group >= 0 &&
+            chown(path, 0, (gid_t)d->cfg.read_group) < 0)
+                log_warning_errno(negative_errno(), "chown %s: %m", path);
+        if (listen(fd, 128) < 0)
+                return log_error_errno(negative_errno(), "listen: %m");
+        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+                return negative_errno();
+        d->listen_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static void client_drop(dp_daemon *d, size_t i)
+{
+        dp_ipc_client *c = d->clients[i];
+
+        epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        safe_close(c->fd);
+        free(c);
+        d->clients[i] = d->clients[--d->n_clients];
+}
+
+void dp_ipc_clients_free(dp_daemon *d)
+{
+        while (d->n_clients > 0)
+                client_drop(d, d->n_clients - 1);
+        free(d->clients);
+        d->clients = NULL;
+}
+
+static int send_nb(dp_ipc_client *c, json_object *o)
+{
+        const char *s = json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        size_t n = strlen(s) + 1;
+        ssize_t w;
+
+        /* a client that does not read its replies is dropped, never
+         * waited for */
+        w = send(c->fd, s, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0)
+                return negative_errno();
+        return (size_t)w == n ? 0 : -EAGAIN;
+}
+
+static int reply_error(dp_ipc_client *c, const char *error, const char *msg)
+{
+        json_object *o = json_object_new_object(), *p = json_object_new_object();
+        int r;
+
+        json_object_object_add(o, "error", json_object_new_string(error));
+        json_object_object_add(p, "message", json_object_new_string(msg));
+        json_object_object_add(o, "parameters", p);
+        r = send_nb(c, o);
+        json_object_put(o);
+        return r;
+}
+
+static int reply(dp_ipc_client *c, json_object *params)
+{
+        json_object *o = json_object_new_object();
+        int r;
+
+        json_object_object_add(o, "parameters",
+                               params ? params : json_object_new_object());
+        r = send_nb(c, o);
+        json_object_put(o);
+        return r;
+}
+
+void dp_ipc_broadcast(dp_daemon *d, json_object *params)
+{
+        for (size_t i = d->n_clients; i-- > 0;) {
+                dp_ipc_client *c = d->clients[i];
+                json_object *o;
+
+                if (!c->monitor)
+                        continue;
+                o = json_object_new_object();
+                json_object_object_add(o, "parameters", json_object_get(params));
+                json_object_object_add(o, "continues",
+                                       json_object_new_boolean(true));
+                if (send_nb(c, o) < 0)
+                        client_drop(d, i);
+                json_object_put(o);
+        }
+}
+
+int dp_ipc_server_accept(dp_daemon *d)
+{
+        for (;;) {
+                struct ucred cred;
+                socklen_t len = sizeof(cred);
+                struct epoll_event ev = { .events = EPOLLIN };
+                dp_ipc_client *c, **a;
+                int fd;
+
+                fd = accept4(d->listen_fd, NULL, NULL,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0)
+                        return errno == EAGAIN ? 0 : negative_errno();
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+                    d->n_clients >= DP_IPC_MAX_CLIENTS) {
+                        close(fd);
+                        continue;
+                }
+                c = calloc(1, sizeof(*c));
+                a = c ? realloc(d->clients, sizeof(*a) * (d->n_clients + 1))
+                      : NULL;
+                if (!a) {
+                        free(c);
+                        close(fd);
+                        continue;
+                }
+                d->clients = a;
+                *c = (dp_ipc_client){ .fd = fd,
+                                      .uid = cred.uid,
+                                      .gid = cred.gid,
+                                      .last = now_sec() };
+                ev.data.u64 = DP_EV_MAKE(DP_EV_CLIENT, fd);
+                if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                        free(c);
+                        close(fd);
+                        continue;
+                }
+                a[d->n_clients++] = c;
+        }
+}
+
+static const char *param_str(json_object *p, const char *k)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(p, k, &v) ||
+            !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static json_object *status_json(dp_daemon *d)
+{
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "version",
+                               json_object_new_string(DEVPASS_VERSION));
+        json_object_object_add(o, "pid", json_object_new_int(getpid()));
+        json_object_object_add(o, "uevents",
+                               json_object_new_string(d->monitor_udev ? "udev"
+                                                                      : "kernel"));
+        json_object_object_add(
+                o, "policy_rules",
+                json_object_new_int(d->policy ? (int)dp_policy_n_rules(d->policy)
+                                              : 0));
+        json_object_object_add(o, "policy_error",
+                               d->policy_error
+                                       ? json_object_new_string(d->policy_error)
+                                       : NULL);
+        json_object_object_add(o, "devices",
+                               json_object_new_int((int)d->devices.n));
+        json_object_object_add(o, "containers",
+                               json_object_new_int((int)d->n_ctrs));
+        json_object_object_add(o, "grants",
+                               json_object_new_int((int)d->engine->ledger->n));
+        json_object_object_add(o, "events",
+                               json_object_new_int64((int64_t)d->n_events));
+        json_object_object_add(o, "resyncs",
+                               json_object_new_int64((int64_t)d->n_resyncs));
+        return o;
+}
+
+/* A deny rule ends evaluation for manual grants too. */
+static const dp_rule *denied_by(dp_daemon *d, const char *device_ref)
+{
+        _cleanup_device_free_ dp_device *dev = NULL;
+        const dp_rule *rule;
+
+        if (!d->policy || dp_hw_resolve(d->hw, device_ref, &dev) < 0)
+                return NULL;
+        rule = dp_policy_match(d->policy, dev, NULL);
+        return rule && dp_rule_grant(rule)->action == DP_ACTION_DENY ? rule
+                                                                      : NULL;
+}
+
+static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
+{
+        const char *ctr = param_str(p, "container"), *dev = param_str(p, "device");
+        _cleanup_free_ char *err = NULL;
+        json_object *g = NULL, *res;
+        const dp_rule *deny;
+        dp_grant_opts o;
+        int r;
+
+        if (!ctr || !dev)
+                return reply_error(c, "devpass.InvalidParameter",
+                                   "container and device are required strings");
+        r = dp_grant_opts_from_json(p, &o, &err);
+        if (r < 0)
+                return reply_error(c, "devpass.InvalidParameter", err);
+        deny = denied_by(d, dev);
+        if (deny) {
+                char msg[512];
+
+                snprintf(msg, sizeof(msg), "%s is denied by policy rule %s",
+                         dev, dp_rule_source(deny));
+                return reply_error(c, "devpass.Denied", msg);
+        }
+        o.source = "manual";
+        r = dp_manual_attach(d->engine, d->hw, ctr, dev, &o, &g, &err);
+        if (r < 0) {
+                dp_daemon_emit(d, "error", "manual attach %s to %s: %s", dev,
+                               ctr, strna(err));
+                return reply_error(c, "devpass.Failed", err ? err : strerror(-r));
+        }
+        dp_daemon_emit(d, "grant", "grant %s to %s: manual", dev, ctr);
+        /* track the container so that its stop revokes the grant */
+        (void)dp_registry_rescan(d);
+        res = json_object_new_object();
+        json_object_object_add(res, "grant", g);
+        return reply(c, res);
+}
+
+static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
+{
+        const char *ctr = param_str(p, "container"), *dev = param_str(p, "device");
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        if (!ctr || !dev)
+                return reply_error(c, "devpass.InvalidParameter",
+                                   "container and device are required strings");
+        r = dp_manual_detach(d->engine, d->hw, ctr, dev, &err);
+        if (r < 0)
+                return reply_error(c, "devpass.Failed", err ? err : strerror(-r));
+        dp_daemon_emit(d, "revoke", "revoke %s from %s: manual detach", dev,
+                       ctr);
+        return reply(c, NULL);
+}
+
+static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
+{
+        const char *method = param_str(req, "method");
+        json_object *p = NULL, *res = NULL;
+        _cleanup_free_ char *err = NULL;
+        bool writer;
+        int r;
+
+        if (!method)
+                return reply_error(c, "devpass.InvalidParameter",
+                                   "method is missing");
+        if (json_object_object_get_ex(req, "parameters", &p) && p &&
+            !json_object_is_type(p, json_type_object))
+                return reply_error(c, "devpass.InvalidParameter",
+                                   "parameters must be an object");
+        if (!p)
+                p = NULL;
+        writer = streq(method, "devpass.Attach") ||
+                 streq(method, "devpass.Detach") ||
+                 streq(method, "devpass.Reload");
+        if (c->uid != 0 && (writer || d->cfg.read_group < 0 ||
+                            c->gid != (gid_t)d->cfg.read_group))
+                return reply_error(c, "devpass.PermissionDenied",
+                                   "permission denied");
+        if (streq(method, "devpass.Attach"))
+                return handle_attach(d, c, p);
+        if (streq(method, "devpass.Detach"))
+                return handle_detach(d, c, p);
+        if (streq(method, "devpass.List")) {
+                json_object *a;
+
+                r = dp_list_json(d->engine, &a);
+                if (r < 0)
+                        return reply_error(c, "devpass.Failed", "out of memory");
+                res = json_object_new_object();
+                json_object_object_add(res, "grants", a);
+                return reply(c, res);
+        }
+        if (streq(method, "devpass.Status"))
+                return reply(c, status_json(d));
+        if (streq(method, "devpass.Explain")) {
+                const char *dev = param_str(p, "device");
+
+                if (!dev)
+                        return reply_error(c, "devpass.InvalidParameter",
+                                           "device is a required string");
+                r = dp_explain_json(d->hw, d->policy, dev, &res, &err);
+                if (r < 0)
+                        return reply_error(c, "devpass.Failed",
+                                           err ? err : strerror(-r));
+                return reply(c, res);
+        }
+        if (streq(method, "devpass.Reload")) {
+                r = dp_daemon_reload(d, &err);
+                if (r < 0)
+                        return reply_error(c, "devpass.PolicyError",
+                                           err ? err : strerror(-r));
+                (void)dp_registry_rescan(d);
+                (void)dp_reconcile(d, NULL, NULL);
+                res = json_object_new_object();
+                json_object_object_add(
+                        res, "rules",
+                        json_object_new_int((int)dp_policy_n_rules(d->policy)));
+                return reply(c, res);
+        }
+        if (streq(method, "devpass.Monitor")) {
+                c->monitor = true;
+                return 0;
+        }
+        return reply_error(c, "devpass.MethodNotFound", "unknown method");
+}
+
+int dp_ipc_client_event(dp_daemon *d, int fd, uint32_t events)
+{
+        size_t i;
+        dp_ipc_client *c = NULL;
+
+        for (i = 0; i < d->n_clients; i++)
+                if (d->clients[i]->fd == fd) {
+                        c = d->clients[i];
+                        break;
+                }
+        if (!c)
+                return 0;
+        for (;;) {
+                ssize_t n = recv(fd, c->buf + c->len, DP_IPC_MAX_MESSAGE - c->len,
+                                 MSG_DONTWAIT);
+                char *end;
+
+                if (n < 0 && errno == EAGAIN)
+                        return 0;
+                if (n <= 0) {
+                        client_drop(d, i);
+                        return 0;
+                }
+                c->len += (size_t)n;
+                c->last = now_sec();
+                while ((end = memchr(c->buf, 0, c->len))) {
+                        size_t used = (size_t)(end - c->buf) + 1;
+                        json_object *req = json_tokener_parse(c->buf);
+                        int r;
+
+                        if (!req || !json_object_is_type(req, json_type_object))
+                                r = reply_error(c, "devpass.InvalidMessage",
+                                                "request is not a JSON object");
+                        else
+                                r = handle(d, c, req);
+                        json_object_put(req);
+                        /* handling may have dropped or moved clients
+                         * (a broadcast to a dead monitor): find it again */
+                        for (i = 0; i < d->n_clients; i++)
+                                if (d->clients[i] == c)
+                                        break;
+                        if (i == d->n_clients)
+                                return 0;
+                        memmove(c->buf, c->buf + used, c->len - used);
+                        c->len -= used;
+                        if (r < 0) {
+                                client_drop(d, i);
+                                return 0;
+                        }
+                }
+                if (c->len >= DP_IPC_MAX_MESSAGE) {
+                        (void)reply_error(c, "devpass.MessageTooLarge",
+                                          "request exceeds 64 KiB");
+                        client_drop(d, i);
+                        return 0;
+                }
+        }
+}
+
+void dp_ipc_expire_idle(dp_daemon *d)
+{
+        time_t now = now_sec();
+
+        for (size_t i = d->n_clients; i-- > 0;)
+                if (!d->clients[i]->monitor &&
+                    now - d->clients[i]->last > DP_IPC_IDLE_SEC)
+                        client_drop(d, i);
+}

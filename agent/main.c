@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <string.h>
+
+#include "core/daemon.h"
+#include "devpass/log.h"
+#include "devpass/protocol.h"
+
+static void help(void)
+{
+        printf("devpassd — maps host devices into running system containers\n\n"
+               "Usage: devpassd [OPTIONS]\n\n"
+               "  --policy-dir DIR    policy dir (repeatable; default %s)\n"
+               "  --state-dir DIR     ledger and lock (default %s)\n"
+               "  --socket PATH       control socket (default %s)\n"
+               "  --log-level LEVEL   err, warning, notice, info, debug "
+               "(default info)\n"
+               "  --read-group GID    group allowed read-only verbs\n"
+               "  --watch REF         also track pid:/cgroup: container REF\n"
+               "  --rescan-ms MS      container rescan period (default 1000)\n"
+               "  -h, --help          this help\n"
+               "  --version           version\n\n"
+               "Runs in the foreground. SIGHUP reloads the policy; SIGTERM "
+               "exits and leaves grants in place for the next start.\n",
+               DEVPASS_POLICY_DIRS, DEVPASS_STATE_DIR, DP_DEFAULT_SOCKET);
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "policy-dir", required_argument, NULL, 'p' },
+                { "state-dir", required_argument, NULL, 's' },
+                { "socket", required_argument, NULL, 'S' },
+                { "log-level", required_argument, NULL, 'l' },
+                { "read-group", required_argument, NULL, 'g' },
+                { "watch", required_argument, NULL, 'w' },
+                { "rescan-ms", required_argument, NULL, 'r' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        _cleanup_strv_free_ char **dirs = NULL, **watch = NULL;
+        dp_daemon_config cfg = { .state_dir = DEVPASS_STATE_DIR,
+                                 .socket_path = DP_DEFAULT_SOCKET,
+                                 .read_group = -1,
+                                 .rescan_ms = 1000 };
+        dp_daemon *d = NULL;
+        unsigned u;
+        int c, r;
+
+        log_set_ident("devpassd");
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'p':
+                        if (strv_extend(&dirs, optarg) < 0)
+                                return 1;
+                        break;
+                case 's':
+                        cfg.state_dir = optarg;
+                        break;
+                case 'S':
+                        cfg.socket_path = optarg;
+                        break;
+                case 'l':
+                        r = log_parse_level(optarg);
+                        if (r < 0) {
+                                log_error("Invalid log level '%s'", optarg);
+                                return 2;
+                        }
+                        log_set_max_level(r);
+                        break;
+                case 'g':
+                        if (safe_atou(optarg, &u) < 0) {
+                                log_error("--read-group takes a numeric gid");
+                                return 2;
+                        }
+                        cfg.read_group = u;
+                        break;
+                case 'w':
+                        if (strv_extend(&watch, optarg) < 0)
+                                return 1;
+                        break;
+                case 'r':
+                        if (safe_atou(optarg, &u) < 0 || u < 10) {
+                                log_error("--rescan-ms takes a number >= 10");
+                                return 2;
+                        }
+                        cfg.rescan_ms = u;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        puts("devpassd " DEVPASS_VERSION);
+                        return 0;
+                default:
+                        return 2;
+                }
+        }
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'", argv[optind]);
+                return 2;
+        }
+        if (!dirs) {
+                _cleanup_free_ char *all = strdup(DEVPASS_POLICY_DIRS);
+
+                if (!all)
+                        return 1;
+                for (char *s = strtok(all, ":"); s; s = strtok(NULL, ":"))
+                        if (strv_extend(&dirs, s) < 0)
+                                return 1;
+        }
+        cfg.policy_dirs = dirs;
+        cfg.pinned_refs = watch;
+        r = dp_daemon_new(&cfg, &d);
+        if (r < 0)
+                return 1;
+        r = dp_daemon_run(d);
+        dp_daemon_free(d);
+        return r < 0 ? 1 : 0;
+}

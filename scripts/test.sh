@@ -1,0 +1,56 @@
+#!/bin/bash
+# Sets up, builds and runs the whole devpass test suite, as CI does:
+#   1. -Wall -Wextra -Werror build, every ctest suite (unit, umockdev,
+#      privileged, e2e) — the privileged and e2e suites need root;
+#   2. valgrind memcheck over the unit suite;
+#   3. the same tests again under AddressSanitizer + UBSan;
+#   4. each libFuzzer target for a bounded time (clang).
+# Usage: scripts/test.sh [--quick]   (--quick: step 1 only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+JOBS=$(nproc)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
+bash scripts/setup-deps.sh
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "build (gcc, -Werror)"
+cmake -S . -B build-ci -DDEVPASS_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-ci -j"$JOBS"
+
+step "clang-format check"
+if command -v clang-format >/dev/null; then
+        git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+fi
+
+step "tests"
+# Suites that touch the kernel share namespaces, cgroups and uevents with
+# each other, so they run one at a time.
+ctest --test-dir build-ci --output-on-failure -L unit -j"$JOBS"
+ctest --test-dir build-ci --output-on-failure -LE unit -j1
+[ "${1:-}" = "--quick" ] && exit 0
+
+step "valgrind memcheck (unit)"
+ctest --test-dir build-ci --output-on-failure -L unit -T memcheck -j"$JOBS"
+
+step "ASan + UBSan"
+cmake -S . -B build-asan -DDEVPASS_SANITIZE=ON -DDEVPASS_WERROR=ON \
+        -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build build-asan -j"$JOBS"
+export ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+ctest --test-dir build-asan --output-on-failure -L unit -j"$JOBS"
+ctest --test-dir build-asan --output-on-failure -LE unit -j1
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+step "fuzz (${FUZZ_SECONDS}s per target)"
+CC=clang cmake -S . -B build-fuzz -DDEVPASS_FUZZ=ON -DDEVPASS_TESTS=ON \
+        -DCMAKE_BUILD_TYPE=Debug >/dev/null
+targets=$(cd tests/fuzz && ls fuzz-*.c | sed 's/\.c$//')
+# shellcheck disable=SC2086
+cmake --build build-fuzz -j"$JOBS" --target $targets
+bash tests/fuzz/run-fuzzers.sh "$ROOT/build-fuzz" "$FUZZ_SECONDS"
+
+step "all suites passed"

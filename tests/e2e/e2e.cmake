@@ -1,0 +1,9 @@
+# End-to-end tests of devpassd (bash, as root, real kernel and LXC).
+foreach(_t agent-hotplug agent-policy agent-crash)
+  if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
+    add_test(NAME e2e-${_t} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
+    set_tests_properties(e2e-${_t} PROPERTIES
+      LABELS "e2e" TIMEOUT 300 SKIP_RETURN_CODE 77
+      ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR};DPT_HARNESS=${CMAKE_BINARY_DIR}/tests/harness/dp-testctr")
+  endif()
+endforeach()
