@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/* The grant engine against a fake ops table: step order (deny before
+ * removal), rollback on failure, shared companion nodes, what the ledger
+ * records and how a damaged ledger is handled. No root needed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/engine.h"
+#include "devpass/util.h"
+
+static char calls[4096];
+static int fail_node_create_at = -1; /* fail the Nth node_create */
+static int n_node_create;
+static int cg1_covered_result;
+
+static void logcall(const char *fmt, ...)
+{
+        va_list ap;
+        size_t n = strlen(calls);
+
+        va_start(ap, fmt);
+        vsnprintf(calls + n, sizeof(calls) - n, fmt, ap);
+        va_end(ap);
+        strncat(calls, ";", sizeof(calls) - strlen(calls) - 1);
+}
+
+static int f_node_create(const dp_container *c, const dp_node_spec *s,
+                         bool *created)
+{
+        if (n_node_create++ == fail_node_create_at)
+                return -EEXIST;
+        logcall("mknod %s %c%u:%u %o %u:%u", s->path, s->type, s->major,
+                s->minor, s->mode, s->uid, s->gid);
+        *created = true;
+        return 0;
+}
+static int f_node_remove(const dp_container *c, const dp_node_spec *s)
+{
+        logcall("rm %s", s->path);
+        return 0;
+}
+static int f_node_present(const dp_container *c, const dp_node_spec *s)
+{
+        return 1;
+}
+static int f_cg1_covered(const char *d, char t, unsigned ma, unsigned mi,
+                         unsigned a)
+{
+        return cg1_covered_result;
+}
+static int f_cg1_allow(const char *d, char t, unsigned ma, unsigned mi,
+                       unsigned a)
+{
+        logcall("v1allow %c%u:%u", t, ma, mi);
+        return 0;
+}
+static int f_cg1_deny(const char *d, char t, unsigned ma, unsigned mi,
+                      unsigned a)
+{
+        logcall("v1deny %c%u:%u", t, ma, mi);
+        return 0;
+}
+static int f_cg2_grant(const char *d, char t, unsigned ma, unsigned mi,
+                       unsigned a, bool *changed)
+{
+        logcall("v2grant %c%u:%u", t, ma, mi);
+        *changed = true;
+        return 0;
+}
+static int f_cg2_revoke(const char *d, char t, unsigned ma, unsigned mi)
+{
+        logcall("v2revoke %c%u:%u", t, ma, mi);
+        return 0;
+}
+static int f_cg2_has(const char *d, char t, unsigned ma, unsigned mi)
+{
+        return 0;
+}
+static int f_net_in(const dp_container *c, const char *ifname,
+                    const char *inside, dp_netdev_saved *s)
+{
+        logcall("netin %s %s", ifname, inside ? inside : "-");
+        snprintf(s->name, sizeof(s->name), "%s", ifname);
+        snprintf(s->name_inside, sizeof(s->name_inside), "%s",
+                 inside ? inside : ifname);
+        snprintf(s->mac, sizeof(s->mac), "02:00:00:00:00:01");
+        s->mtu = 1500;
+        return 0;
+}
+static int f_net_out(const dp_container *c, const dp_netdev_saved *s)
+{
+        logcall("netout %s", s->name_inside);
+        return 0;
+}
+
+static const dp_act_ops fake = {
+        .node_create = f_node_create,
+        .node_remove = f_node_remove,
+        .node_present = f_node_present,
+        .cg1_covered = f_cg1_covered,
+        .cg1_allow = f_cg1_allow,
+        .cg1_deny = f_cg1_deny,
+        .cg2_grant = f_cg2_grant,
+        .cg2_revoke = f_cg2_revoke,
+        .cg2_has = f_cg2_has,
+        .net_move_in = f_net_in,
+        .net_move_out = f_net_out,
+};
+
+static char statedir[64];
+
+static uint64_t self_starttime(void)
+{
+        _cleanup_free_ char *s = NULL;
+        char *p;
+        unsigned long long v = 0;
+
+        assert_int_equal(read_full_file("/proc/self/stat", &s, NULL), 0);
+        p = strrchr(s, ')');
+        /* field 22; fields after ')' start at 3 */
+        for (int f = 3; p && f <= 22; f++)
+                p = strchr(p + 1, ' ');
+        assert_non_null(p);
+        p = strrchr(s, ')');
+        for (int f = 2; f < 22; f++)
+                p = strchr(p + 1, ' ');
+        sscanf(p + 1, "%llu", &v);
+        return v;
+}
+
+/* A container that is this process, found by pid + starttime (no pidfd,
+ * so the test also runs under valgrind). */
+static dp_container *self_container(const char *ref)
+{
+        dp_container *c = dp_container_new();
+
+        assert_non_null(c);
+        c->ref = strdup(ref);
+        c->name = strdup(ref);
+        c->pid = getpid();
+        c->pidfd = -1;
+        c->starttime = self_starttime();
+        c->cgroup_v1_devices = strdup("/fake/v1");
+        c->cgroup_v2 = strdup("/fake/v2");
+        return c;
+}
+
+static dp_device *gpu(const char *syspath, unsigned card)
+{
+        dp_device *d = dp_device_new();
+        char p[64];
+
+        d->syspath = strdup(syspath);
+        d->name = strdup("gpu");
+        d->klass = DP_CLASS_GPU;
+        snprintf(p, sizeof(p), "/dev/nvidia%u", card);
+        dp_device_add_node(d, p, 'c', 195, card);
+        dp_device_add_node(d, "/dev/nvidiactl", 'c', 195, 255);
+        return d;
+}
+
+static int setup(void **state)
+{
+        snprintf(statedir, sizeof(statedir), "/tmp/dpt-engine-XXXXXX");
+        assert_non_null(mkdtemp(statedir));
+        calls[0] = 0;
+        fail_node_create_at = -1;
+        n_node_create = 0;
+        cg1_covered_result = 0;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        char cmd[128];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", statedir);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_attach_detach_order(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = gpu("/sys/devices/gpu0", 0);
+        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+
+        o.mode = 0660;
+        o.group = 44;
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        assert_string_equal(calls, "v1allow c195:0;v2grant c195:0;"
+                                   "v1allow c195:255;v2grant c195:255;"
+                                   "mknod /dev/nvidia0 c195:0 660 0:44;"
+                                   "mknod /dev/nvidiactl c195:255 660 0:44;");
+        assert_int_equal(g->state, DP_GRANT_APPLIED);
+        /* the ledger on disk says the same */
+        assert_int_equal(dp_ledger_load(statedir, &l), 0);
+        assert_int_equal(l->n, 1);
+        assert_string_equal(l->grants[0]->device, "/sys/devices/gpu0");
+        assert_int_equal(l->grants[0]->state, DP_GRANT_APPLIED);
+        assert_int_equal(l->grants[0]->n_nodes, 2);
+        assert_true(l->grants[0]->cgs[1].v1 && l->grants[0]->cgs[1].v2);
+        /* a second attach of the same pair is refused */
+        assert_int_equal(dp_engine_attach(e, c, d, &o, NULL), -EEXIST);
+
+        calls[0] = 0;
+        assert_int_equal(dp_engine_detach(e, g, c), 0);
+        /* every cgroup revocation comes before any node removal */
+        assert_string_equal(calls, "v1deny c195:0;v2revoke c195:0;"
+                                   "v1deny c195:255;v2revoke c195:255;"
+                                   "rm /dev/nvidia0;rm /dev/nvidiactl;");
+        assert_int_equal(e->ledger->n, 0);
+}
+
+static void test_rollback(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = gpu("/sys/devices/gpu0", 0);
+        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+
+        fail_node_create_at = 1;
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, NULL), -EEXIST);
+        /* what was done is undone, deny first, and nothing is recorded */
+        assert_non_null(strstr(calls, "mknod /dev/nvidia0"));
+        assert_non_null(strstr(calls, "v1deny c195:0;v2revoke c195:0;"
+                                      "v1deny c195:255;v2revoke c195:255;"
+                                      "rm /dev/nvidia0;"));
+        assert_null(strstr(calls, "rm /dev/nvidiactl"));
+        assert_int_equal(e->ledger->n, 0);
+        assert_int_equal(dp_ledger_load(statedir, &l), 0);
+        assert_int_equal(l->n, 0);
+}
+
+static void test_shared_companion(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d0 = gpu("/sys/devices/gpu0", 0);
+        _cleanup_device_free_ dp_device *d1 = gpu("/sys/devices/gpu1", 1);
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g0 = NULL, *g1 = NULL;
+
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d0, &o, &g0), 0);
+        assert_int_equal(dp_engine_attach(e, c, d1, &o, &g1), 0);
+        calls[0] = 0;
+        /* the first GPU goes: nvidiactl stays, both in cgroup and /dev */
+        assert_int_equal(dp_engine_detach(e, g0, c), 0);
+        assert_string_equal(calls, "v1deny c195:0;v2revoke c195:0;"
+                                   "rm /dev/nvidia0;");
+        calls[0] = 0;
+        /* the last GPU goes: nvidiactl goes with it */
+        assert_int_equal(dp_engine_detach(e, g1, c), 0);
+        assert_non_null(strstr(calls, "v1deny c195:255;"));
+        assert_non_null(strstr(calls, "rm /dev/nvidiactl;"));
+        assert_int_equal(e->ledger->n, 0);
+}
+
+static void test_runtime_allowance_kept(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = gpu("/sys/devices/gpu0", 0);
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+
+        /* the runtime already allows it in v1: devpass adds nothing there
+         * and so must not deny it on revoke */
+        cg1_covered_result = 1;
+        o.companions = false;
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        assert_null(strstr(calls, "v1allow"));
+        assert_null(strstr(calls, "nvidiactl"));
+        calls[0] = 0;
+        assert_int_equal(dp_engine_detach(e, g, c), 0);
+        assert_null(strstr(calls, "v1deny"));
+        assert_non_null(strstr(calls, "v2revoke c195:0"));
+}
+
+static void test_net(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = dp_device_new();
+        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+
+        d->syspath = strdup("/sys/devices/virtual/net/veth9");
+        d->name = strdup("veth9");
+        d->klass = DP_CLASS_NET;
+        o.ifname = "lan0";
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        assert_string_equal(calls, "netin veth9 lan0;");
+        assert_int_equal(dp_ledger_load(statedir, &l), 0);
+        assert_true(l->grants[0]->has_netdev);
+        assert_string_equal(l->grants[0]->netdev.name, "veth9");
+        assert_string_equal(l->grants[0]->netdev.name_inside, "lan0");
+        calls[0] = 0;
+        assert_int_equal(dp_engine_detach(e, g, c), 0);
+        assert_string_equal(calls, "netout lan0;");
+}
+
+static void test_container_gone(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = gpu("/sys/devices/gpu0", 0);
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        calls[0] = 0;
+        /* no container: the cgroup rules are undone, no node work */
+        assert_int_equal(dp_engine_detach(e, g, NULL), 0);
+        assert_null(strstr(calls, "rm "));
+        assert_non_null(strstr(calls, "v1deny c195:0"));
+        /* an attach to a container whose init is gone is refused */
+        c->starttime++;
+        assert_int_equal(dp_engine_attach(e, c, d, &o, NULL), -ESRCH);
+        assert_int_equal(e->ledger->n, 0);
+}
+
+static void write_ledger(const char *text)
+{
+        char p[128];
+
+        snprintf(p, sizeof(p), "%s/ledger.json", statedir);
+        assert_int_equal(write_file_atomic(p, text, strlen(text), 0600), 0);
+}
+
+static void test_damaged_ledger(void **state)
+{
+        static const char *const bad[] = {
+                "{\"version\": 1, \"grants\": [",          /* truncated */
+                "{\"version\": 99, \"grants\": []}",         /* other version */
+                "[]",                                        /* wrong shape */
+                "{\"version\": 1, \"grants\": [{\"container\": 5}]}",
+                "\x01\x02garbage",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+                int lerr = 0;
+
+                write_ledger(bad[i]);
+                assert_int_equal(dp_engine_open(statedir, &fake, &e, &lerr), 0);
+                assert_int_equal(lerr, -EBADMSG);
+                assert_int_equal(e->ledger->n, 0);
+        }
+}
+
+static void test_lock(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *a = NULL, *b = NULL;
+
+        assert_int_equal(dp_engine_open(statedir, &fake, &a, NULL), 0);
+        assert_int_equal(dp_engine_open(statedir, &fake, &b, NULL), -EBUSY);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_attach_detach_order, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_shared_companion, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_runtime_allowance_kept,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_net, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_container_gone, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_damaged_ledger, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
