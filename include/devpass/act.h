@@ -104,3 +104,8 @@ typedef struct dp_act_ops {
 } dp_act_ops;
 
 extern const dp_act_ops dp_act_ops_real;
+
+/* Name of the first NIC (ifindex order) in the agent's netns whose MAC is
+ * mac ("aa:bb:cc:dd:ee:ff"); -ENODEV if none. Finds a NIC that came back
+ * from a dead container's netns under a kernel-given name. */
+int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16]);

@@ -48,3 +48,11 @@ bool dp_hw_udevd_running(void);
 /* NVIDIA control nodes with majors from /proc/devices: nvidiactl,
  * nvidia-uvm, nvidia-uvm-tools, nvidia-modeset, nvidia-caps/… that exist. */
 int dp_hw_nvidia_control_nodes(dp_device *d);
+
+/* JSON form of a device, the `devices --json` element (agent/core, json-c):
+ * {"syspath", "subsystem", "devtype", "class", "name", "driver", "vendor",
+ * "product" (4-digit lowercase hex or null), "serial", "pci", "mac",
+ * "input": [words], "nodes": [{"path", "type": "c"|"b", "major", "minor"}],
+ * "parent", "properties": {KEY: VALUE}}; absent values are null. */
+struct json_object;
+int dp_device_to_json(const dp_device *d, struct json_object **ret);

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+/* Device nodes inside running containers. Privileged containers get a real
+ * mknod through their root (this file); user-namespaced ones get a bind mount
+ * of a node kept on a host tmpfs (node-userns.c). Every path below the
+ * container root is walked with node-path.c, which refuses symlinks. */
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "devpass/act.h"
+#include "devpass/macro.h"
+#include "node-internal.h"
+#include "node-path.h"
+
+int node_check_alive(const dp_container *c)
+{
+        struct pollfd p;
+        int r;
+
+        if (!c || c->pidfd < 0 || c->pid <= 0)
+                return -EINVAL;
+        p = (struct pollfd){.fd = c->pidfd, .events = POLLIN};
+        do
+                r = poll(&p, 1, 0);
+        while (r < 0 && errno == EINTR);
+        if (r < 0)
+                return negative_errno();
+        /* A pidfd turns readable when the process it pins has exited; after
+         * that the PID may name a stranger. */
+        if (r > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+                return -ESRCH;
+        return 0;
+}
+
+int node_open_proc(const dp_container *c, const char *what, int flags,
+                   int *ret_fd)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char path[64];
+        int r;
+
+        r = node_check_alive(c);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)c->pid, what);
+        fd = open(path, flags | O_CLOEXEC);
+        if (fd < 0) {
+                int err = negative_errno();
+
+                /* A vanished process shows up as ENOENT/EACCES here; report
+                 * it as the container being gone. */
+                r = node_check_alive(c);
+                return r < 0 ? r : err;
+        }
+        r = node_check_alive(c);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int map_id(const dp_idmap_range *m, size_t n, uint32_t inside,
+                  uint32_t *ret)
+{
+        if (n == 0) {
+                *ret = inside;
+                return 0;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (inside >= m[i].inside &&
+                    inside - m[i].inside < m[i].count) {
+                        *ret = m[i].outside + (inside - m[i].inside);
+                        return 0;
+                }
+        return -ERANGE;
+}
+
+void node_req_done(node_req *req)
+{
+        free(req->dir);
+        free(req->base);
+        *req = (node_req){0};
+}
+
+int node_req_init(const dp_container *c, const dp_node_spec *spec,
+                  node_req *ret)
+{
+        node_req req = {0};
+        uint32_t uid, gid, ruid, rgid;
+        int r;
+
+        if (!c || !spec)
+                return -EINVAL;
+        if (spec->type != 'c' && spec->type != 'b')
+                return -EINVAL;
+        if (spec->mode & ~07777u)
+                return -EINVAL;
+        /* An id map without entries only makes sense for a container that
+         * shares our user namespace. */
+        if (c->userns && (c->n_uid_map == 0 || c->n_gid_map == 0))
+                return -EINVAL;
+        r = map_id(c->uid_map, c->n_uid_map, spec->uid, &uid);
+        if (r < 0)
+                return r;
+        r = map_id(c->gid_map, c->n_gid_map, spec->gid, &gid);
+        if (r < 0)
+                return r;
+        r = map_id(c->uid_map, c->n_uid_map, 0, &ruid);
+        if (r < 0)
+                return r;
+        r = map_id(c->gid_map, c->n_gid_map, 0, &rgid);
+        if (r < 0)
+                return r;
+        r = dp_path_split(spec->path, &req.dir, &req.base);
+        if (r < 0)
+                return r;
+        req.type = spec->type == 'c' ? S_IFCHR : S_IFBLK;
+        req.rdev = makedev(spec->major, spec->minor);
+        req.mode = spec->mode;
+        req.uid = uid;
+        req.gid = gid;
+        req.root_uid = ruid;
+        req.root_gid = rgid;
+        *ret = req;
+        return 0;
+}
+
+bool node_stat_matches(const struct stat *st, const node_req *req)
+{
+        return (st->st_mode & S_IFMT) == req->type && st->st_rdev == req->rdev;
+}
+
+int node_fix_owner_mode(int fd, const node_req *req)
+{
+        int r = dp_fchown_opath(fd, req->uid, req->gid);
+
+        if (r < 0)
+                return r;
+        /* After chown, since chown may clear mode bits. */
+        return dp_fchmod_opath(fd, req->mode);
+}
+
+int node_probe(int dirfd, const node_req *req, int *ret_fd)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = dp_path_open_entry(dirfd, req->base, &fd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!node_stat_matches(&st, req))
+                return -EEXIST;
+        if (ret_fd)
+                *ret_fd = TAKE_FD(fd);
+        return 1;
+}
+
+/* Opens the parent directory below the container root, without creating. A
+ * missing directory (or a non-directory on the way) means the node cannot be
+ * there: -ENOENT. */
+static int open_parent(const dp_container *c, const node_req *req,
+                       int *ret_dirfd)
+{
+        _cleanup_close_ int rootfd = -EBADF;
+        int r;
+
+        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        if (r < 0)
+                return r;
+        r = dp_path_open_dir(rootfd, req->dir, NULL, ret_dirfd);
+        if (r == -ENOTDIR)
+                return -ENOENT;
+        return r;
+}
+
+static int priv_create(const dp_container *c, const node_req *req,
+                       bool *ret_created)
+{
+        const dp_path_mkdir mk = {
+                .mode = 0755, .uid = req->root_uid, .gid = req->root_gid};
+        _cleanup_close_ int rootfd = -EBADF, dirfd = -EBADF, fd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        if (r < 0)
+                return r;
+        r = dp_path_open_dir(rootfd, req->dir, &mk, &dirfd);
+        if (r < 0)
+                return r;
+
+        for (unsigned attempt = 0;; attempt++) {
+                if (mknodat(dirfd, req->base, req->type | (req->mode & 0777),
+                            req->rdev) == 0)
+                        break;
+                if (errno != EEXIST)
+                        return negative_errno();
+                r = node_probe(dirfd, req, &fd);
+                if (r < 0)
+                        return r;
+                if (r == 0) {
+                        /* Removed between mknod and our look: try again,
+                         * but do not spin against a hostile container. */
+                        if (attempt >= 3)
+                                return -EAGAIN;
+                        continue;
+                }
+                r = node_fix_owner_mode(fd, req);
+                if (r < 0)
+                        return r;
+                *ret_created = false;
+                return 0;
+        }
+
+        /* Work on an fd from here on: the container may swap the name for a
+         * symlink at any moment, and chown/chmod by name would follow it. */
+        r = dp_path_open_entry(dirfd, req->base, &fd);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (!node_stat_matches(&st, req))
+                return -EEXIST;
+        r = node_fix_owner_mode(fd, req);
+        if (r < 0) {
+                struct stat now;
+
+                /* Leave nothing half-made behind, but only remove the very
+                 * inode we created. */
+                if (fstatat(dirfd, req->base, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    now.st_ino == st.st_ino && now.st_dev == st.st_dev)
+                        (void)unlinkat(dirfd, req->base, 0);
+                return r;
+        }
+        *ret_created = true;
+        return 0;
+}
+
+/* Directories we created on the way are left in place on removal: by then
+ * they may hold other nodes or files put there by the container, and an empty
+ * /dev/dri is harmless. */
+static int priv_remove(const dp_container *c, const node_req *req)
+{
+        _cleanup_close_ int dirfd = -EBADF;
+        int r;
+
+        r = open_parent(c, req, &dirfd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = node_probe(dirfd, req, NULL);
+        if (r <= 0)
+                return r;
+        if (unlinkat(dirfd, req->base, 0) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        return 0;
+}
+
+int dp_act_node_create(const dp_container *c, const dp_node_spec *spec,
+                       bool *ret_created)
+{
+        node_req req = {0};
+        bool created = false;
+        int r;
+
+        r = node_req_init(c, spec, &req);
+        if (r < 0)
+                return r;
+        if (c->userns)
+                r = node_userns_create(c, &req, &created);
+        else
+                r = priv_create(c, &req, &created);
+        node_req_done(&req);
+        if (r < 0)
+                return r;
+        if (ret_created)
+                *ret_created = created;
+        return 0;
+}
+
+int dp_act_node_remove(const dp_container *c, const dp_node_spec *spec)
+{
+        node_req req = {0};
+        int r;
+
+        r = node_req_init(c, spec, &req);
+        if (r < 0)
+                return r;
+        if (c->userns)
+                r = node_userns_remove(c, &req);
+        else
+                r = priv_remove(c, &req);
+        node_req_done(&req);
+        return r;
+}
+
+/* Works for both kinds: a bind-mounted node shows the rdev of the host node
+ * through the container's root just like a mknod'ed one. */
+int dp_act_node_present(const dp_container *c, const dp_node_spec *spec)
+{
+        _cleanup_close_ int dirfd = -EBADF;
+        node_req req = {0};
+        int r;
+
+        r = node_req_init(c, spec, &req);
+        if (r < 0)
+                return r;
+        r = open_parent(c, &req, &dirfd);
+        if (r >= 0)
+                r = node_probe(dirfd, &req, NULL);
+        node_req_done(&req);
+        /* A symlink on the way or another file at the path: the node is not
+         * there, which is all this answers. */
+        if (r == -ENOENT || r == -EEXIST || r == -ELOOP)
+                return 0;
+        return r;
+}

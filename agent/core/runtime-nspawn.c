@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/* systemd-nspawn machines, as registered by systemd-machined in
+ * /run/systemd/machines/NAME (LEADER=, CLASS=, SCOPE=). Their cgroup is a
+ * machine scope owned by systemd, so grants must go through systemd. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/runtime.h"
+#include "devpass/util.h"
+
+static const char *machines_dir(void)
+{
+        const char *e = getenv("DEVPASS_MACHINES_DIR");
+
+        return isempty(e) ? "/run/systemd/machines" : e;
+}
+
+/* machined writes plain KEY=VALUE lines; tolerate quoting anyway. */
+static int read_env_file(const char *path, char ***ret)
+{
+        _cleanup_free_ char *text = NULL;
+        _cleanup_strv_free_ char **env = NULL;
+        int r;
+
+        r = read_full_file(path, &text, NULL);
+        if (r < 0)
+                return r;
+        env = calloc(1, sizeof(char *));
+        if (!env)
+                return -ENOMEM;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                char *eq, *v;
+                size_t l;
+
+                line = strstrip(line);
+                eq = strchr(line, '=');
+                if (line[0] == '#' || !eq)
+                        continue;
+                *eq = 0;
+                v = eq + 1;
+                l = strlen(v);
+                if (l >= 2 && (v[0] == '"' || v[0] == '\'') &&
+                    v[l - 1] == v[0]) {
+                        v[l - 1] = 0;
+                        v++;
+                }
+                r = strv_env_set(&env, line, v);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+static bool machines_dir_present(void)
+{
+        struct stat st;
+
+        if (stat(machines_dir(), &st) == 0 && S_ISDIR(st.st_mode))
+                return true;
+        /* On a systemd host with no machine ever registered the directory
+         * may not exist yet; nspawn is still "there". */
+        return getenv("DEVPASS_MACHINES_DIR") == NULL &&
+               access("/run/systemd/system", F_OK) == 0 &&
+               access("/usr/bin/systemd-nspawn", X_OK) == 0;
+}
+
+static int machine_leader(const char *name, pid_t *ret_pid)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_strv_free_ char **env = NULL;
+        const char *cls, *leader;
+        unsigned pid;
+        struct stat st;
+        int r;
+
+        /* "unit:…" entries are machined's symlinks, not machines. */
+        if (name[0] == '.' || strchr(name, ':'))
+                return -ENOENT;
+        path = strjoin_sep("/", machines_dir(), name, NULL);
+        if (!path)
+                return -ENOMEM;
+        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+                if (!machines_dir_present())
+                        return -ENOMEDIUM;
+                return -ENOENT;
+        }
+        r = read_env_file(path, &env);
+        if (r < 0)
+                return r == -ENOENT ? -ENOENT : r;
+        cls = strv_env_get(env, "CLASS");
+        if (cls && !streq(cls, "container"))
+                return -ENOENT; /* a VM: nothing to map devices into */
+        leader = strv_env_get(env, "LEADER");
+        if (!leader || safe_atou(leader, &pid) < 0 || pid == 0 ||
+            pid > INT32_MAX)
+                return -ESRCH;
+        *ret_pid = (pid_t)pid;
+        return 0;
+}
+
+static int nspawn_find(const char *name, pid_t *ret_pid,
+                       dp_runtime_extra *ret_extra)
+{
+        pid_t pid;
+        char proc[32];
+        int r;
+
+        r = machine_leader(name, &pid);
+        if (r < 0)
+                return r;
+        /* A registration left behind by a dead leader: stopped. */
+        snprintf(proc, sizeof(proc), "/proc/%d", (int)pid);
+        if (access(proc, F_OK) < 0)
+                return -ESRCH;
+        *ret_pid = pid;
+        ret_extra->systemd_managed = true;
+        return 0;
+}
+
+static int nspawn_list(char ***ret_names)
+{
+        _cleanup_strv_free_ char **names = NULL;
+        DIR *d;
+        struct dirent *de;
+        int r = 0;
+
+        d = opendir(machines_dir());
+        if (!d)
+                return errno == ENOENT ? -ENOMEDIUM : negative_errno();
+        names = calloc(1, sizeof(char *));
+        if (!names) {
+                closedir(d);
+                return -ENOMEM;
+        }
+        while ((de = readdir(d))) {
+                dp_runtime_extra extra = {};
+                pid_t pid;
+
+                if (de->d_name[0] == '.' ||
+                    !dp_container_name_valid(de->d_name))
+                        continue;
+                if (nspawn_find(de->d_name, &pid, &extra) < 0)
+                        continue;
+                r = strv_extend(&names, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
+const dp_runtime_ops dp_runtime_nspawn_ops = {
+        .runtime = DP_RUNTIME_NSPAWN,
+        .name = "nspawn",
+        .list = nspawn_list,
+        .find_pid = nspawn_find,
+};

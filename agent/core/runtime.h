@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Private interfaces of container resolution: the runtime backends behind one
+ * small ops table, the pieces of /proc parsing they share, and a minimal
+ * HTTP/1.1 client for the runtimes that only speak REST over a unix socket.
+ * Exposed here (not in include/) so that unit tests can reach them. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "devpass/container.h"
+
+/* What a backend knows beyond the init pid. */
+typedef struct dp_runtime_extra {
+        bool systemd_managed; /* the runtime's cgroup belongs to systemd */
+} dp_runtime_extra;
+
+typedef struct dp_runtime_ops {
+        dp_runtime runtime;
+        const char *name; /* reference prefix: "lxc", "docker", … */
+        /* Names of the running containers. -ENOMEDIUM: runtime absent. */
+        int (*list)(char ***ret_names);
+        /* Init pid of a running container. -ENOENT unknown, -ESRCH exists but
+         * stopped, -ENOMEDIUM runtime absent or unreachable. */
+        int (*find_pid)(const char *name, pid_t *ret_pid,
+                        dp_runtime_extra *ret_extra);
+} dp_runtime_ops;
+
+extern const dp_runtime_ops dp_runtime_lxc_ops;
+extern const dp_runtime_ops dp_runtime_incus_ops;
+extern const dp_runtime_ops dp_runtime_lxd_ops;
+extern const dp_runtime_ops dp_runtime_nspawn_ops;
+extern const dp_runtime_ops dp_runtime_docker_ops;
+extern const dp_runtime_ops dp_runtime_podman_ops;
+
+/* ---- references ---- */
+typedef struct dp_container_ref {
+        bool bare;          /* no prefix: try every runtime */
+        dp_runtime runtime; /* meaningless when bare */
+        char *name;         /* NAME, PID text or cgroup path (relative) */
+} dp_container_ref;
+
+void dp_container_ref_done(dp_container_ref *r);
+/* -EINVAL bad syntax, -EPROTONOSUPPORT unknown prefix. */
+int dp_container_ref_parse(const char *s, dp_container_ref *ret);
+/* Whether NAME is acceptable as a runtime's container name. */
+bool dp_container_name_valid(const char *name);
+
+/* ---- /proc parsing ---- */
+/* Parses uid_map/gid_map text ("inside outside count" lines). */
+int dp_idmap_parse(const char *text, dp_idmap_range **ret, size_t *ret_n);
+int dp_idmap_map(const dp_idmap_range *map, size_t n, uint32_t inside,
+                 uint32_t *ret);
+/* Parses /proc/PID/cgroup text: the v1 "devices" path and the v2 "0::" path,
+ * each relative to its hierarchy root; either is NULL when absent. */
+int dp_cgroup_parse(const char *text, char **ret_v1_devices, char **ret_v2);
+/* Builds the absolute directory of a cgroup path inside a hierarchy
+ * (root: mount point, mount_root: that mount's root within the hierarchy). */
+int dp_cgroup_join(const char *root, const char *mount_root, const char *path,
+                   char **ret);
+/* Field 22 of /proc/PID/stat text. */
+int dp_proc_stat_starttime(const char *text, uint64_t *ret);
+/* Finds the init of a cgroup among the pids of its cgroup.procs: the one
+ * whose parent is not in the set, else the lowest. */
+int dp_cgroup_find_init(const char *dir, pid_t *ret);
+
+/* ---- HTTP over AF_UNIX ---- */
+#define DP_HTTP_MAX_RESPONSE (4u * 1024 * 1024)
+#define DP_HTTP_TIMEOUT_MS   2000
+
+/* GET PATH on the server at SOCKET_PATH; the body comes back NUL-terminated.
+ * -ENOMEDIUM no server there, -ETIMEDOUT, -EFBIG response over the cap,
+ * -EBADMSG malformed response. Any HTTP status is a success here. */
+int dp_http_get(const char *socket_path, const char *path, int timeout_ms,
+                unsigned *ret_status, char **ret_body, size_t *ret_size);
+/* Parses a response held in BUF. -EAGAIN: incomplete (and !eof). */
+int dp_http_parse_response(const char *buf, size_t len, bool eof,
+                           unsigned *ret_status, char **ret_body,
+                           size_t *ret_size);
+/* Percent-encodes a path segment. */
+char *dp_http_escape(const char *s);
+
+/* The REST backends share these. The socket: $ENV when set, else the first
+ * candidate that exists, else the first candidate. */
+const char *dp_runtime_socket(const char *env, const char *const *candidates);
+struct json_object;
+/* Parses a whole JSON document (trailing garbage refused) into an object. */
+int dp_json_parse(const char *text, size_t size, struct json_object **ret);
+/* GET PATH and parse the JSON answer. -ENOENT on HTTP 404, -EIO on any other
+ * non-2xx status. */
+int dp_rest_get_json(const char *socket_path, const char *path,
+                     struct json_object **ret);

@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: MIT */
+/* Device node injection (agent/act/node*.c) into real test containers:
+ * privileged ones (mknod through the container root) and user-namespaced ones
+ * (host tmpfs node bind-mounted in), with a real loop device read from
+ * inside, owner/mode as seen inside, hostile symlink layouts and a container
+ * whose init died after it was resolved. Needs root; usage:
+ * test-act-node PATH-TO-dp-testctr */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "devpass/act.h"
+#include "devpass/macro.h"
+
+static const char *testctr;
+static char nodedir[] = "/tmp/dptnodesXXXXXX";
+static char loopfile[] = "/tmp/dptnloopXXXXXX";
+static char loopdev[64];
+static unsigned loop_major, loop_minor;
+static char marker[64];
+static unsigned ctr_seq;
+
+typedef struct ctr {
+        dp_container c;
+        char name[64];
+        char rootfs[512];
+        char pidstr[16];
+} ctr;
+
+/* The shared containers for the tests that leave them intact. */
+static ctr *shared_priv, *shared_userns;
+
+/* Runs argv, returns its exit status (or -1), stdout in *out (NUL-ended). */
+static int run_argv(char **out, size_t *out_len, const char *const argv[])
+{
+        int pfd[2], status;
+        char *buf = NULL;
+        size_t len = 0, alloc = 0;
+        pid_t pid;
+
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return -1;
+        pid = fork();
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                dup2(pfd[1], STDOUT_FILENO);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        close(pfd[1]);
+        for (;;) {
+                ssize_t n;
+
+                if (alloc - len < 4096) {
+                        alloc = alloc ? alloc * 2 : 8192;
+                        buf = realloc(buf, alloc + 1);
+                        assert_non_null(buf);
+                }
+                n = read(pfd[0], buf + len, alloc - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+        }
+        close(pfd[0]);
+        if (buf)
+                buf[len] = 0;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -1;
+        if (out)
+                *out = buf;
+        else
+                free(buf);
+        if (out_len)
+                *out_len = len;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs `sh -c CMD` inside the container; stdout in *out, trailing newline
+ * stripped. */
+static int ctr_sh(const ctr *t, char **out, const char *cmd)
+{
+        const char *argv[] = {testctr, "exec", t->pidstr, "--",
+                              "sh",    "-c",   cmd,       NULL};
+        char *o = NULL;
+        int r = run_argv(&o, NULL, argv);
+
+        if (o) {
+                size_t n = strlen(o);
+
+                while (n > 0 && o[n - 1] == '\n')
+                        o[--n] = 0;
+        }
+        if (out)
+                *out = o;
+        else
+                free(o);
+        return r;
+}
+
+static void assert_sh_output(const ctr *t, const char *cmd, const char *want)
+{
+        _cleanup_free_ char *out = NULL;
+
+        assert_int_equal(ctr_sh(t, &out, cmd), 0);
+        assert_non_null(out);
+        assert_string_equal(out, want);
+}
+
+static void assert_open_result(const ctr *t, const char *path, const char *want)
+{
+        const char *argv[] = {testctr, "open", t->pidstr, path, "r", NULL};
+        _cleanup_free_ char *out = NULL;
+
+        (void)run_argv(&out, NULL, argv);
+        assert_non_null(out);
+        out[strcspn(out, "\n")] = 0;
+        assert_string_equal(out, want);
+}
+
+static void ctr_free(ctr *t)
+{
+        if (!t)
+                return;
+        safe_close(t->c.pidfd);
+        free(t->c.ref);
+        free(t->c.name);
+        free(t->c.uid_map);
+        free(t->c.gid_map);
+        free(t->c.cgroup_v1_devices);
+        free(t->c.cgroup_v2);
+        free(t);
+}
+
+static void ctr_stop(ctr *t)
+{
+        const char *argv[] = {testctr, "stop", NULL, NULL};
+
+        if (!t)
+                return;
+        if (t->name[0]) {
+                argv[2] = t->name;
+                (void)run_argv(NULL, NULL, argv);
+        }
+        ctr_free(t);
+}
+
+/* Starts a harness container and builds the dp_container that container
+ * resolution would produce for it. */
+static ctr *ctr_start(bool userns)
+{
+        const char *argv[] = {testctr, "start", "--name", NULL, NULL, NULL};
+        const char *info_argv[] = {testctr, "info", NULL, NULL};
+        _cleanup_free_ char *out = NULL, *info = NULL;
+        char *save = NULL;
+        unsigned base_u = 0, base_g = 0;
+        ctr *t = calloc(1, sizeof(*t));
+        int pid = 0;
+
+        if (!t)
+                return NULL;
+        t->c.pidfd = -EBADF;
+        snprintf(t->name, sizeof(t->name), "dptn%d-%u", (int)getpid(),
+                 ++ctr_seq);
+        argv[3] = t->name;
+        if (userns)
+                argv[4] = "--userns";
+        if (run_argv(&out, NULL, argv) != 0 || !out ||
+            sscanf(out, "%d", &pid) != 1 || pid <= 0) {
+                fprintf(stderr, "dp-testctr start failed: %s\n", strna(out));
+                t->name[0] = 0;
+                ctr_free(t);
+                return NULL;
+        }
+        snprintf(t->pidstr, sizeof(t->pidstr), "%d", pid);
+        info_argv[2] = t->pidstr;
+        if (run_argv(&info, NULL, info_argv) != 0 || !info)
+                goto fail;
+        for (char *l = strtok_r(info, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
+                if (strneq(l, "uid_base=", 9))
+                        base_u = (unsigned)strtoul(l + 9, NULL, 10);
+                else if (strneq(l, "gid_base=", 9))
+                        base_g = (unsigned)strtoul(l + 9, NULL, 10);
+                else if (strneq(l, "rootfs=", 7))
+                        snprintf(t->rootfs, sizeof(t->rootfs), "%s", l + 7);
+                else if (strneq(l, "cgroup_v1=", 10) && l[10])
+                        t->c.cgroup_v1_devices = strdup(l + 10);
+                else if (strneq(l, "cgroup_v2=", 10) && l[10])
+                        t->c.cgroup_v2 = strdup(l + 10);
+        }
+        t->c.pid = pid;
+        t->c.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (t->c.pidfd < 0)
+                goto fail;
+        t->c.runtime = DP_RUNTIME_PID;
+        if (asprintf(&t->c.ref, "pid:%d", pid) < 0)
+                goto fail;
+        t->c.name = strdup(t->pidstr);
+        t->c.userns = userns;
+        if (userns) {
+                t->c.uid_map = calloc(1, sizeof(dp_idmap_range));
+                t->c.gid_map = calloc(1, sizeof(dp_idmap_range));
+                if (!t->c.uid_map || !t->c.gid_map || base_u == 0)
+                        goto fail;
+                *t->c.uid_map = (dp_idmap_range){0, base_u, 65536};
+                *t->c.gid_map = (dp_idmap_range){0, base_g, 65536};
+                t->c.n_uid_map = t->c.n_gid_map = 1;
+        }
+        return t;
+fail:
+        fprintf(stderr, "cannot describe container %s\n", t->name);
+        ctr_stop(t);
+        return NULL;
+}
+
+static int setup_priv(void **state)
+{
+        return (*state = ctr_start(false)) ? 0 : -1;
+}
+
+static int setup_userns(void **state)
+{
+        return (*state = ctr_start(true)) ? 0 : -1;
+}
+
+static int teardown_ctr(void **state)
+{
+        ctr_stop(*state);
+        *state = NULL;
+        return 0;
+}
+
+static bool in_mountinfo(pid_t pid, const char *mountpoint)
+{
+        _cleanup_fclose_ FILE *f = NULL;
+        char path[64], line[4096];
+
+        snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+        f = fopen(path, "re");
+        assert_non_null(f);
+        while (fgets(line, sizeof(line), f)) {
+                char mp[4096];
+
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1 &&
+                    streq(mp, mountpoint))
+                        return true;
+        }
+        return false;
+}
+
+static void closedirp_(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+/* Host-side nodes devpass keeps for container pid. */
+static unsigned count_host_nodes(pid_t pid)
+{
+        _cleanup_(closedirp_) DIR *d = NULL;
+        struct dirent *de;
+        char prefix[32];
+        unsigned n = 0;
+
+        snprintf(prefix, sizeof(prefix), "%d-", (int)pid);
+        d = opendir(nodedir);
+        if (!d)
+                return 0;
+        while ((de = readdir(d)))
+                if (strneq(de->d_name, prefix, strlen(prefix)))
+                        n++;
+        return n;
+}
+
+static void assert_host_absent(const char *path)
+{
+        struct stat st;
+
+        if (lstat(path, &st) == 0)
+                fail_msg("%s exists on the host", path);
+}
+
+static void assert_rootfs_absent(const ctr *t, const char *rel)
+{
+        char p[1024];
+
+        snprintf(p, sizeof(p), "%s/%s", t->rootfs, rel);
+        assert_host_absent(p);
+}
+
+/* ---- the node lifecycle, shared by both container kinds ---- */
+
+static void check_loop_lifecycle(const ctr *t)
+{
+        dp_node_spec spec = {.path = "/dev/dptloop",
+                             .type = 'b',
+                             .major = loop_major,
+                             .minor = loop_minor,
+                             .mode = 0660,
+                             .uid = 0,
+                             .gid = 6};
+        _cleanup_free_ char *out = NULL;
+        const char *argv[] = {testctr,  "exec",    t->pidstr,
+                              "--",     "dd",      "if=/dev/dptloop",
+                              "bs=512", "count=1", NULL};
+        size_t len = 0;
+        bool created = false;
+
+        assert_int_equal(dp_act_node_present(&t->c, &spec), 0);
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), 0);
+        assert_true(created);
+        assert_int_equal(dp_act_node_present(&t->c, &spec), 1);
+
+        /* The data written on the host is read through the node inside. */
+        assert_int_equal(run_argv(&out, &len, argv), 0);
+        assert_true(len >= strlen(marker));
+        assert_non_null(memmem(out, len, marker, strlen(marker)));
+        assert_sh_output(t, "stat -c '%a %u %g %F' /dev/dptloop",
+                         "660 0 6 block special file");
+
+        /* Same node again: adopted, not an error. */
+        created = true;
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), 0);
+        assert_false(created);
+
+        assert_int_equal(dp_act_node_remove(&t->c, &spec), 0);
+        assert_int_equal(dp_act_node_present(&t->c, &spec), 0);
+        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dev/dptloop"), 0);
+        /* Missing is success. */
+        assert_int_equal(dp_act_node_remove(&t->c, &spec), 0);
+}
+
+static void check_nested_mode_owner(const ctr *t)
+{
+        dp_node_spec spec = {.path = "/dev/dri/card0",
+                             .type = 'c',
+                             .major = 226,
+                             .minor = 0,
+                             .mode = 0640,
+                             .uid = 1000,
+                             .gid = 44};
+        bool created = false;
+
+        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dev/dri"), 0);
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), 0);
+        assert_true(created);
+        assert_sh_output(t, "stat -c '%a %u %g %F %t:%T' /dev/dri/card0",
+                         "640 1000 44 character special file e2:0");
+        assert_sh_output(t, "stat -c '%a %u %g %F' /dev/dri",
+                         "755 0 0 directory");
+        /* No driver for 226 here: ENXIO means the node itself opens and the
+         * cgroup let it through. */
+        assert_open_result(t, "/dev/dri/card0", "ENXIO");
+
+        /* Adopting fixes owner and mode. */
+        spec.mode = 0600;
+        spec.uid = 5;
+        spec.gid = 6;
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), 0);
+        assert_false(created);
+        assert_sh_output(t, "stat -c '%a %u %g' /dev/dri/card0", "600 5 6");
+
+        assert_int_equal(dp_act_node_remove(&t->c, &spec), 0);
+        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dev/dri/card0"), 0);
+        /* The directory stays: it may hold other things by now. */
+        assert_int_equal(ctr_sh(t, NULL, "test -d /dev/dri"), 0);
+}
+
+/* Things already at the target are never replaced nor removed. */
+static void check_existing_targets(const ctr *t, bool with_mknod)
+{
+        static const char *const names[] = {"dptreg", "dptfifo",    "dptdir",
+                                            "dptsym", "dptnullsym", "dptother",
+                                            "dptblk"};
+        char cmd[512], path[64];
+        size_t n = with_mknod ? ELEMENTSOF(names) : ELEMENTSOF(names) - 2;
+        bool created = false;
+
+        snprintf(cmd, sizeof(cmd),
+                 "echo x > /dev/dptreg && mknod /dev/dptfifo p && "
+                 "mkdir /dev/dptdir && ln -s /etc/passwd /dev/dptsym && "
+                 "ln -s /dev/null /dev/dptnullsym%s",
+                 with_mknod ? " && mknod /dev/dptother c 1 3 && "
+                              "mknod /dev/dptblk b 1 3"
+                            : "");
+        assert_int_equal(ctr_sh(t, NULL, cmd), 0);
+
+        for (size_t i = 0; i < n; i++) {
+                /* c 1:3 is /dev/null: even a symlink to a node with the
+                 * right rdev must not be taken for it. */
+                dp_node_spec spec = {.path = path,
+                                     .type = 'c',
+                                     .major = 1,
+                                     .minor = 3,
+                                     .mode = 0666};
+
+                snprintf(path, sizeof(path), "/dev/%s", names[i]);
+                if (streq(names[i], "dptother"))
+                        spec.minor = 5;
+                assert_int_equal(dp_act_node_create(&t->c, &spec, &created),
+                                 -EEXIST);
+                assert_int_equal(dp_act_node_remove(&t->c, &spec), -EEXIST);
+                assert_int_equal(dp_act_node_present(&t->c, &spec), 0);
+        }
+        assert_sh_output(t,
+                         "stat -c '%F' /dev/dptreg /dev/dptfifo /dev/dptdir "
+                         "/dev/dptsym /dev/dptnullsym | tr '\\n' ,",
+                         "regular file,fifo,directory,symbolic link,"
+                         "symbolic link,");
+        assert_sh_output(t, "cat /dev/dptreg; readlink /dev/dptsym",
+                         "x\n/etc/passwd");
+        if (with_mknod)
+                assert_sh_output(t,
+                                 "stat -c '%F %t:%T' /dev/dptother "
+                                 "/dev/dptblk | tr '\\n' ,",
+                                 "character special file 1:3,"
+                                 "block special file 1:3,");
+        assert_int_equal(ctr_sh(t, NULL,
+                                "rm -rf /dev/dptreg /dev/dptfifo /dev/dptdir "
+                                "/dev/dptsym /dev/dptnullsym /dev/dptother "
+                                "/dev/dptblk"),
+                         0);
+}
+
+/* `/dev/dri -> /etc` and a symlinked directory on the way: -ELOOP, nothing
+ * created on the host or anywhere in the container. Then `/dev -> /`. */
+static void check_hostile_symlinks(const ctr *t)
+{
+        dp_node_spec spec = {.path = "/dev/dri/dptcard",
+                             .type = 'c',
+                             .major = 226,
+                             .minor = 0,
+                             .mode = 0666};
+        bool created = false;
+
+        assert_int_equal(ctr_sh(t, NULL,
+                                "rm -rf /dev/dri && ln -s /etc /dev/dri && "
+                                "ln -s /tmp /dev/dptsub"),
+                         0);
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -ELOOP);
+        assert_host_absent("/etc/dptcard");
+        assert_rootfs_absent(t, "etc/dptcard");
+        assert_int_not_equal(ctr_sh(t, NULL, "test -e /etc/dptcard"), 0);
+        assert_int_equal(dp_act_node_present(&t->c, &spec), 0);
+        assert_int_equal(dp_act_node_remove(&t->c, &spec), -ELOOP);
+
+        spec.path = "/dev/dptsub/dpt2/card0";
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -ELOOP);
+        assert_host_absent("/tmp/dpt2");
+        assert_rootfs_absent(t, "tmp/dpt2");
+
+        /* Now the whole /dev is a symlink to the container's /. */
+        /* Lazily: /dev carries the pts and shm mounts. */
+        assert_int_equal(ctr_sh(t, NULL,
+                                "umount -l /dev && rm -rf /dev && "
+                                "ln -s / /dev"),
+                         0);
+        assert_sh_output(t, "readlink /dev", "/");
+        spec.path = "/dev/dptevil";
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -ELOOP);
+        spec.path = "/dev/dptevildir/card0";
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -ELOOP);
+        assert_host_absent("/dptevil");
+        assert_host_absent("/dptevildir");
+        assert_rootfs_absent(t, "dptevil");
+        assert_rootfs_absent(t, "dptevildir");
+        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dptevil"), 0);
+        assert_int_equal(count_host_nodes(t->c.pid), 0);
+}
+
+/* Init died after the container was resolved: the pidfd says so and nothing
+ * is created anywhere, whatever now holds the PID. */
+static void check_dead_init(ctr *t)
+{
+        dp_node_spec spec = {.path = "/dev/dptdead",
+                             .type = 'c',
+                             .major = 226,
+                             .minor = 0,
+                             .mode = 0666};
+        struct pollfd p = {.fd = t->c.pidfd, .events = POLLIN};
+        bool created = false;
+
+        assert_int_equal(kill(t->c.pid, SIGKILL), 0);
+        assert_int_equal(poll(&p, 1, 10000), 1);
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -ESRCH);
+        assert_int_equal(dp_act_node_present(&t->c, &spec), -ESRCH);
+        assert_int_equal(dp_act_node_remove(&t->c, &spec), -ESRCH);
+        assert_host_absent("/dev/dptdead");
+        assert_rootfs_absent(t, "dev/dptdead");
+        assert_int_equal(count_host_nodes(t->c.pid), 0);
+}
+
+static void test_bad_specs(void **state)
+{
+        const ctr *t = shared_priv;
+        dp_node_spec spec = {.path = "/dev/../etc/dptx",
+                             .type = 'c',
+                             .major = 1,
+                             .minor = 3,
+                             .mode = 0666};
+        bool created;
+
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -EINVAL);
+        spec.path = "dev/x";
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -EINVAL);
+        spec.path = "/";
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -EINVAL);
+        spec.path = "/dev/dptx";
+        spec.type = 'p';
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -EINVAL);
+        spec.type = 'c';
+        spec.mode = 0100666;
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -EINVAL);
+        /* An id that the user namespace does not map. */
+        spec.mode = 0666;
+        spec.uid = 70000;
+        assert_int_equal(dp_act_node_create(&shared_userns->c, &spec, &created),
+                         -ERANGE);
+        assert_host_absent("/etc/dptx");
+}
+
+static void test_priv_loop(void **state)
+{
+        check_loop_lifecycle(shared_priv);
+}
+
+static void test_priv_nested_mode_owner(void **state)
+{
+        check_nested_mode_owner(shared_priv);
+}
+
+static void test_priv_existing(void **state)
+{
+        check_existing_targets(shared_priv, true);
+}
+
+static void test_priv_hostile(void **state)
+{
+        check_hostile_symlinks(*state);
+}
+
+static void test_priv_dead_init(void **state)
+{
+        check_dead_init(*state);
+}
+
+static void test_userns_loop(void **state)
+{
+        const ctr *t = shared_userns;
+
+        check_loop_lifecycle(t);
+        /* Gone for good: no mount left inside, no node left on the host. */
+        assert_false(in_mountinfo(t->c.pid, "/dev/dptloop"));
+        assert_int_equal(count_host_nodes(t->c.pid), 0);
+}
+
+static void test_userns_mount_visible(void **state)
+{
+        const ctr *t = shared_userns;
+        dp_node_spec spec = {.path = "/dev/dptm",
+                             .type = 'c',
+                             .major = 189,
+                             .minor = 1,
+                             .mode = 0660,
+                             .uid = 0,
+                             .gid = 0};
+        bool created = false;
+
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), 0);
+        assert_true(created);
+        assert_true(in_mountinfo(t->c.pid, "/dev/dptm"));
+        assert_int_equal(count_host_nodes(t->c.pid), 1);
+        assert_open_result(t, "/dev/dptm", "ENXIO");
+        assert_int_equal(dp_act_node_remove(&t->c, &spec), 0);
+        assert_false(in_mountinfo(t->c.pid, "/dev/dptm"));
+        assert_int_equal(count_host_nodes(t->c.pid), 0);
+        /* The placeholder under the mount went too. */
+        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dev/dptm"), 0);
+}
+
+static void test_userns_nested_mode_owner(void **state)
+{
+        check_nested_mode_owner(shared_userns);
+        assert_false(in_mountinfo(shared_userns->c.pid, "/dev/dri/card0"));
+        assert_int_equal(count_host_nodes(shared_userns->c.pid), 0);
+}
+
+static void test_userns_existing(void **state)
+{
+        /* mknod of device nodes is not allowed in a user namespace. */
+        check_existing_targets(shared_userns, false);
+        assert_int_equal(count_host_nodes(shared_userns->c.pid), 0);
+}
+
+static void test_userns_hostile(void **state)
+{
+        check_hostile_symlinks(*state);
+}
+
+static void test_userns_dead_init(void **state)
+{
+        check_dead_init(*state);
+}
+
+/* ---- fixtures: a loop device, the host node dir, shared containers ---- */
+
+static int make_loop(void)
+{
+        const char *argv[] = {"/sbin/losetup", "--find", "--show", loopfile,
+                              NULL};
+        _cleanup_free_ char *out = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        fd = mkstemp(loopfile);
+        if (fd < 0)
+                return -1;
+        snprintf(marker, sizeof(marker), "DPT-NODE-MARKER-%d", (int)getpid());
+        if (write(fd, marker, strlen(marker)) != (ssize_t)strlen(marker) ||
+            ftruncate(fd, 1 << 20) < 0)
+                return -1;
+        if (run_argv(&out, NULL, argv) != 0 || !out)
+                return -1;
+        out[strcspn(out, "\n")] = 0;
+        snprintf(loopdev, sizeof(loopdev), "%s", out);
+        if (stat(loopdev, &st) < 0 || !S_ISBLK(st.st_mode))
+                return -1;
+        loop_major = major(st.st_rdev);
+        loop_minor = minor(st.st_rdev);
+        return 0;
+}
+
+static int group_setup(void **state)
+{
+        if (!mkdtemp(nodedir))
+                return -1;
+        setenv("DEVPASS_NODE_DIR", nodedir, 1);
+        if (make_loop() < 0) {
+                fprintf(stderr, "cannot set up a loop device\n");
+                return -1;
+        }
+        shared_priv = ctr_start(false);
+        shared_userns = ctr_start(true);
+        return shared_priv && shared_userns ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+        const char *argv[] = {"/sbin/losetup", "-d", loopdev, NULL};
+
+        ctr_stop(shared_priv);
+        ctr_stop(shared_userns);
+        if (loopdev[0])
+                (void)run_argv(NULL, NULL, argv);
+        (void)unlink(loopfile);
+        /* devpass mounted a tmpfs there on first use. */
+        while (umount2(nodedir, MNT_DETACH) == 0)
+                ;
+        (void)rmdir(nodedir);
+        return 0;
+}
+
+int main(int argc, char *argv[])
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_bad_specs),
+                cmocka_unit_test(test_priv_loop),
+                cmocka_unit_test(test_priv_nested_mode_owner),
+                cmocka_unit_test(test_priv_existing),
+                cmocka_unit_test_setup_teardown(test_priv_hostile, setup_priv,
+                                                teardown_ctr),
+                cmocka_unit_test_setup_teardown(test_priv_dead_init, setup_priv,
+                                                teardown_ctr),
+                cmocka_unit_test(test_userns_loop),
+                cmocka_unit_test(test_userns_mount_visible),
+                cmocka_unit_test(test_userns_nested_mode_owner),
+                cmocka_unit_test(test_userns_existing),
+                cmocka_unit_test_setup_teardown(test_userns_hostile,
+                                                setup_userns, teardown_ctr),
+                cmocka_unit_test_setup_teardown(test_userns_dead_init,
+                                                setup_userns, teardown_ctr),
+        };
+
+        if (argc != 2) {
+                fprintf(stderr, "usage: %s PATH-TO-dp-testctr\n", argv[0]);
+                return 2;
+        }
+        testctr = argv[1];
+        if (geteuid() != 0) {
+                printf("needs root: creates containers, loop devices and "
+                       "mounts\n");
+                return 77;
+        }
+        if (access("/dev/loop-control", F_OK) < 0) {
+                printf("no loop device support (/dev/loop-control)\n");
+                return 77;
+        }
+        if (syscall(SYS_open_tree, -1, "", 0) < 0 && errno == ENOSYS) {
+                printf("open_tree(2) is not available on this kernel\n");
+                return 77;
+        }
+        return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: MIT */
+/* Container resolution without root: parsing of references, id maps,
+ * /proc/PID/cgroup and stat, the HTTP client, and the Docker, Podman, Incus,
+ * LXD and nspawn backends against fake runtimes this test starts itself. The
+ * "container" behind every fake answer is a child process of the test. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "core/runtime.h"
+#include "devpass/runtime.h"
+#include "devpass/util.h"
+
+static char tmpdir[] = "/tmp/dpt-ctr-XXXXXX";
+static pid_t ctr_pid;    /* stands in for a container's init */
+static pid_t servers[3]; /* docker, incus, stall */
+static char sock_docker[128], sock_incus[128], sock_stall[128],
+        sock_missing[128], machines[128], cgv2[128];
+
+/* ---- a fake runtime daemon ---- */
+
+typedef struct route {
+        const char *path;
+        char *response; /* complete HTTP response */
+        bool huge;      /* stream a body over the client's cap */
+} route;
+
+static char *http_ok(const char *body)
+{
+        char *s;
+
+        assert_true(
+                asprintf(&s,
+                         "HTTP/1.1 200 OK\r\nContent-Type: "
+                         "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                         strlen(body), body) > 0);
+        return s;
+}
+
+static char *http_status(const char *status, const char *body)
+{
+        char *s;
+
+        assert_true(asprintf(&s,
+                             "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+                             "Content-Length: %zu\r\n\r\n%s",
+                             status, strlen(body), body) > 0);
+        return s;
+}
+
+/* The body in chunks of 7 bytes, with a chunk extension and a trailer. */
+static char *http_chunked(const char *body)
+{
+        size_t n = strlen(body), cap = n * 4 + 256, w = 0;
+        char *s = malloc(cap);
+
+        assert_non_null(s);
+        w += (size_t)snprintf(s, cap,
+                              "HTTP/1.1 200 OK\r\nContent-Type: "
+                              "application/json\r\nTransfer-Encoding: "
+                              "chunked\r\n\r\n");
+        for (size_t i = 0; i < n; i += 7) {
+                size_t l = n - i < 7 ? n - i : 7;
+                w += (size_t)snprintf(s + w, cap - w, "%zx%s\r\n", l,
+                                      i == 0 ? ";x=y" : "");
+                memcpy(s + w, body + i, l);
+                w += l;
+                w += (size_t)snprintf(s + w, cap - w, "\r\n");
+        }
+        snprintf(s + w, cap - w, "0\r\nX-Trailer: 1\r\n\r\n");
+        return s;
+}
+
+static void serve(int lfd, const route *routes, size_t n)
+{
+        signal(SIGPIPE, SIG_IGN);
+        for (;;) {
+                char req[4096], path[1024];
+                size_t len = 0;
+                int fd = accept(lfd, NULL, NULL);
+
+                if (fd < 0)
+                        continue;
+                while (len < sizeof(req) - 1) {
+                        ssize_t r = read(fd, req + len, sizeof(req) - 1 - len);
+                        if (r <= 0)
+                                break;
+                        len += (size_t)r;
+                        req[len] = 0;
+                        if (strstr(req, "\r\n\r\n"))
+                                break;
+                }
+                req[len] = 0;
+                const route *rt = NULL;
+                if (sscanf(req, "GET %1023s HTTP/1.1", path) == 1 &&
+                    strstr(req, "\r\nHost: localhost\r\n") &&
+                    strstr(req, "\r\nConnection: close\r\n"))
+                        for (size_t i = 0; i < n; i++)
+                                if (streq(routes[i].path, path))
+                                        rt = &routes[i];
+                if (!rt) {
+                        const char *nf =
+                                "HTTP/1.1 404 Not Found\r\nContent-Length: "
+                                "37\r\n\r\n{\"message\":\"No such container: "
+                                "xxxx\"}";
+                        (void)!write(fd, nf, strlen(nf));
+                } else if (rt->huge) {
+                        static char block[65536];
+                        /* No length: the client reads to its cap. */
+                        const char *h = "HTTP/1.1 200 OK\r\n\r\n";
+                        memset(block, ' ', sizeof(block));
+                        (void)!write(fd, h, strlen(h));
+                        for (int i = 0; i < 92; i++)
+                                if (write(fd, block, sizeof(block)) < 0)
+                                        break;
+                } else
+                        (void)!write(fd, rt->response, strlen(rt->response));
+                close(fd);
+        }
+}
+
+static pid_t start_server(const char *path, const route *routes, size_t n)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        pid_t pid;
+
+        assert_true(fd >= 0);
+        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+        assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+        assert_int_equal(listen(fd, 16), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                if (routes)
+                        serve(fd, routes, n);
+                for (;;) /* accept and never answer */
+                        pause();
+        }
+        close(fd);
+        return pid;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+        _cleanup_free_ char *p = strjoin_sep("/", dir, name, NULL);
+        FILE *f = fopen(p, "we");
+
+        assert_non_null(f);
+        fputs(text, f);
+        fclose(f);
+}
+
+static int setup(void **state)
+{
+        char body[2048], *s;
+
+        if (!mkdtemp(tmpdir))
+                return -1;
+        ctr_pid = fork();
+        if (ctr_pid == 0) {
+                for (;;)
+                        pause();
+        }
+        snprintf(sock_docker, sizeof(sock_docker), "%s/docker.sock", tmpdir);
+        snprintf(sock_incus, sizeof(sock_incus), "%s/incus.sock", tmpdir);
+        snprintf(sock_stall, sizeof(sock_stall), "%s/stall.sock", tmpdir);
+        snprintf(sock_missing, sizeof(sock_missing), "%s/none.sock", tmpdir);
+        snprintf(machines, sizeof(machines), "%s/machines", tmpdir);
+        snprintf(cgv2, sizeof(cgv2), "%s/cgv2", tmpdir);
+
+        /* Shapes as documented for GET /containers/{id}/json. */
+        snprintf(body, sizeof(body),
+                 "{\"Id\":\"4fa6e0f0c678\",\"Name\":\"/web\",\"State\":{"
+                 "\"Status\":\"running\",\"Running\":true,\"Paused\":false,"
+                 "\"Restarting\":false,\"OOMKilled\":false,\"Dead\":false,"
+                 "\"Pid\":%d,\"ExitCode\":0,\"Error\":\"\",\"StartedAt\":"
+                 "\"2024-01-01T00:00:00Z\"},\"HostConfig\":{\"CgroupParent\":"
+                 "\"\",\"Cgroup\":\"\",\"CgroupnsMode\":\"private\"}}",
+                 (int)ctr_pid);
+        route docker[] = {
+                {"/containers/web/json", http_ok(body), false},
+                {"/containers/chunky/json", http_chunked(body), false},
+                {"/containers/stopped/json",
+                 http_ok("{\"Id\":\"1\",\"Name\":\"/stopped\",\"State\":{"
+                         "\"Status\":\"exited\",\"Running\":false,\"Pid\":0,"
+                         "\"ExitCode\":0}}"),
+                 false},
+                {"/containers/garbage/json", http_ok("{\"State\": {\"Runn"),
+                 false},
+                {"/containers/trailing/json", http_ok("{\"State\":{}} xx"),
+                 false},
+                {"/containers/broken/json",
+                 strdup("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{}"),
+                 false},
+                {"/containers/huge/json", NULL, true},
+                {"/containers/err/json",
+                 http_status("500 Internal Server Error",
+                             "{\"message\":\"x\"}"),
+                 false},
+                {"/containers/json",
+                 http_ok("[{\"Id\":\"4fa6e0f0c678\",\"Names\":[\"/web\"],"
+                         "\"Image\":\"busybox\",\"State\":\"running\","
+                         "\"Status\":\"Up 2 minutes\"}]"),
+                 false},
+        };
+        servers[0] = start_server(sock_docker, docker, ELEMENTSOF(docker));
+
+        /* Incus: GET /1.0/instances/{name}, …/state, ?recursion=1. */
+        snprintf(body, sizeof(body),
+                 "{\"type\":\"sync\",\"status\":\"Success\",\"status_code\":"
+                 "200,\"operation\":\"\",\"error_code\":0,\"error\":\"\","
+                 "\"metadata\":{\"status\":\"Running\",\"status_code\":103,"
+                 "\"disk\":{},\"memory\":{\"usage\":1},\"network\":null,"
+                 "\"pid\":%d,\"processes\":1,\"cpu\":{\"usage\":1}}}",
+                 (int)ctr_pid);
+#define SYNC(m)                                                              \
+        "{\"type\":\"sync\",\"status\":\"Success\",\"status_code\":200,"     \
+        "\"operation\":\"\",\"error_code\":0,\"error\":\"\",\"metadata\":" m \
+        "}"
+        route incus[] = {
+                {"/1.0/instances/web",
+                 http_ok(SYNC("{\"name\":\"web\",\"status\":\"Running\","
+                              "\"type\":\"container\",\"project\":"
+                              "\"default\"}")),
+                 false},
+                {"/1.0/instances/web/state", http_chunked(body), false},
+                {"/1.0/instances/off",
+                 http_ok(SYNC("{\"name\":\"off\",\"status\":\"Stopped\","
+                              "\"type\":\"container\"}")),
+                 false},
+                {"/1.0/instances/off/state",
+                 http_ok(SYNC("{\"status\":\"Stopped\",\"status_code\":102,"
+                              "\"pid\":0}")),
+                 false},
+                {"/1.0/instances/vm1",
+                 http_ok(SYNC("{\"name\":\"vm1\",\"status\":\"Running\","
+                              "\"type\":\"virtual-machine\"}")),
+                 false},
+                {"/1.0/instances/vm1/state",
+                 http_ok(SYNC("{\"status\":\"Running\",\"pid\":1}")), false},
+                {"/1.0/instances?recursion=1",
+                 http_ok(SYNC("[{\"name\":\"web\",\"status\":\"Running\","
+                              "\"type\":\"container\"},{\"name\":\"vm1\","
+                              "\"status\":\"Running\",\"type\":\"virtual-"
+                              "machine\"},{\"name\":\"off\",\"status\":"
+                              "\"Stopped\",\"type\":\"container\"}]")),
+                 false},
+        };
+        servers[1] = start_server(sock_incus, incus, ELEMENTSOF(incus));
+        servers[2] = start_server(sock_stall, NULL, 0);
+        for (size_t i = 0; i < ELEMENTSOF(docker); i++)
+                free(docker[i].response);
+        for (size_t i = 0; i < ELEMENTSOF(incus); i++)
+                free(incus[i].response);
+
+        assert_int_equal(mkdir(machines, 0755), 0);
+        assert_true(asprintf(&s,
+                             "NAME=m1\nLEADER=%d\nCLASS=container\n"
+                             "SCOPE=machine-m1.scope\n",
+                             (int)ctr_pid) > 0);
+        write_file(machines, "m1", s);
+        write_file(machines, "web", s); /* same name as docker:web */
+        free(s);
+        write_file(machines, "qemu", "LEADER=1\nCLASS=vm\n");
+        write_file(machines, "dead", "LEADER=2147483600\nCLASS=container\n");
+        s = strjoin_sep("/", machines, "unit:machine-m1.scope", NULL);
+        assert_non_null(s);
+        assert_int_equal(symlink("m1", s), 0);
+        free(s);
+
+        setenv("DEVPASS_DOCKER_SOCKET", sock_docker, 1);
+        setenv("DEVPASS_PODMAN_SOCKET", sock_docker, 1);
+        setenv("DEVPASS_INCUS_SOCKET", sock_incus, 1);
+        setenv("DEVPASS_LXD_SOCKET", sock_missing, 1);
+        setenv("DEVPASS_MACHINES_DIR", machines, 1);
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        char cmd[256];
+
+        for (size_t i = 0; i < ELEMENTSOF(servers); i++)
+                if (servers[i] > 0) {
+                        kill(servers[i], SIGKILL);
+                        waitpid(servers[i], NULL, 0);
+                }
+        if (ctr_pid > 0) {
+                kill(ctr_pid, SIGKILL);
+                waitpid(ctr_pid, NULL, 0);
+        }
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+        return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- pure parsing ---- */
+
+static void test_runtime_strings(void **state)
+{
+        dp_runtime r;
+
+        for (int i = 0; i < _DP_RUNTIME_MAX; i++) {
+                assert_int_equal(
+                        dp_runtime_from_string(
+                                dp_runtime_to_string((dp_runtime)i), &r),
+                        0);
+                assert_int_equal(r, i);
+        }
+        assert_string_equal(dp_runtime_to_string(DP_RUNTIME_NSPAWN), "nspawn");
+        assert_null(dp_runtime_to_string(_DP_RUNTIME_MAX));
+        assert_int_equal(dp_runtime_from_string("rkt", &r), -EPROTONOSUPPORT);
+}
+
+static void test_idmap(void **state)
+{
+        _cleanup_free_ dp_idmap_range *m = NULL;
+        dp_container c = {.pidfd = -1};
+        size_t n;
+        uint32_t v;
+
+        assert_int_equal(dp_idmap_parse("         0     100000      65536\n"
+                                        "     70000     300000         10\n",
+                                        &m, &n),
+                         0);
+        assert_int_equal(n, 2);
+        c.uid_map = m;
+        c.n_uid_map = n;
+        assert_int_equal(dp_container_map_uid(&c, 0, &v), 0);
+        assert_int_equal(v, 100000);
+        assert_int_equal(dp_container_map_uid(&c, 65535, &v), 0);
+        assert_int_equal(v, 165535);
+        v = 7;
+        assert_int_equal(dp_container_map_uid(&c, 65536, &v), -ERANGE);
+        assert_int_equal(v, 7); /* untouched on failure */
+        assert_int_equal(dp_container_map_uid(&c, 70009, &v), 0);
+        assert_int_equal(v, 300009);
+        assert_int_equal(dp_container_map_uid(&c, 70010, &v), -ERANGE);
+        /* No gid map at all: nothing is mapped. */
+        assert_int_equal(dp_container_map_gid(&c, 0, &v), -ERANGE);
+        free(m);
+
+        m = NULL;
+        assert_int_equal(dp_idmap_parse("0 0 4294967295\n", &m, &n), 0);
+        assert_int_equal(dp_idmap_map(m, n, 4294967294u, &v), 0);
+        assert_int_equal(v, 4294967294u);
+        assert_int_equal(dp_idmap_map(m, n, 4294967295u, &v), -ERANGE);
+        free(m);
+        m = NULL;
+        assert_int_equal(dp_idmap_parse("", &m, &n), 0);
+        assert_int_equal(n, 0);
+        free(m);
+        m = NULL;
+        assert_int_equal(dp_idmap_parse("0 100000\n", &m, &n), -EBADMSG);
+        assert_int_equal(dp_idmap_parse("0 1 2 3\n", &m, &n), -EBADMSG);
+        assert_int_equal(dp_idmap_parse("0 4294967295 2\n", &m, &n), -EBADMSG);
+        assert_int_equal(dp_idmap_parse("0 0 0\n", &m, &n), -EBADMSG);
+        assert_int_equal(dp_idmap_parse("a b c\n", &m, &n), -EBADMSG);
+}
+
+static void test_cgroup_parse(void **state)
+{
+        char *v1 = NULL, *v2 = NULL, *d = NULL;
+
+        /* Hybrid host, LXC container (this machine's layout). */
+        assert_int_equal(dp_cgroup_parse("9:name=systemd:/lxc.payload.web\n"
+                                         "8:pids:/lxc.payload.web\n"
+                                         "5:devices:/lxc.payload.web\n"
+                                         "3:cpu,cpuacct:/lxc.payload.web\n"
+                                         "0::/lxc.payload.web\n",
+                                         &v1, &v2),
+                         0);
+        assert_string_equal(v1, "/lxc.payload.web");
+        assert_string_equal(v2, "/lxc.payload.web");
+        free(v1);
+        free(v2);
+        /* Unified host, systemd driver; no v1 devices line. */
+        assert_int_equal(dp_cgroup_parse("0::/system.slice/docker-4fa6.scope\n",
+                                         &v1, &v2),
+                         0);
+        assert_null(v1);
+        assert_string_equal(v2, "/system.slice/docker-4fa6.scope");
+        free(v2);
+        /* Co-mounted controllers, no trailing newline, no v2 line. */
+        assert_int_equal(dp_cgroup_parse("4:cpu,devices,memory:/a/b", &v1, &v2),
+                         0);
+        assert_string_equal(v1, "/a/b");
+        assert_null(v2);
+        free(v1);
+        /* "devicesx" is not "devices". */
+        assert_int_equal(dp_cgroup_parse("4:devicesx:/a\n", &v1, &v2), 0);
+        assert_null(v1);
+        assert_int_equal(dp_cgroup_parse("garbage\n", &v1, &v2), -EBADMSG);
+        assert_int_equal(dp_cgroup_parse("1:devices:relative\n", &v1, &v2),
+                         -EBADMSG);
+
+        assert_int_equal(dp_cgroup_join("/sys/fs/cgroup/unified", "/",
+                                        "/lxc.payload.web", &d),
+                         0);
+        assert_string_equal(d, "/sys/fs/cgroup/unified/lxc.payload.web");
+        free(d);
+        assert_int_equal(dp_cgroup_join("/sys/fs/cgroup", "/", "/", &d), 0);
+        assert_string_equal(d, "/sys/fs/cgroup");
+        free(d);
+        /* A mount of a sub-tree: the cgroup path is below its root. */
+        assert_int_equal(
+                dp_cgroup_join("/mnt/cg", "/outer", "/outer/inner", &d), 0);
+        assert_string_equal(d, "/mnt/cg/inner");
+        free(d);
+        assert_int_equal(dp_cgroup_join("/mnt/cg", "/outer", "/other/x", &d),
+                         -EXDEV);
+        assert_int_equal(dp_cgroup_join("/sys/fs/cgroup", "/", "/../../x", &d),
+                         -EXDEV);
+}
+
+static void test_stat_starttime(void **state)
+{
+        uint64_t t = 0;
+
+        assert_int_equal(
+                dp_proc_stat_starttime("4242 (a) b) (c) S 1 4242 4242 0 -1 "
+                                       "4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+                                       "987654 1000 10 18446744073709551615\n",
+                                       &t),
+                0);
+        assert_int_equal(t, 987654);
+        assert_int_equal(dp_proc_stat_starttime("1 (x) S 0 1", &t), -EBADMSG);
+        assert_int_equal(dp_proc_stat_starttime("no paren", &t), -EBADMSG);
+}
+
+static void test_ref_parse(void **state)
+{
+        static const struct {
+                const char *in;
+                int r;
+                bool bare;
+                dp_runtime rt;
+                const char *name;
+        } cases[] = {
+                {"web", 0, true, 0, "web"},
+                {"lxc:web", 0, false, DP_RUNTIME_LXC, "web"},
+                {"incus:web-1", 0, false, DP_RUNTIME_INCUS, "web-1"},
+                {"lxd:w", 0, false, DP_RUNTIME_LXD, "w"},
+                {"nspawn:m1", 0, false, DP_RUNTIME_NSPAWN, "m1"},
+                {"docker:db_1.x", 0, false, DP_RUNTIME_DOCKER, "db_1.x"},
+                {"podman:p", 0, false, DP_RUNTIME_PODMAN, "p"},
+                {"pid:4242", 0, false, DP_RUNTIME_PID, "4242"},
+                {"pid:007", 0, false, DP_RUNTIME_PID, "7"},
+                {"cgroup:/lxc.payload.web//x/", 0, false, DP_RUNTIME_CGROUP,
+                 "lxc.payload.web/x"},
+                {"cgroup:machine.slice/m.scope", 0, false, DP_RUNTIME_CGROUP,
+                 "machine.slice/m.scope"},
+                {"", -EINVAL, false, 0, NULL},
+                {"lxc:", -EINVAL, false, 0, NULL},
+                {":web", -EINVAL, false, 0, NULL},
+                {"foo:bar", -EPROTONOSUPPORT, false, 0, NULL},
+                {"pid:0", -EINVAL, false, 0, NULL},
+                {"pid:-1", -EINVAL, false, 0, NULL},
+                {"pid:12x", -EINVAL, false, 0, NULL},
+                {"pid:99999999999", -EINVAL, false, 0, NULL},
+                {"cgroup:/", -EINVAL, false, 0, NULL},
+                {"cgroup:a/../b", -EINVAL, false, 0, NULL},
+                {"lxc:a/b", -EINVAL, false, 0, NULL},
+                {"lxc:..", -EINVAL, false, 0, NULL},
+                {"lxc:ml-*", -EINVAL, false, 0, NULL},
+                {"we b", -EINVAL, false, 0, NULL},
+                {"web\n", -EINVAL, false, 0, NULL},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                dp_container_ref r = {};
+                int k = dp_container_ref_parse(cases[i].in, &r);
+
+                print_message("ref '%s'\n", cases[i].in);
+                assert_int_equal(k, cases[i].r);
+                if (k < 0)
+                        continue;
+                assert_int_equal(r.bare, cases[i].bare);
+                if (!r.bare)
+                        assert_int_equal(r.runtime, cases[i].rt);
+                assert_string_equal(r.name, cases[i].name);
+                dp_container_ref_done(&r);
+        }
+        assert_int_equal(dp_container_ref_parse(NULL, &(dp_container_ref){}),
+                         -EINVAL);
+}
+
+static void test_http_parse(void **state)
+{
+        static const char ok[] =
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+        static const char ch[] = "HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked"
+                                 "\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+        char *body = NULL;
+        unsigned st = 0;
+        size_t sz = 0;
+
+        assert_int_equal(
+                dp_http_parse_response(ok, strlen(ok), false, &st, &body, &sz),
+                0);
+        assert_int_equal(st, 200);
+        assert_string_equal(body, "{}");
+        free(body);
+        assert_int_equal(dp_http_parse_response(ok, strlen(ok) - 1, false, &st,
+                                                &body, &sz),
+                         -EAGAIN);
+        assert_int_equal(dp_http_parse_response(ok, strlen(ok) - 1, true, &st,
+                                                &body, &sz),
+                         -EBADMSG);
+        assert_int_equal(
+                dp_http_parse_response(ch, strlen(ch), false, &st, &body, &sz),
+                0);
+        assert_int_equal(sz, 3);
+        assert_string_equal(body, "abc");
+        free(body);
+        assert_int_equal(dp_http_parse_response(ch, strlen(ch) - 2, true, &st,
+                                                &body, &sz),
+                         -EBADMSG);
+        /* No length: the body runs to EOF. */
+        assert_int_equal(dp_http_parse_response("HTTP/1.0 404 NF\r\n\r\nxy", 21,
+                                                true, &st, &body, &sz),
+                         0);
+        assert_int_equal(st, 404);
+        assert_string_equal(body, "xy");
+        free(body);
+        assert_int_equal(dp_http_parse_response("SSH-2.0-x\r\n\r\n", 13, true,
+                                                &st, &body, &sz),
+                         -EBADMSG);
+        assert_int_equal(
+                dp_http_parse_response("HTTP/1.1 200 OK\r\nContent-Length: "
+                                       "99999999\r\n\r\n",
+                                       46, false, &st, &body, &sz),
+                -EFBIG);
+        assert_int_equal(
+                dp_http_parse_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+                                       "chunked\r\n\r\nzz\r\n\r\n",
+                                       51, true, &st, &body, &sz),
+                -EBADMSG);
+        char *e = dp_http_escape("a b/c%d");
+        assert_string_equal(e, "a%20b%2Fc%25d");
+        free(e);
+}
+
+/* ---- against the fake runtimes ---- */
+
+static void assert_is_ctr(const dp_container *c, dp_runtime rt, const char *ref)
+{
+        uint32_t v;
+
+        assert_non_null(c);
+        assert_int_equal(c->pid, ctr_pid);
+        assert_true(c->pidfd >= 0);
+        assert_int_equal(c->runtime, rt);
+        assert_string_equal(c->ref, ref);
+        assert_true(c->starttime > 0);
+        assert_false(c->userns);
+        assert_int_equal(dp_container_map_uid(c, 1000, &v), 0);
+        assert_int_equal(v, 1000);
+        assert_int_equal(dp_container_check_alive(c), 0);
+}
+
+static void test_docker(void **state)
+{
+        dp_container *c = NULL;
+
+        assert_int_equal(dp_container_resolve("docker:web", &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_DOCKER, "docker:web");
+        assert_string_equal(c->name, "web");
+        assert_false(c->systemd_managed);
+        dp_container_free(c);
+        c = NULL;
+        assert_int_equal(dp_container_resolve("docker:chunky", &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_DOCKER, "docker:chunky");
+        dp_container_free(c);
+        c = NULL;
+        assert_int_equal(dp_container_resolve("podman:web", &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_PODMAN, "podman:web");
+        dp_container_free(c);
+        c = NULL;
+
+        assert_int_equal(dp_container_resolve("docker:stopped", &c), -ESRCH);
+        assert_int_equal(dp_container_resolve("docker:nope", &c), -ENOENT);
+        assert_int_equal(dp_container_resolve("docker:garbage", &c), -EBADMSG);
+        assert_int_equal(dp_container_resolve("docker:trailing", &c), -EBADMSG);
+        assert_int_equal(dp_container_resolve("docker:broken", &c), -EBADMSG);
+        assert_int_equal(dp_container_resolve("docker:huge", &c), -EFBIG);
+        assert_int_equal(dp_container_resolve("docker:err", &c), -EIO);
+        assert_null(c);
+        setenv("DEVPASS_DOCKER_SOCKET", sock_missing, 1);
+        assert_int_equal(dp_container_resolve("docker:web", &c), -ENOMEDIUM);
+        setenv("DEVPASS_DOCKER_SOCKET", sock_docker, 1);
+        assert_null(c);
+}
+
+static void test_http_timeout(void **state)
+{
+        char *body = NULL;
+        unsigned st;
+
+        assert_int_equal(dp_http_get(sock_stall, "/x", 200, &st, &body, NULL),
+                         -ETIMEDOUT);
+        assert_null(body);
+        assert_int_equal(dp_http_get(sock_missing, "/x", 200, &st, &body, NULL),
+                         -ENOMEDIUM);
+        assert_int_equal(
+                dp_http_get(sock_docker, "/a b", 200, &st, &body, NULL),
+                -EINVAL);
+}
+
+static void test_incus(void **state)
+{
+        dp_container *c = NULL;
+
+        assert_int_equal(dp_container_resolve("incus:web", &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_INCUS, "incus:web");
+        dp_container_free(c);
+        c = NULL;
+        assert_int_equal(dp_container_resolve("incus:off", &c), -ESRCH);
+        assert_int_equal(dp_container_resolve("incus:vm1", &c), -ENOENT);
+        assert_int_equal(dp_container_resolve("incus:nope", &c), -ENOENT);
+        assert_int_equal(dp_container_resolve("lxd:web", &c), -ENOMEDIUM);
+        setenv("DEVPASS_LXD_SOCKET", sock_incus, 1);
+        assert_int_equal(dp_container_resolve("lxd:web", &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_LXD, "lxd:web");
+        setenv("DEVPASS_LXD_SOCKET", sock_missing, 1);
+        dp_container_free(c);
+}
+
+static void test_nspawn(void **state)
+{
+        dp_container *c = NULL;
+
+        assert_int_equal(dp_container_resolve("nspawn:m1", &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_NSPAWN, "nspawn:m1");
+        assert_true(c->systemd_managed);
+        dp_container_free(c);
+        c = NULL;
+        assert_int_equal(dp_container_resolve("nspawn:qemu", &c), -ENOENT);
+        assert_int_equal(dp_container_resolve("nspawn:dead", &c), -ESRCH);
+        assert_int_equal(dp_container_resolve("nspawn:nope", &c), -ENOENT);
+        assert_int_equal(
+                dp_container_resolve("nspawn:unit:machine-m1.scope", &c),
+                -ENOENT);
+        setenv("DEVPASS_MACHINES_DIR", sock_missing, 1);
+        assert_int_equal(dp_container_resolve("nspawn:m1", &c), -ENOMEDIUM);
+        setenv("DEVPASS_MACHINES_DIR", machines, 1);
+        assert_null(c);
+}
+
+static void test_bare_and_list(void **state)
+{
+        _cleanup_strv_free_ char **refs = NULL;
+        dp_container *c = NULL;
+        char *joined;
+
+        /* m1 only exists as an nspawn machine. */
+        assert_int_equal(dp_container_resolve("m1", &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_NSPAWN, "nspawn:m1");
+        dp_container_free(c);
+        c = NULL;
+        /* chunky only in docker and podman (same fake socket): ambiguous. */
+        assert_int_equal(dp_container_resolve("chunky", &c), -ENOTUNIQ);
+        assert_int_equal(dp_container_resolve("web", &c), -ENOTUNIQ);
+        setenv("DEVPASS_PODMAN_SOCKET", sock_missing, 1);
+        assert_int_equal(dp_container_resolve("chunky", &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_DOCKER, "docker:chunky");
+        dp_container_free(c);
+        c = NULL;
+        assert_int_equal(dp_container_resolve("off", &c), -ESRCH);
+        assert_int_equal(dp_container_resolve("nothing", &c), -ENOENT);
+
+        assert_int_equal(dp_container_list_running(&refs), 0);
+        joined = strjoin_sep(" ", "", NULL);
+        STRV_FOREACH (r, refs) {
+                char *j = strjoin_sep(" ", joined, *r, NULL);
+                free(joined);
+                joined = j;
+        }
+        /* nspawn:web exists too (the ambiguity test); dead/qemu skipped. */
+        assert_string_equal(joined,
+                            " docker:web incus:web nspawn:m1 nspawn:web");
+        free(joined);
+
+        setenv("DEVPASS_DOCKER_SOCKET", sock_missing, 1);
+        setenv("DEVPASS_INCUS_SOCKET", sock_missing, 1);
+        setenv("DEVPASS_MACHINES_DIR", sock_missing, 1);
+        assert_int_equal(dp_container_resolve("nothing", &c), -ENOMEDIUM);
+        strv_free(refs);
+        refs = NULL;
+        assert_int_equal(dp_container_list_running(&refs), 0);
+        assert_int_equal(strv_length(refs), 0);
+        setenv("DEVPASS_DOCKER_SOCKET", sock_docker, 1);
+        setenv("DEVPASS_PODMAN_SOCKET", sock_docker, 1);
+        setenv("DEVPASS_INCUS_SOCKET", sock_incus, 1);
+        setenv("DEVPASS_MACHINES_DIR", machines, 1);
+        assert_null(c);
+}
+
+static void test_pid_and_cgroup(void **state)
+{
+        dp_container *c = NULL;
+        char ref[256], procs[64], dir[192];
+        pid_t init = 0, dead;
+
+        snprintf(ref, sizeof(ref), "pid:%d", (int)ctr_pid);
+        assert_int_equal(dp_container_resolve(ref, &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_PID, ref);
+        dp_container_free(c);
+        c = NULL;
+
+        /* A fake cgroup2 tree: init is the process whose parent is not in
+         * the cgroup (this test, parent of ctr_pid). */
+        snprintf(dir, sizeof(dir), "%s/ctr.slice/x", cgv2);
+        assert_int_equal(mkdir_p(dir, 0755), 0);
+        snprintf(procs, sizeof(procs), "%d\n%d\n", (int)ctr_pid, (int)getpid());
+        write_file(dir, "cgroup.procs", procs);
+        assert_int_equal(dp_cgroup_find_init(dir, &init), 0);
+        assert_int_equal(init, getpid());
+        snprintf(procs, sizeof(procs), "%d\n", (int)ctr_pid);
+        write_file(dir, "cgroup.procs", procs);
+        setenv("DEVPASS_CGROUP_V2", cgv2, 1);
+        setenv("DEVPASS_CGROUP_V1_DEVICES", sock_missing, 1);
+        assert_int_equal(dp_container_resolve("cgroup:ctr.slice/x", &c), 0);
+        assert_int_equal(c->pid, ctr_pid);
+        assert_string_equal(c->ref, "cgroup:ctr.slice/x");
+        assert_string_equal(c->cgroup_v2, dir);
+        assert_null(c->cgroup_v1_devices);
+        dp_container_free(c);
+        c = NULL;
+        /* Absolute form under the v2 root. */
+        assert_int_equal(dp_container_resolve(dir, &c), -EINVAL);
+        snprintf(ref, sizeof(ref), "cgroup:%s", dir);
+        assert_int_equal(dp_container_resolve(ref, &c), 0);
+        assert_string_equal(c->ref, "cgroup:ctr.slice/x");
+        dp_container_free(c);
+        c = NULL;
+        write_file(dir, "cgroup.procs", "");
+        assert_int_equal(dp_container_resolve("cgroup:ctr.slice/x", &c),
+                         -ESRCH);
+        assert_int_equal(dp_container_resolve("cgroup:ctr.slice/none", &c),
+                         -ENOENT);
+        unsetenv("DEVPASS_CGROUP_V2");
+        unsetenv("DEVPASS_CGROUP_V1_DEVICES");
+
+        /* A process that is gone. */
+        dead = fork();
+        if (dead == 0)
+                _exit(0);
+        assert_int_equal(waitpid(dead, NULL, 0), dead);
+        snprintf(ref, sizeof(ref), "pid:%d", (int)dead);
+        assert_int_equal(dp_container_resolve(ref, &c), -ESRCH);
+        assert_null(c);
+}
+
+static void test_check_alive(void **state)
+{
+        dp_container *c = NULL;
+        pid_t p = fork();
+
+        if (p == 0) {
+                for (;;)
+                        pause();
+        }
+        assert_int_equal(dp_container_from_pid(p, &c), 0);
+        assert_int_equal(dp_container_check_alive(c), 0);
+        kill(p, SIGKILL);
+        waitpid(p, NULL, 0);
+        assert_int_equal(dp_container_check_alive(c), -ESRCH);
+        /* Without a pidfd the starttime decides. */
+        c->pidfd = safe_close(c->pidfd);
+        assert_int_equal(dp_container_check_alive(c), -ESRCH);
+        dp_container_free(c);
+        assert_string_equal(dp_container_strerror(-ESRCH),
+                            "container is not running");
+        assert_non_null(dp_container_strerror(-ENOTUNIQ));
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_runtime_strings),
+                cmocka_unit_test(test_idmap),
+                cmocka_unit_test(test_cgroup_parse),
+                cmocka_unit_test(test_stat_starttime),
+                cmocka_unit_test(test_ref_parse),
+                cmocka_unit_test(test_http_parse),
+                cmocka_unit_test(test_http_timeout),
+                cmocka_unit_test(test_docker),
+                cmocka_unit_test(test_incus),
+                cmocka_unit_test(test_nspawn),
+                cmocka_unit_test(test_bare_and_list),
+                cmocka_unit_test(test_pid_and_cgroup),
+                cmocka_unit_test(test_check_alive),
+        };
+
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
