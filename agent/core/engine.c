@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -7,6 +8,20 @@
 
 #include "core/engine.h"
 #include "devpass/log.h"
+
+/* Crash-test hook: DEVPASS_CRASH_AT=STEP makes the process SIGKILL itself
+ * right after STEP, so tests can prove that a restart completes or undoes
+ * whatever was half done. Steps: attach-intent, attach-cgroup, attach-node,
+ * attach-net, detach-intent, detach-cgroup, detach-node. */
+static void fault_point(const char *step)
+{
+        const char *at = getenv("DEVPASS_CRASH_AT");
+
+        if (at && streq(at, step)) {
+                log_notice("DEVPASS_CRASH_AT=%s: killing myself", step);
+                kill(getpid(), SIGKILL);
+        }
+}
 
 int dp_engine_open(const char *state_dir, const dp_act_ops *ops,
                    dp_engine **ret, int *ret_ledger_error)
@@ -200,20 +215,28 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
                      dp_container_check_alive(c) >= 0;
         int r, ret = 0;
 
+        bool unfinished = g->state == DP_GRANT_APPLYING;
+
         g->state = DP_GRANT_REVOKING;
         (void)dp_engine_save(e);
+        fault_point("detach-intent");
 
         /* Deny first: once the cgroup refuses the device, a node that is
          * still there for a moment opens nothing. */
         r = revoke_cgroup(e, g);
         if (r < 0)
                 ret = r;
+        fault_point("detach-cgroup");
         if (alive) {
                 r = remove_nodes(e, g, c);
                 if (r < 0 && ret == 0)
                         ret = r;
+                fault_point("detach-node");
                 if (g->has_netdev) {
                         r = e->ops->net_move_out(c, &g->netdev);
+                        /* a move that never happened leaves nothing inside */
+                        if (r == -ENODEV && unfinished)
+                                r = 0;
                         if (r < 0 && ret == 0)
                                 ret = r;
                         if (r >= 0)
@@ -303,11 +326,15 @@ static int new_grant(const dp_container *c, const dp_device *d,
         return 0;
 }
 
+/* Every flag is set *before* the step it stands for and saved, so that a
+ * crash in the middle leaves a ledger that over- rather than under-states
+ * what was done: undoing a step that never happened is harmless, leaking
+ * one is not. */
 static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g)
 {
         for (size_t i = 0; i < g->n_cgs; i++) {
                 dp_grant_cg *cg = &g->cgs[i];
-                int r;
+                int r = 0;
 
                 if (c->cgroup_v1_devices) {
                         r = e->ops->cg1_covered(c->cgroup_v1_devices, cg->type,
@@ -315,16 +342,23 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g)
                                                 cg->access);
                         if (r < 0)
                                 return r;
-                        if (r == 0) {
-                                r = e->ops->cg1_allow(c->cgroup_v1_devices,
-                                                      cg->type, cg->major,
-                                                      cg->minor, cg->access);
-                                if (r < 0)
-                                        return r;
-                                cg->v1 = true;
-                        }
                 }
-                if (c->cgroup_v2) {
+                cg->v1 = c->cgroup_v1_devices && r == 0;
+                cg->v2 = c->cgroup_v2 != NULL;
+        }
+        (void)dp_engine_save(e);
+        for (size_t i = 0; i < g->n_cgs; i++) {
+                dp_grant_cg *cg = &g->cgs[i];
+                int r;
+
+                if (cg->v1) {
+                        r = e->ops->cg1_allow(c->cgroup_v1_devices, cg->type,
+                                              cg->major, cg->minor,
+                                              cg->access);
+                        if (r < 0)
+                                return r;
+                }
+                if (cg->v2) {
                         bool changed = false;
 
                         r = e->ops->cg2_grant(c->cgroup_v2, cg->type, cg->major,
@@ -339,6 +373,19 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g)
 
 static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g)
 {
+        /* A node that is there before we start is not ours to remove
+         * later; every other one is marked as ours before it is made. */
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                dp_node_spec s;
+                int r;
+
+                node_spec(&g->nodes[i], &s);
+                r = e->ops->node_present(c, &s);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+                g->nodes[i].created = r == 0;
+        }
+        (void)dp_engine_save(e);
         for (size_t i = 0; i < g->n_nodes; i++) {
                 dp_node_spec s;
                 bool created = false;
@@ -346,11 +393,15 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g)
 
                 node_spec(&g->nodes[i], &s);
                 r = e->ops->node_create(c, &s, &created);
-                if (r < 0)
+                if (r < 0) {
+                        /* nodes from here on were not made */
+                        for (size_t k = i; k < g->n_nodes; k++)
+                                g->nodes[k].created = false;
                         return r;
-                g->nodes[i].created = created;
-                /* a node that was already there (adopted) is not ours to
-                 * remove, unless we made it for a grant that is still here */
+                }
+                g->nodes[i].created = g->nodes[i].created && created;
+                if (i == 0)
+                        fault_point("attach-node");
         }
         return 0;
 }
@@ -373,8 +424,6 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         if (d->klass == DP_CLASS_NET) {
                 if (strlen(d->name) >= sizeof(g->netdev.name))
                         return -EINVAL;
-                /* intent first: the saved name tells a restarted agent
-                 * where to look if it dies during the move */
                 strcpy(g->netdev.name, d->name);
         } else {
                 if (d->n_nodes == 0)
@@ -383,20 +432,38 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                 if (r < 0)
                         return r;
         }
+        if (d->klass == DP_CLASS_NET) {
+                /* where to look for it if we die during the move */
+                g->has_netdev = true;
+                snprintf(g->netdev.name_inside, sizeof(g->netdev.name_inside),
+                         "%s", o->ifname ? o->ifname : d->name);
+                if (d->mac && strlen(d->mac) < sizeof(g->netdev.mac))
+                        strcpy(g->netdev.mac, d->mac);
+        }
         r = dp_ledger_add(e->ledger, g);
         if (r < 0)
                 return r;
         added = TAKE_PTR(g);
         (void)dp_engine_save(e);
+        fault_point("attach-intent");
 
         if (d->klass == DP_CLASS_NET) {
-                r = e->ops->net_move_in(c, d->name, o->ifname, &added->netdev);
-                if (r >= 0)
-                        added->has_netdev = true;
+                dp_netdev_saved saved = {};
+
+                r = e->ops->net_move_in(c, d->name, o->ifname, &saved);
+                if (r >= 0) {
+                        added->netdev = saved;
+                        (void)dp_engine_save(e);
+                        fault_point("attach-net");
+                } else
+                        /* move_in rolls its own failure back */
+                        added->has_netdev = false;
         } else {
                 r = apply_cgroup(e, c, added);
-                if (r >= 0)
+                if (r >= 0) {
+                        fault_point("attach-cgroup");
                         r = apply_nodes(e, c, added);
+                }
         }
         if (r < 0) {
                 int k = dp_engine_detach(e, added, c);

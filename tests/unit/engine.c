@@ -17,6 +17,15 @@ static char calls[4096];
 static int fail_node_create_at = -1; /* fail the Nth node_create */
 static int n_node_create;
 static int cg1_covered_result;
+static char present[16][64]; /* nodes the fake has made */
+
+static int present_idx(const char *path)
+{
+        for (int i = 0; i < 16; i++)
+                if (streq(present[i], path))
+                        return i;
+        return -1;
+}
 
 static void logcall(const char *fmt, ...)
 {
@@ -36,17 +45,23 @@ static int f_node_create(const dp_container *c, const dp_node_spec *s,
                 return -EEXIST;
         logcall("mknod %s %c%u:%u %o %u:%u", s->path, s->type, s->major,
                 s->minor, s->mode, s->uid, s->gid);
-        *created = true;
+        *created = present_idx(s->path) < 0;
+        if (*created)
+                snprintf(present[present_idx("")], 64, "%s", s->path);
         return 0;
 }
 static int f_node_remove(const dp_container *c, const dp_node_spec *s)
 {
+        int i = present_idx(s->path);
+
         logcall("rm %s", s->path);
+        if (i >= 0)
+                present[i][0] = 0;
         return 0;
 }
 static int f_node_present(const dp_container *c, const dp_node_spec *s)
 {
-        return 1;
+        return present_idx(s->path) >= 0;
 }
 static int f_cg1_covered(const char *d, char t, unsigned ma, unsigned mi,
                          unsigned a)
@@ -172,6 +187,7 @@ static int setup(void **state)
         fail_node_create_at = -1;
         n_node_create = 0;
         cg1_covered_result = 0;
+        memset(present, 0, sizeof(present));
         return 0;
 }
 
@@ -279,6 +295,8 @@ static void test_runtime_allowance_kept(void **state)
          * and so must not deny it on revoke */
         cg1_covered_result = 1;
         o.companions = false;
+        /* and the node was already there: adopted, never removed */
+        snprintf(present[0], 64, "/dev/nvidia0");
         assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
         assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
         assert_null(strstr(calls, "v1allow"));
@@ -287,6 +305,7 @@ static void test_runtime_allowance_kept(void **state)
         assert_int_equal(dp_engine_detach(e, g, c), 0);
         assert_null(strstr(calls, "v1deny"));
         assert_non_null(strstr(calls, "v2revoke c195:0"));
+        assert_null(strstr(calls, "rm /dev/nvidia0"));
 }
 
 static void test_net(void **state)
