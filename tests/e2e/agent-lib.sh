@@ -47,3 +47,12 @@ fail() {
 
 # Milliseconds since the epoch, for latency reports.
 now_ms() { date +%s%3N; }
+
+# Starts the agent without waiting for its socket (it may die on purpose).
+agent_start_nowait() {
+        "$DEVPASSD" --policy-dir "$AGENT_DIR/policy" --state-dir "$AGENT_DIR/state" \
+                --socket "$AGENT_SOCK" --log-level debug --rescan-ms 200 "$@" \
+                >>"$AGENT_LOG" 2>&1 &
+        AGENT_PID=$!
+        dpt_cleanup_add agent_kill
+}

@@ -7,3 +7,7 @@ foreach(_t agent-hotplug agent-policy agent-crash)
       ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR};DPT_HARNESS=${CMAKE_BINARY_DIR}/tests/harness/dp-testctr")
   endif()
 endforeach()
+
+add_executable(dpt-ipc-raw ${CMAKE_CURRENT_LIST_DIR}/ipc-raw.c)
+set_target_properties(dpt-ipc-raw PROPERTIES
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/e2e)
