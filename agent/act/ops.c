@@ -14,4 +14,5 @@ const dp_act_ops dp_act_ops_real = {
         .cg2_has = dp_cg2_has,
         .net_move_in = dp_act_net_move_in,
         .net_move_out = dp_act_net_move_out,
+        .revoke_open = dp_act_revoke_open,
 };

@@ -179,6 +179,53 @@ static void node_spec(const dp_grant_node *n, dp_node_spec *s)
                              .gid = n->gid };
 }
 
+static unsigned hidraw_major(void)
+{
+        _cleanup_free_ char *text = NULL;
+
+        if (read_full_file("/proc/devices", &text, NULL) < 0)
+                return 0;
+        for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+                unsigned maj;
+                char name[64];
+
+                if (sscanf(l, "%u %63s", &maj, name) == 2 &&
+                    streq(name, "hidraw"))
+                        return maj;
+                if (startswith(l, "Block devices:"))
+                        break;
+        }
+        return 0;
+}
+
+/* evdev and hidraw descriptors opened before the revoke can be cut off for
+ * real; every other kind keeps working until closed (documented). */
+static void revoke_open_fds(dp_engine *e, const dp_grant *g,
+                            const dp_container *c)
+{
+        unsigned hid = 0;
+        bool hid_read = false;
+
+        if (!e->ops->revoke_open)
+                return;
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                const dp_grant_node *n = &g->nodes[i];
+                int r;
+
+                if (n->type != 'c' || (n->major != 13 && !hid_read)) {
+                        if (n->type != 'c')
+                                continue;
+                        hid = hidraw_major();
+                        hid_read = true;
+                }
+                r = e->ops->revoke_open(c->pid, n->type, n->major, n->minor,
+                                        hid);
+                if (r > 0)
+                        log_info("Revoked %d open descriptor%s of %s in %s", r,
+                                 r == 1 ? "" : "s", n->path, g->container);
+        }
+}
+
 static int remove_nodes(dp_engine *e, dp_grant *g, const dp_container *c)
 {
         int ret = 0;
@@ -228,6 +275,7 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
                 ret = r;
         fault_point("detach-cgroup");
         if (alive) {
+                revoke_open_fds(e, g, c);
                 r = remove_nodes(e, g, c);
                 if (r < 0 && ret == 0)
                         ret = r;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/manual.h"
+#include "devpass/act.h"
 #include "devpass/log.h"
 #include "devpass/runtime.h"
 
@@ -169,6 +170,33 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
         return 0;
 }
 
+/* Processes inside the container that hold a granted node open: after a
+ * revoke they keep their descriptors (the cgroup checks only at open). */
+static json_object *holders_json(const dp_grant *g)
+{
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < g->n_nodes; i++) {
+                _cleanup_free_ pid_t *pids = NULL;
+                size_t n = 0;
+
+                if (dp_act_holders(g->pid, g->nodes[i].type, g->nodes[i].major,
+                                   g->nodes[i].minor, &pids, &n) < 0)
+                        continue;
+                for (size_t k = 0; k < n; k++) {
+                        json_object *h = json_object_new_object();
+
+                        json_object_object_add(h, "pid",
+                                               json_object_new_int(pids[k]));
+                        json_object_object_add(
+                                h, "node",
+                                json_object_new_string(g->nodes[i].path));
+                        json_object_array_add(a, h);
+                }
+        }
+        return a;
+}
+
 int dp_grant_list_json(const dp_grant *g, json_object **ret)
 {
         json_object *o = json_object_new_object(), *nodes;
@@ -214,6 +242,7 @@ int dp_grant_list_json(const dp_grant *g, json_object **ret)
                                json_object_new_string(
                                        dp_grant_state_to_string(g->state)));
         json_object_object_add(o, "pid", json_object_new_int(g->pid));
+        json_object_object_add(o, "holders", holders_json(g));
         *ret = o;
         return 0;
 }

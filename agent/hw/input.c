@@ -16,12 +16,6 @@
 
 #include "hw-internal.h"
 
-static inline void closedirp(DIR **d)
-{
-        if (*d)
-                closedir(*d);
-}
-
 #define BITS_PER_LONG (sizeof(unsigned long) * CHAR_BIT)
 #define NLONGS(n)     (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
 

@@ -101,6 +101,9 @@ typedef struct dp_act_ops {
         int (*net_move_in)(const dp_container *c, const char *ifname,
                            const char *name_inside, dp_netdev_saved *ret);
         int (*net_move_out)(const dp_container *c, const dp_netdev_saved *s);
+        /* optional (NULL: skipped) */
+        int (*revoke_open)(pid_t init, char type, unsigned major,
+                           unsigned minor, unsigned hidraw_major);
 } dp_act_ops;
 
 extern const dp_act_ops dp_act_ops_real;
@@ -109,3 +112,30 @@ extern const dp_act_ops dp_act_ops_real;
  * mac ("aa:bb:cc:dd:ee:ff"); -ENODEV if none. Finds a NIC that came back
  * from a dead container's netns under a kernel-given name. */
 int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16]);
+
+/* ---- open descriptors (agent/act/holders.c) ---- */
+/* Pids (host pid namespace) of processes in the pid namespace of init
+ * holding the node (type, major, minor) open; *ret is malloc'ed. */
+int dp_act_holders(pid_t init, char type, unsigned major, unsigned minor,
+                   pid_t **ret, size_t *ret_n);
+/* Revokes open evdev and hidraw descriptors on that node held inside the
+ * container (EVIOCREVOKE / HIDIOCREVOKE on a pidfd_getfd() duplicate);
+ * returns how many were revoked, -EOPNOTSUPP for other devices, whose
+ * descriptors survive a revoke (the cgroup checks only at open()). */
+int dp_act_revoke_open(pid_t init, char type, unsigned major, unsigned minor,
+                       unsigned hidraw_major);
+
+/* ---- symlinks inside a container (agent/act/node-link.c) ---- */
+/* Creates the symlink path → target inside the container (missing parent
+ * dirs as for nodes, mode 0755, owned by the container's root), e.g.
+ * /dev/dri/by-path/pci-0000:00:02.0-card → ../card1. No symlink on the way
+ * is followed (-ELOOP). A symlink with exactly that target already there is
+ * adopted (0); anything else at path gives -EEXIST and is left alone.
+ * User-namespaced containers: the link is chowned (never followed) to the
+ * container's mapped root. */
+int dp_act_symlink_create(const dp_container *c, const char *path,
+                          const char *target);
+/* Removes the symlink if it points to exactly target; a missing one is
+ * success; anything else at path is left alone (-EEXIST). */
+int dp_act_symlink_remove(const dp_container *c, const char *path,
+                          const char *target);

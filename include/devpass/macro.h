@@ -5,6 +5,7 @@
  * Destructors are NULL-safe so that `_cleanup_` variables may start as NULL
  * and ownership can be handed on with TAKE_PTR()/TAKE_FD(). */
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,12 @@ static inline void fclosep(FILE **f)
 {
         if (*f)
                 fclose(*f);
+}
+
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
 }
 
 #define _cleanup_free_ _cleanup_(freep)
