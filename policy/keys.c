@@ -56,6 +56,7 @@ static const key_desc keys[] = {
         {"InterfaceName", SECTION_GRANT, 6, false, 0, parse_grant},
         {"Companions", SECTION_GRANT, 7, false, 0, parse_grant},
         {"Forward", SECTION_GRANT, 8, false, 0, parse_grant},
+        {"DefaultRouteNIC", SECTION_GRANT, 9, false, 0, parse_grant},
 };
 #undef M
 
@@ -352,7 +353,9 @@ static int parse_grant(parse_ctx *c, dp_rule *r, const key_desc *k,
                 else if (!(g->interface_name = strdup(value)))
                         return -ENOMEM;
         } else {
-                bool *b = streq(n, "Companions") ? &g->companions : &g->forward;
+                bool *b = streq(n, "Companions") ? &g->companions
+                          : streq(n, "Forward")  ? &g->forward
+                                                 : &g->default_route_nic;
 
                 if (policy_parse_bool(value, b) < 0)
                         why = "is not a boolean (yes or no)";

@@ -454,6 +454,34 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g)
         return 0;
 }
 
+/* Does ifname carry a default route (IPv4 or IPv6) in our netns? Moving
+ * it would cut the host off, so that needs DefaultRouteNIC=yes. */
+static bool carries_default_route(const char *ifname)
+{
+        _cleanup_free_ char *v4 = NULL, *v6 = NULL;
+
+        if (read_full_file("/proc/net/route", &v4, NULL) >= 0)
+                for (char *l = strtok(v4, "\n"); l; l = strtok(NULL, "\n")) {
+                        char dev[32], dst[16];
+
+                        if (sscanf(l, "%31s %15s", dev, dst) == 2 &&
+                            streq(dev, ifname) && streq(dst, "00000000"))
+                                return true;
+                }
+        if (read_full_file("/proc/net/ipv6_route", &v6, NULL) >= 0)
+                for (char *l = strtok(v6, "\n"); l; l = strtok(NULL, "\n")) {
+                        char dst[33], plen[3], dev[32];
+
+                        /* dst plen src splen next metric ref use flags dev */
+                        if (sscanf(l, "%32s %2s %*s %*s %*s %*s %*s %*s %*s %31s",
+                                   dst, plen, dev) == 3 &&
+                            streq(dev, ifname) && streq(plen, "00") &&
+                            strspn(dst, "0") == 32)
+                                return true;
+                }
+        return false;
+}
+
 int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                      const dp_grant_opts *o, dp_grant **ret)
 {
@@ -472,6 +500,8 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         if (d->klass == DP_CLASS_NET) {
                 if (strlen(d->name) >= sizeof(g->netdev.name))
                         return -EINVAL;
+                if (!o->default_route_nic && carries_default_route(d->name))
+                        return -EADDRINUSE;
                 strcpy(g->netdev.name, d->name);
         } else {
                 if (d->n_nodes == 0)

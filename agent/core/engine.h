@@ -18,6 +18,7 @@ typedef struct dp_grant_opts {
         const char *ifname; /* NICs: name inside; NULL: keep */
         bool companions;  /* the whole bundle, not only the device's own node */
         bool forward;
+        bool default_route_nic; /* may move the NIC of the default route */
         const char *source; /* "manual" or "FILE:LINE" */
 } dp_grant_opts;
 

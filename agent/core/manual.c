@@ -55,6 +55,9 @@ static const char *attach_strerror(int r)
                 return "the device has no device node";
         case -EOPNOTSUPP:
                 return "not supported for this device or container";
+        case -EADDRINUSE:
+                return "the NIC carries the host's default route "
+                       "(a policy may allow it with DefaultRouteNIC=yes)";
         default:
                 return strerror(-r);
         }

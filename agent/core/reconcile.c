@@ -163,6 +163,7 @@ static dp_grant_opts rule_opts(const dp_rule *rule)
                 .ifname = s->interface_name,
                 .companions = s->companions,
                 .forward = s->forward,
+                .default_route_nic = s->default_route_nic,
                 .source = dp_rule_source(rule),
         };
 }

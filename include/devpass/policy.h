@@ -42,6 +42,7 @@ typedef struct dp_grant_settings {
         char *interface_name; /* NULL = keep */
         bool companions;   /* default yes */
         bool forward;      /* default no */
+        bool default_route_nic; /* may move a NIC carrying the default route */
 } dp_grant_settings;
 
 typedef struct dp_rule dp_rule; /* opaque: matches + target + grant */
