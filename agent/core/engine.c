@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
@@ -179,6 +180,81 @@ static void node_spec(const dp_grant_node *n, dp_node_spec *s)
                              .gid = n->gid };
 }
 
+/* The sysfs identity of one node of a bundle (a USB device's ttyUSB0 is
+ * its own kernel device): devpath without /sys, and subsystem. */
+static int node_sysfs(char type, unsigned major, unsigned minor,
+                      char **ret_devpath, char **ret_subsystem)
+{
+        char link[64], buf[PATH_MAX], sub[PATH_MAX];
+        _cleanup_free_ char *dir = NULL, *sublink = NULL;
+        const char *p;
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/sys/dev/%s/%u:%u",
+                 type == 'b' ? "block" : "char", major, minor);
+        dir = realpath(link, NULL);
+        if (!dir || !startswith(dir, "/sys/"))
+                return -ENOENT;
+        sublink = strjoin_sep("/", dir, "subsystem", NULL);
+        if (!sublink)
+                return -ENOMEM;
+        n = readlink(sublink, sub, sizeof(sub) - 1);
+        if (n < 0)
+                return negative_errno();
+        sub[n] = 0;
+        p = strrchr(sub, '/');
+        snprintf(buf, sizeof(buf), "%s", dir + 4);
+        *ret_devpath = strdup(buf);
+        *ret_subsystem = strdup(p ? p + 1 : sub);
+        if (!*ret_devpath || !*ret_subsystem)
+                return -ENOMEM;
+        return 0;
+}
+
+/* Forward=yes: the container's udev view follows the grant. Containers
+ * without /run/udev, or running their own udevd, are left alone. */
+static void forward_nodes(dp_engine *e, const dp_grant *g,
+                          const dp_container *c, const dp_device *d,
+                          const char *action)
+{
+        if (!g->forward || !e->ops->forward)
+                return;
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                _cleanup_free_ char *devpath = NULL, *subsystem = NULL;
+                dp_node_spec s;
+                int r;
+
+                node_spec(&g->nodes[i], &s);
+                if (node_sysfs(s.type, s.major, s.minor, &devpath,
+                               &subsystem) < 0) {
+                        /* gone already (unplug): what the grant knows */
+                        const char *sp = d ? d->syspath : g->device;
+
+                        if (!sp || !startswith(sp, "/sys/"))
+                                continue;
+                        devpath = strdup(sp + 4);
+                        subsystem = strdup(d && d->subsystem ? d->subsystem
+                                           : s.type == 'b'  ? "block"
+                                                            : "char");
+                        if (!devpath || !subsystem)
+                                return;
+                }
+                r = e->ops->forward(c, action, subsystem, devpath,
+                                    d ? d->properties : NULL,
+                                    d ? d->tags : NULL, &s);
+                if (r == -ENOTDIR || r == -EBUSY) {
+                        log_debug("Not forwarding %s into %s: %s", s.path,
+                                  g->container,
+                                  r == -EBUSY ? "it runs its own udevd"
+                                              : "it has no /run/udev");
+                        return;
+                }
+                if (r < 0)
+                        log_warning_errno(r, "Forwarding %s %s into %s: %m",
+                                          action, s.path, g->container);
+        }
+}
+
 static unsigned hidraw_major(void)
 {
         _cleanup_free_ char *text = NULL;
@@ -276,6 +352,7 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
         fault_point("detach-cgroup");
         if (alive) {
                 revoke_open_fds(e, g, c);
+                forward_nodes(e, g, c, NULL, "remove");
                 r = remove_nodes(e, g, c);
                 if (r < 0 && ret == 0)
                         ret = r;
@@ -555,6 +632,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         }
         added->state = DP_GRANT_APPLIED;
         (void)dp_engine_save(e);
+        forward_nodes(e, added, c, d, "add");
         if (ret)
                 *ret = added;
         return 0;

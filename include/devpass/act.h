@@ -104,6 +104,10 @@ typedef struct dp_act_ops {
         /* optional (NULL: skipped) */
         int (*revoke_open)(pid_t init, char type, unsigned major,
                            unsigned minor, unsigned hidraw_major);
+        int (*forward)(const dp_container *c, const char *action,
+                       const char *subsystem, const char *devpath,
+                       char *const *props, char *const *tags,
+                       const dp_node_spec *node);
 } dp_act_ops;
 
 extern const dp_act_ops dp_act_ops_real;
@@ -139,3 +143,17 @@ int dp_act_symlink_create(const dp_container *c, const char *path,
  * success; anything else at path is left alone (-EEXIST). */
 int dp_act_symlink_remove(const dp_container *c, const char *path,
                           const char *target);
+
+/* ---- udev view inside containers, Forward=yes (agent/act/forward.c) ---- */
+/* Writes the udev record of one granted node inside c and sends the uevent
+ * ("add", "change" or "remove") into c's netns. props: the device's udev
+ * properties (KEY=VALUE strv, may be NULL), tags: udev tags (may be NULL);
+ * subsystem and devpath (sysfs path without /sys) of the device the node
+ * belongs to; node: the node as created inside. Returns 0, -ENOTDIR when
+ * the container has no /run/udev (nothing done), -EBUSY when it runs its
+ * own udevd (nothing done), or another negative errno. Never follows a
+ * symlink inside the container. */
+int dp_act_forward(const dp_container *c, const char *action,
+                   const char *subsystem, const char *devpath,
+                   char *const *props, char *const *tags,
+                   const dp_node_spec *node);

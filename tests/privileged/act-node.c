@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -44,9 +45,13 @@ typedef struct ctr {
 /* The shared containers for the tests that leave them intact. */
 static ctr *shared_priv, *shared_userns;
 
-/* Runs argv, returns its exit status (or -1), stdout in *out (NUL-ended). */
+/* Runs argv, returns its exit status (or -1), stdout in *out (NUL-ended).
+ * A command that hangs is killed after CMD_TIMEOUT_MS, so that a stuck
+ * launcher fails the test instead of hanging it. */
+#define CMD_TIMEOUT_MS 30000
 static int run_argv(char **out, size_t *out_len, const char *const argv[])
 {
+        struct timespec start, now;
         int pfd[2], status;
         char *buf = NULL;
         size_t len = 0, alloc = 0;
@@ -63,9 +68,21 @@ static int run_argv(char **out, size_t *out_len, const char *const argv[])
                 _exit(127);
         }
         close(pfd[1]);
+        clock_gettime(CLOCK_MONOTONIC, &start);
         for (;;) {
+                struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+                long left;
                 ssize_t n;
 
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                left = CMD_TIMEOUT_MS - (now.tv_sec - start.tv_sec) * 1000 -
+                       (now.tv_nsec - start.tv_nsec) / 1000000;
+                if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+                        fprintf(stderr, "%s %s: timed out, killed\n", argv[0],
+                                argv[1]);
+                        kill(pid, SIGKILL);
+                        break;
+                }
                 if (alloc - len < 4096) {
                         alloc = alloc ? alloc * 2 : 8192;
                         buf = realloc(buf, alloc + 1);

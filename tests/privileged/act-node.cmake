@@ -8,4 +8,14 @@ endif()
 add_test(NAME privileged-act-node
          COMMAND test-act-node ${CMAKE_BINARY_DIR}/tests/harness/dp-testctr)
 set_tests_properties(privileged-act-node PROPERTIES SKIP_RETURN_CODE 77
-                     LABELS "privileged" TIMEOUT 180)
+                     LABELS "privileged" TIMEOUT 300)
+
+# The same against a real LXC container, through a small CLI.
+add_executable(dpt-act ${CMAKE_CURRENT_LIST_DIR}/act-node-cli.c)
+target_link_libraries(dpt-act PRIVATE devpass-act)
+add_test(NAME privileged-act-node-lxc
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/act-node-lxc.sh
+                 $<TARGET_FILE:dpt-act>)
+set_tests_properties(privileged-act-node-lxc PROPERTIES SKIP_RETURN_CODE 77
+                     LABELS "privileged" TIMEOUT 180
+                     ENVIRONMENT "BUILD_DIR=${CMAKE_BINARY_DIR}")
