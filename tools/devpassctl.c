@@ -34,7 +34,7 @@ int ctl_usage(const char *fmt, ...)
 
 void ctl_print_json(json_object *o)
 {
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 

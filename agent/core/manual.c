@@ -304,13 +304,28 @@ int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
                      : NULL);
         a = json_object_new_array();
         json_object_object_add(o, "containers", a);
-        if (rule && dp_rule_grant(rule)->action == DP_ACTION_ALLOW &&
-            dp_container_list_running(&running) >= 0)
+        if (rule && dp_rule_grant(rule)->action == DP_ACTION_ALLOW) {
+                if (dp_container_list_running(&running) < 0)
+                        running = NULL;
+                /* pid: and cgroup: targets are not listed by any runtime:
+                 * they count when they resolve to a running container */
+                STRV_FOREACH(glob, dp_rule_containers(rule))
+                {
+                        _cleanup_container_free_ dp_container *c = NULL;
+
+                        if ((startswith(*glob, "pid:") ||
+                             startswith(*glob, "cgroup:")) &&
+                            !strpbrk(*glob, "*?[") &&
+                            dp_container_resolve(*glob, &c) >= 0 &&
+                            !strv_contains(running, c->ref))
+                                (void)strv_extend(&running, c->ref);
+                }
                 STRV_FOREACH(ref, running)
-        STRV_FOREACH(glob, dp_rule_containers(rule))
-        if (dp_container_ref_match(*glob, *ref)) {
-                json_object_array_add(a, json_object_new_string(*ref));
-                break;
+                STRV_FOREACH(glob, dp_rule_containers(rule))
+                if (dp_container_ref_match(*glob, *ref)) {
+                        json_object_array_add(a, json_object_new_string(*ref));
+                        break;
+                }
         }
         t = json_object_new_array();
         json_object_object_add(o, "trace", t);

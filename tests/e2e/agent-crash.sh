@@ -56,7 +56,7 @@ expect_revoked() {
 
 for step in attach-intent attach-cgroup attach-node; do
         DEVPASS_CRASH_AT=$step agent_start_nowait
-        L=$(dpt_loop_add "$img")
+        L=$(loop_add "$img")
         m=${L#/dev/loop}
         wait_crash "$step"
         agent_start
@@ -68,7 +68,7 @@ done
 
 for step in detach-intent detach-cgroup detach-node; do
         agent_start
-        L=$(dpt_loop_add "$img")
+        L=$(loop_add "$img")
         m=${L#/dev/loop}
         dpt_wait_for 1000 node_in "$m" || fail "$step: not granted"
         agent_kill
@@ -84,9 +84,9 @@ done
 # kill -9 during a burst, more events while down, restart
 agent_start
 burst=()
-for i in $(seq 8); do burst+=("$(dpt_loop_add "$img")"); done
+for i in $(seq 8); do burst+=("$(loop_add "$img")"); done
 kill -9 "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true; AGENT_PID=
-for i in $(seq 4); do burst+=("$(dpt_loop_add "$img")"); done
+for i in $(seq 4); do burst+=("$(loop_add "$img")"); done
 losetup -d "${burst[0]}" "${burst[1]}"
 gone=("${burst[0]}" "${burst[1]}")
 agent_start

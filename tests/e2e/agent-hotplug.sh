@@ -52,7 +52,7 @@ img=$(dpt_tmpdir)/disk.img
 head -c $((SECTORS * 512)) /dev/zero >"$img"
 printf 'devpass-e2e-%s' "$sfx" | dd of="$img" conv=notrunc status=none
 t0=$(now_ms)
-LOOP=$(dpt_loop_add "$img")
+LOOP=$(loop_add "$img")
 dpt_wait_for 1000 in_ctr "$CTR" test -b "$LOOP" || fail "loop node not in harness container within 1 s"
 dpt_wait_for 1000 lxc-attach -n "$LXC" -- test -b "$LOOP" || fail "loop node not in LXC container within 1 s"
 echo "loop $LOOP granted to both containers in $(( $(now_ms) - t0 )) ms"
@@ -95,7 +95,7 @@ if [ -n "$cg" ] && grep -q "^b 7:$min " "$cg/devices.list"; then
 fi
 
 # ---- a container started after the device gets it ----
-LOOP2=$(dpt_loop_add "$img")
+LOOP2=$(loop_add "$img")
 dpt_wait_for 1000 in_ctr "$CTR" test -b "$LOOP2" || fail "second loop not granted"
 dpt_ctr_start --v1-deny
 CTR2=$DPT_PID

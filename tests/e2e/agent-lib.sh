@@ -56,3 +56,12 @@ agent_start_nowait() {
         AGENT_PID=$!
         dpt_cleanup_add agent_kill
 }
+
+# loop_add IMG: a loop device over IMG (its size is what policies match);
+# echoes the node, detached at exit.
+loop_add() {
+        local dev
+        dev=$(losetup -f --show "$1") || dpt_fail "losetup -f $1"
+        dpt_cleanup_add losetup -d "$dev"
+        echo "$dev"
+}

@@ -34,8 +34,8 @@ img1=$(dpt_tmpdir)/a.img
 img2=$(dpt_tmpdir)/b.img
 head -c $((S1 * 512)) /dev/zero >"$img1"
 head -c $((S2 * 512)) /dev/zero >"$img2"
-L1=$(dpt_loop_add "$img1")
-L2=$(dpt_loop_add "$img2")
+L1=$(loop_add "$img1")
+L2=$(loop_add "$img2")
 m1=${L1#/dev/loop}
 m2=${L2#/dev/loop}
 dpt_wait_for 1000 in_ctr "$CTR" test -b "$L1" || fail "$L1 not granted"
@@ -97,7 +97,7 @@ chmod 0666 "$AGENT_SOCK"
 printf '{"method":"devpass.List"}\0' | "$RAW" "$AGENT_SOCK" 65534 | grep -q PermissionDenied ||
         fail "unauthorised client was served"
 # a client that connects and never sends does not block anyone
-exec 9< <(sleep 30 | "$RAW" "$AGENT_SOCK" || true)
+exec 9< <(sleep 3 | "$RAW" "$AGENT_SOCK" || true)
 pids=()
 for _ in $(seq 50); do
         (printf '{"method":"devpass.Status"}\0' | "$RAW" "$AGENT_SOCK" | grep -q '"version"') &
@@ -106,4 +106,22 @@ done
 for p in "${pids[@]}"; do wait "$p" || fail "a concurrent client was not served"; done
 ctl status >/dev/null || fail "agent stopped serving"
 kill -0 "$AGENT_PID" || fail "agent died"
+
+# the NIC that carries the default route is refused without an explicit
+# override — shown in a private network namespace with its own default
+# route (documentation prefix, no traffic), never with the machine's NIC
+NS=dpt-rt-$$
+ip netns add "$NS"
+dpt_cleanup_add ip netns del "$NS"
+ip -n "$NS" link add dptrta$$ type veth peer name dptrtb$$
+ip -n "$NS" addr add 192.0.2.1/30 dev dptrta$$
+ip -n "$NS" link set dptrta$$ up
+ip -n "$NS" route add default via 192.0.2.2 dev dptrta$$
+set +e
+out=$(ip netns exec "$NS" "$DEVPASSCTL" --socket /nonexistent --state-dir "$AGENT_DIR/state-rt" \
+        attach "pid:$CTR" dptrta$$ 2>&1); rc=$?
+set -e
+[ $rc -eq 1 ] || fail "default-route NIC was moved (rc=$rc: $out)"
+echo "$out" | grep -q "default route" || fail "unclear refusal: $out"
+ip -n "$NS" link show dptrta$$ >/dev/null || fail "default-route NIC left its namespace"
 echo "agent-policy: all checks passed"
