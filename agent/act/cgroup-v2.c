@@ -117,7 +117,8 @@ static bool prog_is_wrapper(const struct bpf_prog_info *info)
 /* Finds the map of the given type among a program's maps. */
 static int prog_find_map(int prog_fd, enum bpf_map_type type, int *ret_fd)
 {
-        uint32_t ids[8];
+        /* zeroed: the kernel fills it, which valgrind cannot see */
+        uint32_t ids[8] = {0};
         struct bpf_prog_info info;
         int r;
 

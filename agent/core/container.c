@@ -353,6 +353,12 @@ static int pidfd_check(int pidfd)
         struct pollfd p = {.fd = pidfd, .events = POLLIN};
         int r;
 
+        /* No pidfd (kernel or tracer without pidfd_open): reads through the
+         * pinned /proc/PID directory fail once the process is gone, and
+         * dp_container_check_alive() compares the starttime instead. */
+        if (pidfd < 0)
+                return 0;
+
         do
                 r = poll(&p, 1, 0);
         while (r < 0 && errno == EINTR);
@@ -483,7 +489,7 @@ int dp_container_from_pid(pid_t pid, dp_container **ret)
                 return -ENOMEM;
         c->pid = pid;
         c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (c->pidfd < 0)
+        if (c->pidfd < 0 && errno != ENOSYS)
                 return errno == ESRCH ? -ESRCH : negative_errno();
 
         /* Pin /proc/PID: once the pidfd shows the process alive after the

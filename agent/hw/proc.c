@@ -104,6 +104,54 @@ int dp_hw_nvidia_parse_minor(const char *information, unsigned *ret)
         return -ENOENT;
 }
 
+/* The value of a "Key: value" line of the information file, trimmed; NULL
+ * when absent or empty. */
+static char *nvidia_info_field(const char *information, const char *key)
+{
+        size_t klen = strlen(key);
+
+        for (const char *l = information; l && *l;) {
+                const char *eol = strchrnul(l, '\n');
+
+                if (strneq(l, key, klen)) {
+                        const char *v = l + klen, *e = eol;
+
+                        v += strspn(v, " \t");
+                        while (e > v && isspace((unsigned char)e[-1]))
+                                e--;
+                        return e > v ? strndup(v, (size_t)(e - v)) : NULL;
+                }
+                l = *eol ? eol + 1 : eol;
+        }
+        return NULL;
+}
+
+/* Identity a policy can match with Property=: the UUID and the minor stay
+ * put when PCI slots are renumbered, and nvidia-smi shows both. */
+static int nvidia_add_properties(dp_device *d, const char *information,
+                                 unsigned minor)
+{
+        static const char *const fields[][2] = {
+                {"NVIDIA_GPU_UUID", "GPU UUID:"},
+                {"NVIDIA_MODEL", "Model:"},
+        };
+        char buf[16];
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                _cleanup_free_ char *v =
+                        nvidia_info_field(information, fields[i][1]);
+
+                if (!v)
+                        continue;
+                r = strv_env_set(&d->properties, fields[i][0], v);
+                if (r < 0)
+                        return r;
+        }
+        snprintf(buf, sizeof(buf), "%u", minor);
+        return strv_env_set(&d->properties, "NVIDIA_DEVICE_MINOR", buf);
+}
+
 static int read_proc_devices(char **ret)
 {
         _cleanup_free_ char *path =
@@ -224,6 +272,9 @@ int dp_hw_nvidia_gpu_nodes(dp_device *d)
         if (r < 0)
                 return r;
         r = dp_hw_nvidia_parse_minor(info, &minor);
+        if (r < 0)
+                return r;
+        r = nvidia_add_properties(d, info, minor);
         if (r < 0)
                 return r;
         r = read_proc_devices(&devices);

@@ -36,12 +36,13 @@ static const struct dev_rule runtime_rules[] = {
         {BPF_DEVCG_DEV_CHAR, 136, ANY, RWM},
 };
 
-static struct bpf_insn insn(__u8 code, __u8 dst, __u8 src, __s16 off,
-                            __s32 imm)
+static struct bpf_insn insn(__u8 code, __u8 dst, __u8 src, __s16 off, __s32 imm)
 {
-        return (struct bpf_insn){
-                .code = code, .dst_reg = dst, .src_reg = src, .off = off,
-                .imm = imm};
+        return (struct bpf_insn){.code = code,
+                                 .dst_reg = dst,
+                                 .src_reg = src,
+                                 .off = off,
+                                 .imm = imm};
 }
 
 /* Registers: r2 = device type, r3 = requested access, r4 = major,
@@ -54,8 +55,8 @@ static size_t emit_rule(struct bpf_insn *p, const struct dev_rule *rule)
         p[n++] = insn(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 0, rule->type);
         if (rule->access != RWM) {
                 /* Allowed only if the request is a subset of the rule. */
-                p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1,
-                              BPF_REG_3, 0, 0);
+                p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3,
+                              0, 0);
                 p[n++] = insn(BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0,
                               (__s32)rule->access);
                 jumps[njumps++] = n;

@@ -111,9 +111,9 @@ int dpt_cgroup_attach(const char *dir, pid_t pid)
 
 /* The list LXC allows by default after denying everything. */
 static const char *const default_allow[] = {
-        "c *:* m",     "b *:* m",     "c 1:3 rwm",   "c 1:5 rwm",
-        "c 1:7 rwm",   "c 1:8 rwm",   "c 1:9 rwm",   "c 5:0 rwm",
-        "c 5:1 rwm",   "c 5:2 rwm",   "c 136:* rwm",
+        "c *:* m",   "b *:* m",   "c 1:3 rwm",   "c 1:5 rwm",
+        "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",   "c 5:0 rwm",
+        "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
 };
 
 int dpt_cgroup_v1_deny_default(const char *dir)

@@ -112,8 +112,8 @@ static _Noreturn void child_main(const struct child_args *a)
         if (!a->opts->netns_only) {
                 if (sethostname(a->opts->name, strlen(a->opts->name)) < 0)
                         child_fail(a->ready_fd, "sethostname");
-                if (dpt_rootfs_enter(a->root, a->opts, errmsg,
-                                     sizeof(errmsg)) < 0)
+                if (dpt_rootfs_enter(a->root, a->opts, errmsg, sizeof(errmsg)) <
+                    0)
                         child_fail(a->ready_fd, errmsg);
         }
         /* Detach from the caller's stdio, or `$(dp-testctr start)` would
@@ -263,8 +263,7 @@ static int cmd_start(struct dpt_opts *opts)
                 r = dpt_rootfs_populate(info.rootfs, opts);
                 if (r < 0) {
                         fprintf(stderr, "dp-testctr: rootfs %s: %s\n",
-                                info.rootfs,
-                                strerror(-r));
+                                info.rootfs, strerror(-r));
                         goto fail;
                 }
         }
@@ -328,7 +327,8 @@ static int cmd_start(struct dpt_opts *opts)
 
         n = 0;
         for (;;) {
-                ssize_t k = read(ready[0], msg + n, sizeof(msg) - 1 - (size_t)n);
+                ssize_t k =
+                        read(ready[0], msg + n, sizeof(msg) - 1 - (size_t)n);
 
                 if (k < 0 && errno == EINTR)
                         continue;
@@ -373,33 +373,62 @@ fail:
 
 /* ---- stop / info ---- */
 
-static int kill_and_wait(pid_t pid, unsigned long long starttime)
+/* Whether PID has exited (gone, reused or a zombie). */
+static bool pid_exited(pid_t pid, unsigned long long starttime)
 {
         unsigned long long now;
-        struct pollfd p;
-        int fd;
+        char path[64], buf[512], *p;
+
+        if (dpt_proc_starttime(pid, &now) < 0 || now != starttime)
+                return true;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        if (dpt_read_file(path, buf, sizeof(buf)) < 0)
+                return true;
+        p = strrchr(buf, ')');
+        return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* A pidfd polls readable once the process has exited; without pidfds
+ * (old kernels, valgrind) fall back to polling /proc. */
+static bool wait_exit(int pidfd, const struct dpt_info *info, int timeout_ms)
+{
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+        if (pidfd >= 0)
+                return poll(&p, 1, timeout_ms) > 0;
+        for (int waited = 0; waited < timeout_ms; waited += 10) {
+                if (pid_exited(info->pid, info->starttime))
+                        return true;
+                usleep(10000);
+        }
+        return pid_exited(info->pid, info->starttime);
+}
+
+static int kill_and_wait(const struct dpt_info *info)
+{
+        _cleanup_close_ int fd = -EBADF;
 
         /* A pid whose start time changed is someone else's process. */
-        if (dpt_proc_starttime(pid, &now) < 0 || now != starttime)
+        if (pid_exited(info->pid, info->starttime))
                 return 0;
-        fd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (fd < 0)
-                return errno == ESRCH ? 0 : negative_errno();
-        if (syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0 &&
-            errno != ESRCH) {
-                int r = negative_errno();
-
-                close(fd);
-                return r;
+        fd = (int)syscall(SYS_pidfd_open, info->pid, 0);
+        if (fd < 0 && errno == ESRCH)
+                return 0;
+        if (fd >= 0) {
+                if (syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0) < 0 &&
+                    errno != ESRCH)
+                        return negative_errno();
+        } else if (kill(info->pid, SIGKILL) < 0 && errno != ESRCH) {
+                return negative_errno();
         }
-        /* A pidfd polls readable once the process has exited. */
-        p = (struct pollfd){.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 10000) == 0) {
-                close(fd);
-                return -ETIMEDOUT;
-        }
-        close(fd);
-        return 0;
+        if (wait_exit(fd, info, 2000))
+                return 0;
+        /* The init of a pid namespace only finishes exiting once every
+         * process of the namespace has been reaped; one whose parent is
+         * outside (a stuck `exec`) holds it up: kill the whole cgroup. */
+        (void)dpt_cgroup_destroy(info->cgroup_v2, true);
+        (void)dpt_cgroup_destroy(info->cgroup_v1, false);
+        return wait_exit(fd, info, 10000) ? 0 : -ETIMEDOUT;
 }
 
 static int cmd_stop(const char *ref)
@@ -420,7 +449,7 @@ static int cmd_stop(const char *ref)
                 }
                 return 0;
         }
-        r = kill_and_wait(info.pid, info.starttime);
+        r = kill_and_wait(&info);
         if (r < 0) {
                 fprintf(stderr, "dp-testctr: kill %d: %s\n", (int)info.pid,
                         strerror(-r));

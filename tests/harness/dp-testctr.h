@@ -12,10 +12,10 @@
 
 #include "devpass/macro.h"
 
-#define DPT_STATE_DIR "/run/dp-test"
+#define DPT_STATE_DIR     "/run/dp-test"
 #define DPT_CGROUP_PARENT "dp-test"
-#define DPT_USERNS_BASE 100000u
-#define DPT_USERNS_RANGE 65536u
+#define DPT_USERNS_BASE   100000u
+#define DPT_USERNS_RANGE  65536u
 
 struct dpt_opts {
         const char *name;
@@ -77,8 +77,12 @@ int dpt_rootfs_enter(const char *root, const struct dpt_opts *opts,
                      char *errmsg, size_t errmsg_size);
 
 /* ---- joining (join.c) ---- */
-/* Joins PID's cgroups and namespaces and forks; returns in the child (0) and
- * in the parent (the child's pid), or a negative errno. */
+/* Exit status of `exec` when the container cannot be entered. */
+#define DPT_JOIN_FAILED 125
+/* Forks a process that joins PID's cgroups and namespaces and forks again;
+ * returns 0 in that last child, which runs inside, and the first child's pid
+ * in the caller, whose exit status is the inner child's, or a negative
+ * errno. */
 int dpt_join(pid_t pid);
 int dpt_cmd_exec(pid_t pid, char **argv);
 int dpt_cmd_open(pid_t pid, const char *path, const char *mode);

@@ -20,17 +20,16 @@ static const struct {
         int flag;
 } namespaces[] = {
         /* user first: it grants the capabilities needed for the others. */
-        {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},
-        {"pid", CLONE_NEWPID},   {"net", CLONE_NEWNET},
-        {"uts", CLONE_NEWUTS},   {"ipc", CLONE_NEWIPC},
+        {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},  {"pid", CLONE_NEWPID},
+        {"net", CLONE_NEWNET},   {"uts", CLONE_NEWUTS}, {"ipc", CLONE_NEWIPC},
 };
 
-int dpt_join(pid_t pid)
+static int join_namespaces(pid_t pid)
 {
         int fds[ELEMENTSOF(namespaces)];
         char v1[512], v2[512], path[128];
         bool joined_user = false;
-        int r;
+        int r = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(namespaces); i++)
                 fds[i] = -EBADF;
@@ -83,24 +82,51 @@ int dpt_join(pid_t pid)
                 if (namespaces[i].flag == CLONE_NEWUSER)
                         joined_user = true;
         }
-        if (joined_user &&
-            (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
+        if (joined_user && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)) {
                 r = negative_errno();
                 goto out;
         }
-        if (chdir("/") < 0) {
-                r = negative_errno();
-                goto out;
-        }
-        fflush(NULL);
-        /* setns(CLONE_NEWPID) only applies to children. */
-        r = fork();
-        if (r < 0)
+        if (chdir("/") < 0)
                 r = negative_errno();
 out:
         for (size_t i = 0; i < ELEMENTSOF(namespaces); i++)
                 safe_close(fds[i]);
         return r;
+}
+
+static int wait_child(pid_t child);
+
+/* The joining is done by an intermediate child, so the calling process
+ * stays in the host's cgroups and namespaces (its exit path, sanitizers
+ * included, must not run against the container's /proc). The intermediate
+ * only waits for the final child and leaves with _exit(). */
+int dpt_join(pid_t pid)
+{
+        pid_t mid, inner;
+        int r;
+
+        fflush(NULL);
+        mid = fork();
+        if (mid < 0)
+                return negative_errno();
+        if (mid > 0)
+                return mid;
+
+        r = join_namespaces(pid);
+        if (r < 0) {
+                fprintf(stderr, "dp-testctr: cannot enter %d: %s\n", (int)pid,
+                        strerror(-r));
+                _exit(DPT_JOIN_FAILED);
+        }
+        /* setns(CLONE_NEWPID) only applies to children. */
+        inner = fork();
+        if (inner < 0) {
+                fprintf(stderr, "dp-testctr: fork: %s\n", strerror(errno));
+                _exit(DPT_JOIN_FAILED);
+        }
+        if (inner == 0)
+                return 0;
+        _exit(wait_child(inner));
 }
 
 static int wait_child(pid_t child)
@@ -122,9 +148,8 @@ int dpt_cmd_exec(pid_t pid, char **argv)
         int r = dpt_join(pid);
 
         if (r < 0) {
-                fprintf(stderr, "dp-testctr: cannot enter %d: %s\n", (int)pid,
-                        strerror(-r));
-                return 1;
+                fprintf(stderr, "dp-testctr: fork: %s\n", strerror(-r));
+                return DPT_JOIN_FAILED;
         }
         if (r == 0) {
                 /* The host's PATH may not fit the container's layout. */
@@ -156,8 +181,7 @@ int dpt_cmd_open(pid_t pid, const char *path, const char *mode)
         }
         r = dpt_join(pid);
         if (r < 0) {
-                fprintf(stderr, "dp-testctr: cannot enter %d: %s\n", (int)pid,
-                        strerror(-r));
+                fprintf(stderr, "dp-testctr: fork: %s\n", strerror(-r));
                 return 1;
         }
         if (r == 0) {
@@ -176,5 +200,7 @@ int dpt_cmd_open(pid_t pid, const char *path, const char *mode)
                 close(fd);
                 _exit(0);
         }
-        return wait_child(r);
+        r = wait_child(r);
+        /* Not being able to enter is a failure of `open` too. */
+        return r == DPT_JOIN_FAILED ? 1 : r;
 }

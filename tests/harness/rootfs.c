@@ -9,9 +9,11 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -20,17 +22,17 @@
 #include "dp-testctr.h"
 
 static const char *const applets[] = {
-        "sh",     "ash",      "ls",      "cat",    "dd",      "stat",
-        "ip",     "ln",       "mkdir",   "rm",     "rmdir",   "sleep",
-        "echo",   "test",     "[",       "mknod",  "mount",   "umount",
-        "readlink", "head",   "tail",    "od",     "grep",    "touch",
-        "mv",     "cp",       "chmod",   "chown",  "id",      "true",
-        "false",  "printf",   "wc",      "tr",     "sed",     "awk",
-        "cut",    "sort",     "ps",      "kill",   "hostname", "uname",
-        "env",    "seq",      "xxd",     "hexdump", "truncate", "pwd",
-        "sync",   "basename", "dirname", "find",   "which",   "timeout",
-        "realpath", "usleep", "nproc",   "cmp",    "diff",    "du",
-        "df",     "mktemp",   "ifconfig", "losetup",
+        "sh",       "ash",      "ls",       "cat",     "dd",       "stat",
+        "ip",       "ln",       "mkdir",    "rm",      "rmdir",    "sleep",
+        "echo",     "test",     "[",        "mknod",   "mount",    "umount",
+        "readlink", "head",     "tail",     "od",      "grep",     "touch",
+        "mv",       "cp",       "chmod",    "chown",   "id",       "true",
+        "false",    "printf",   "wc",       "tr",      "sed",      "awk",
+        "cut",      "sort",     "ps",       "kill",    "hostname", "uname",
+        "env",      "seq",      "xxd",      "hexdump", "truncate", "pwd",
+        "sync",     "basename", "dirname",  "find",    "which",    "timeout",
+        "realpath", "usleep",   "nproc",    "cmp",     "diff",     "du",
+        "df",       "mktemp",   "ifconfig", "losetup",
 };
 
 struct dev_node {
@@ -39,8 +41,8 @@ struct dev_node {
 };
 
 static const struct dev_node dev_nodes[] = {
-        {"null", 1, 3},    {"zero", 1, 5}, {"full", 1, 7},
-        {"random", 1, 8},  {"urandom", 1, 9}, {"tty", 5, 0},
+        {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+        {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static const char *const lib_dirs[] = {"lib", "lib32", "lib64", "libx32"};
@@ -99,10 +101,11 @@ static int chown_one(const char *path, const struct stat *st, int flag,
 int dpt_rootfs_populate(const char *root, const struct dpt_opts *opts)
 {
         static const char *const dirs[] = {
-                "bin", "sbin", "dev", "proc", "sys", "tmp", "run",
-                "etc", "root", "mnt", "var", "usr",
+                "bin", "sbin", "dev",  "proc", "sys", "tmp",
+                "run", "etc",  "root", "mnt",  "var", "usr",
         };
         char path[1024], data[64];
+        const char *bb;
         int r;
 
         r = dpt_mkdir_p(root, 0755);
@@ -111,8 +114,9 @@ int dpt_rootfs_populate(const char *root, const struct dpt_opts *opts)
         snprintf(data, sizeof(data), "mode=0755,size=64m");
         if (mount("tmpfs", root, "tmpfs", MS_NOSUID, data) < 0)
                 return negative_errno();
-        /* Nothing mounted inside the container may propagate to the host. */
-        if (mount(NULL, root, NULL, MS_PRIVATE, NULL) < 0)
+        /* Nothing mounted inside the container may propagate to the host.
+         * (The type is ignored here; a string keeps valgrind quiet.) */
+        if (mount("none", root, "none", MS_PRIVATE, NULL) < 0)
                 return negative_errno();
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
@@ -127,9 +131,12 @@ int dpt_rootfs_populate(const char *root, const struct dpt_opts *opts)
         if (chmod(path, 0700) < 0)
                 return negative_errno();
 
+        /* DPT_BUSYBOX: for hosts without busybox-static installed. */
         snprintf(path, sizeof(path), "%s/bin/busybox", root);
-        r = copy_file("/usr/bin/busybox", path, 0755);
-        if (r < 0)
+        bb = getenv("DPT_BUSYBOX");
+        if (!isempty(bb))
+                r = copy_file(bb, path, 0755);
+        else if ((r = copy_file("/usr/bin/busybox", path, 0755)) == -ENOENT)
                 r = copy_file("/bin/busybox", path, 0755);
         if (r < 0)
                 return r;
@@ -197,11 +204,11 @@ int dpt_rootfs_populate(const char *root, const struct dpt_opts *opts)
 
 /* ---- inside the container ---- */
 
-#define FAIL(step)                                                             \
-        do {                                                                   \
-                int _e = errno;                                                \
-                snprintf(errmsg, errmsg_size, "%s: %s", step, strerror(_e));   \
-                return _e > 0 ? -_e : -EIO;                                    \
+#define FAIL(step)                                                           \
+        do {                                                                 \
+                int _e = errno;                                              \
+                snprintf(errmsg, errmsg_size, "%s: %s", step, strerror(_e)); \
+                return _e > 0 ? -_e : -EIO;                                  \
         } while (0)
 
 /* mount_setattr() changes only the bits it is given, so locked flags of a
@@ -216,16 +223,42 @@ struct dpt_mount_attr {
         __u64 attr_set, attr_clr, propagation, userns_fd;
 };
 
+/* Remount read-only keeping the flags that a user namespace may not clear
+ * (they are locked); used where mount_setattr() is missing. */
+static int remount_ro(const char *path)
+{
+        static const struct {
+                unsigned long st, ms;
+        } keep[] = {
+                {ST_NOSUID, MS_NOSUID},         {ST_NODEV, MS_NODEV},
+                {ST_NOEXEC, MS_NOEXEC},         {ST_NOATIME, MS_NOATIME},
+                {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME},
+        };
+        unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+        struct statvfs sv;
+
+        if (statvfs(path, &sv) < 0)
+                return negative_errno();
+        for (size_t i = 0; i < ELEMENTSOF(keep); i++)
+                if (sv.f_flag & keep[i].st)
+                        flags |= keep[i].ms;
+        if (mount("none", path, "none", flags, NULL) < 0)
+                return negative_errno();
+        return 0;
+}
+
 static int bind_ro(const char *from, const char *to)
 {
         struct dpt_mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
 
-        if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (mount(from, to, "none", MS_BIND | MS_REC, NULL) < 0)
                 return negative_errno();
         if (syscall(SYS_mount_setattr, AT_FDCWD, to, AT_RECURSIVE, &attr,
-                    sizeof(attr)) < 0)
+                    sizeof(attr)) == 0)
+                return 0;
+        if (errno != ENOSYS)
                 return negative_errno();
-        return 0;
+        return remount_ro(to);
 }
 
 static int setup_dev(const char *root, bool userns, char *errmsg,
@@ -259,7 +292,7 @@ static int setup_dev(const char *root, bool userns, char *errmsg,
                         FAIL("create /dev placeholder");
                 close(fd);
                 snprintf(host, sizeof(host), "/dev/%s", d->name);
-                if (mount(host, path, NULL, MS_BIND, NULL) < 0)
+                if (mount(host, path, "none", MS_BIND, NULL) < 0)
                         FAIL("bind /dev node");
         }
         static const char *const links[][2] = {
@@ -288,10 +321,10 @@ int dpt_rootfs_enter(const char *root, const struct dpt_opts *opts,
         char path[1100];
         int r;
 
-        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0)
                 FAIL("make / private");
         /* pivot_root needs ROOT to be a mount of this namespace. */
-        if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+        if (mount(root, root, "none", MS_BIND | MS_REC, NULL) < 0)
                 FAIL("bind rootfs");
 
         r = setup_dev(root, opts->userns, errmsg, errmsg_size);

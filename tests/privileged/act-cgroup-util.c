@@ -79,7 +79,7 @@ int dpt_cg_make(const char *root, const char *name, char **ret)
 
 int dpt_cg_remove(const char *cg)
 {
-        uint32_t ids[64], n = 64;
+        uint32_t ids[64] = {0}, n = 64;
 
         if (!cg || access(cg, F_OK) < 0)
                 return 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,7 +111,7 @@ static int teardown(void **state)
 static uint32_t attach_runtime_as(const char *cg, uint32_t flags,
                                   uint32_t expected)
 {
-        uint32_t ids[8], n = 8;
+        uint32_t ids[8] = {0}, n = 8;
         int fd = dpt_runtime_prog_load_as(expected);
 
         assert_true(fd >= 0);
@@ -168,7 +169,7 @@ static int grant_in_child(const char *cg, char type, unsigned major,
 /* The hash map the one attached wrapper uses. */
 static uint32_t wrapper_map(const char *cg)
 {
-        uint32_t ids[8], n = 8, maps[8], nm = 8;
+        uint32_t ids[8] = {0}, n = 8, maps[8] = {0}, nm = 8;
         char name[16];
 
         assert_int_equal(dpt_query(cg, ids, &n), 0);
@@ -195,7 +196,7 @@ static uint32_t wrapper_map(const char *cg)
 static void test_no_program(void **state)
 {
         fixture *f = *state;
-        uint32_t ids[8], n = 8;
+        uint32_t ids[8] = {0}, n = 8;
         bool changed = true;
 
         /* v2 does not restrict: nothing to widen, nothing attached */
@@ -229,7 +230,7 @@ static void test_grant_revoke_release(void **state)
 {
         fixture *f = *state;
         uint32_t orig = attach_runtime(f->cg, BPF_F_ALLOW_MULTI);
-        uint32_t ids[8], n = 8;
+        uint32_t ids[8] = {0}, n = 8;
         _cleanup_free_ char *dir = pin_dir_of(f->cg);
         _cleanup_free_ char *pin_orig = NULL, *pin_wrap = NULL;
         char name[16];
@@ -320,10 +321,12 @@ static void test_no_window(void **state)
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
-                _cleanup_free_ char *procs =
-                        strjoin_sep("/", f->cg, "cgroup.procs", NULL);
+                /* freed before the loop: _exit() runs no cleanups */
+                char *procs = strjoin_sep("/", f->cg, "cgroup.procs", NULL);
+                int r = procs ? write_string_file(procs, "0") : -ENOMEM;
 
-                if (!procs || write_string_file(procs, "0") < 0)
+                free(procs);
+                if (r < 0)
                         _exit(2);
                 while (!sh->stop) {
                         int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -443,14 +446,14 @@ static void test_two_originals(void **state)
         /* the second loaded with expected_attach_type 0, as some loaders
          * do: its wrapper must match it for the tail call */
         uint32_t o2 = attach_runtime_as(f->cg, BPF_F_ALLOW_MULTI, 0);
-        uint32_t ids[8], n = 8, first_map = 0;
+        uint32_t ids[8] = {0}, n = 8, first_map = 0;
 
         assert_int_not_equal(o1, o2);
         assert_int_equal(grant_in_child(f->cg, 'c', 226, 0, RW), 0);
         assert_int_equal(dpt_query(f->cg, ids, &n), 0);
         assert_int_equal(n, 2);
         for (uint32_t i = 0; i < n; i++) {
-                uint32_t maps[4], nm = 4;
+                uint32_t maps[4] = {0}, nm = 4;
                 char name[16];
 
                 assert_int_equal(dpt_prog_name(ids[i], name), 0);
@@ -488,7 +491,7 @@ static void test_single_program(void **state)
 {
         fixture *f = *state;
         uint32_t orig = attach_runtime(f->cg, 0);
-        uint32_t ids[8], n = 8;
+        uint32_t ids[8] = {0}, n = 8;
 
         assert_int_equal(grant_in_child(f->cg, 'c', 226, 0, RW), 0);
         assert_int_equal(dpt_query(f->cg, ids, &n), 0);
@@ -561,6 +564,81 @@ static void test_scaling(void **state)
         }
 }
 
+/* Runs argv in a child placed in cg; returns its exit status. */
+static int run_in_cgroup(const char *cg, char *const argv[])
+{
+        pid_t pid = fork();
+        int status;
+
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                char *procs = strjoin_sep("/", cg, "cgroup.procs", NULL);
+                int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+                if (!procs || write_string_file(procs, "0") < 0 || fd < 0)
+                        _exit(120);
+                free(procs);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* On a machine with an NVIDIA GPU: the real device nodes (and nvidia-smi,
+ * when installed) are gated by the runtime program and opened up by a
+ * grant of the GPU's whole bundle. */
+static void test_gpu(void **state)
+{
+        fixture *f = *state;
+        char *const smi[] = {(char *)"nvidia-smi", (char *)"-L", NULL};
+        struct stat gpu, uvm;
+        bool have_uvm, have_smi;
+
+        if (stat("/dev/nvidia0", &gpu) < 0 || !S_ISCHR(gpu.st_mode)) {
+                print_message("no /dev/nvidia0: GPU check skipped\n");
+                skip();
+        }
+        have_uvm = stat("/dev/nvidia-uvm", &uvm) == 0 && S_ISCHR(uvm.st_mode);
+        have_smi = run_in_cgroup(f->cg, smi) != 127;
+
+        attach_runtime(f->cg, BPF_F_ALLOW_MULTI);
+        assert_int_equal(dpt_probe(NULL, f->cg, "/dev/nvidia0", O_RDWR),
+                         -EPERM);
+        assert_int_equal(dpt_probe(NULL, f->cg, "/dev/nvidiactl", O_RDWR),
+                         -EPERM);
+        if (have_smi)
+                assert_int_not_equal(run_in_cgroup(f->cg, smi), 0);
+
+        assert_int_equal(dp_cg2_grant(f->cg, 'c', major(gpu.st_rdev),
+                                      DP_MINOR_ANY, RW, NULL),
+                         0);
+        if (have_uvm)
+                assert_int_equal(dp_cg2_grant(f->cg, 'c', major(uvm.st_rdev),
+                                              DP_MINOR_ANY, RW, NULL),
+                                 0);
+        assert_int_equal(dpt_probe(NULL, f->cg, "/dev/nvidia0", O_RDWR), 0);
+        assert_int_equal(dpt_probe(NULL, f->cg, "/dev/nvidiactl", O_RDWR), 0);
+        if (have_uvm)
+                assert_int_equal(
+                        dpt_probe(NULL, f->cg, "/dev/nvidia-uvm", O_RDWR), 0);
+        if (have_smi) {
+                assert_int_equal(run_in_cgroup(f->cg, smi), 0);
+                print_message("nvidia-smi -L ran in the granted cgroup\n");
+        }
+        assert_int_equal(dpt_probe(NULL, f->cg, G.card, O_RDWR), -EPERM);
+
+        assert_int_equal(
+                dp_cg2_revoke(f->cg, 'c', major(gpu.st_rdev), DP_MINOR_ANY), 0);
+        assert_int_equal(dpt_probe(NULL, f->cg, "/dev/nvidia0", O_RDWR),
+                         -EPERM);
+        if (have_smi)
+                assert_int_not_equal(run_in_cgroup(f->cg, smi), 0);
+        assert_int_equal(dp_cg2_release(f->cg), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -575,6 +653,7 @@ int main(void)
                 T(test_two_originals),
                 T(test_single_program),
                 T(test_scaling),
+                T(test_gpu),
 #undef T
         };
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -77,6 +78,15 @@ static uint64_t proc_starttime(pid_t pid)
                                 &v),
                          1);
         return v;
+}
+
+/* Valgrind does not know pidfd_open(); the code then falls back. */
+static bool have_pidfd(void)
+{
+        int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+
+        safe_close(fd);
+        return fd >= 0;
 }
 
 /* ---- dp-testctr ---- */
@@ -159,7 +169,8 @@ static void test_harness_plain(void **state)
         assert_int_equal(c->pid, ci.pid);
         assert_int_equal(c->runtime, DP_RUNTIME_PID);
         assert_string_equal(c->ref, ref);
-        assert_true(c->pidfd >= 0);
+        if (have_pidfd())
+                assert_true(c->pidfd >= 0);
         assert_int_equal(c->starttime, proc_starttime(ci.pid));
         assert_false(c->userns);
         assert_int_equal(dp_container_map_uid(c, 1234, &v), 0);

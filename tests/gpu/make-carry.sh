@@ -1,0 +1,22 @@
+#!/bin/bash
+# Copies prebuilt devpassd, devpassctl and dp-testctr and every shared
+# library they load (the C library and its loader included) into a folder,
+# so that tests/gpu/h100-check.sh can run them on a GPU host that has none
+# of devpass's libraries. Usage: make-carry.sh BUILD-DIR [OUT-DIR]
+# (default OUT-DIR: .carry in the repository root).
+set -euo pipefail
+BUILD=$1
+OUT=${2:-$(cd "$(dirname "$0")/../.." && pwd)/.carry}
+BINS=("$BUILD/agent/devpassd" "$BUILD/tools/devpassctl" "$BUILD/tests/harness/dp-testctr")
+rm -rf "$OUT"
+mkdir -p "$OUT/bin" "$OUT/lib"
+for b in "${BINS[@]}"; do
+        cp "$b" "$OUT/bin/"
+        # "name => /path (addr)" and the loader's own "/path (addr)" line
+        ldd "$b" | awk '/=>/ && $3 ~ /^\// {print $3} !/=>/ && $1 ~ /^\// {print $1}'
+done | sort -u | while read -r lib; do
+        cp -L "$lib" "$OUT/lib/"
+done
+strip --strip-unneeded "$OUT"/bin/* 2>/dev/null || true
+du -sh "$OUT"
+ls "$OUT/bin" "$OUT/lib"
