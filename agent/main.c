@@ -18,6 +18,7 @@ static void help(void)
                "  --read-group GID    group allowed read-only verbs\n"
                "  --watch REF         also track pid:/cgroup: container REF\n"
                "  --rescan-ms MS      container rescan period (default 1000)\n"
+               "  --monitor-rcvbuf B  uevent socket buffer (default 128 MiB)\n"
                "  -h, --help          this help\n"
                "  --version           version\n\n"
                "Runs in the foreground. SIGHUP reloads the policy; SIGTERM "
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
                 { "read-group", required_argument, NULL, 'g' },
                 { "watch", required_argument, NULL, 'w' },
                 { "rescan-ms", required_argument, NULL, 'r' },
+                { "monitor-rcvbuf", required_argument, NULL, 'b' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {},
@@ -86,6 +88,13 @@ int main(int argc, char **argv)
                                 return 2;
                         }
                         cfg.rescan_ms = u;
+                        break;
+                case 'b':
+                        if (safe_atou(optarg, &u) < 0 || u > INT32_MAX) {
+                                log_error("--monitor-rcvbuf takes bytes");
+                                return 2;
+                        }
+                        cfg.monitor_rcvbuf = (int)u;
                         break;
                 case 'h':
                         help();

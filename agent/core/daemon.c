@@ -117,7 +117,9 @@ static int monitor_open(dp_daemon *d)
         if (!d->monitor)
                 return log_error_errno(negative_errno(),
                                        "Cannot open uevent monitor: %m");
-        r = udev_monitor_set_receive_buffer_size(d->monitor, DP_MONITOR_RCVBUF);
+        r = udev_monitor_set_receive_buffer_size(
+                d->monitor, d->cfg.monitor_rcvbuf > 0 ? d->cfg.monitor_rcvbuf
+                                                      : DP_MONITOR_RCVBUF);
         if (r < 0)
                 log_warning_errno(r, "Cannot raise uevent buffer: %m");
         r = udev_monitor_enable_receiving(d->monitor);
@@ -443,6 +445,9 @@ int dp_daemon_run(dp_daemon *d)
                         case DP_EV_TIMER:
                                 (void)!read(d->timer_fd, &ticks, sizeof(ticks));
                                 (void)dp_registry_rescan(d);
+                                /* a slower beat for the kernel check */
+                                if (++d->ticks % 5 == 0)
+                                        (void)dp_reconcile_verify(d);
                                 dp_ipc_expire_idle(d);
                                 if (d->engine->save_error < 0)
                                         (void)dp_engine_save(d->engine);

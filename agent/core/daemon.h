@@ -30,6 +30,7 @@ typedef struct dp_daemon_config {
         int64_t read_group; /* gid allowed read-only verbs; -1 none */
         unsigned rescan_ms; /* bounded container rescan period */
         char **pinned_refs; /* non-glob pid:/cgroup: targets to watch */
+        int monitor_rcvbuf; /* uevent socket buffer; 0: 128 MiB */
 } dp_daemon_config;
 
 typedef struct dp_daemon {
@@ -48,7 +49,7 @@ typedef struct dp_daemon {
         size_t n_ctrs;
         dp_ipc_client **clients;
         size_t n_clients;
-        uint64_t n_events, n_resyncs;
+        uint64_t n_events, n_resyncs, ticks;
         bool quit;
 } dp_daemon;
 
@@ -61,6 +62,10 @@ int dp_reconcile(dp_daemon *d, const char *device_syspath,
                  const char *container_ref);
 /* (Re)loads the policy; keeps the old one on error and returns it. */
 int dp_daemon_reload(dp_daemon *d, char **ret_error);
+/* Checks that what the ledger says was applied is still in force (another
+ * cgroup manager may rewrite the rules, a user may delete a node) and puts
+ * back what is missing. */
+int dp_reconcile_verify(dp_daemon *d);
 /* Full re-enumeration of devices (start-up, ENOBUFS). */
 int dp_daemon_enumerate(dp_daemon *d);
 /* Container registry (registry.c). */

@@ -224,3 +224,72 @@ int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
         }
         return 0;
 }
+
+/* One grant's cgroup rules and nodes, checked against the kernel. */
+static int verify_grant(dp_daemon *d, dp_grant *g, dp_container *c)
+{
+        const dp_act_ops *ops = d->engine->ops;
+        int fixed = 0;
+
+        for (size_t i = 0; i < g->n_cgs; i++) {
+                dp_grant_cg *cg = &g->cgs[i];
+
+                if (cg->v1 && g->cg_v1 &&
+                    ops->cg1_covered(g->cg_v1, cg->type, cg->major, cg->minor,
+                                     cg->access) == 0 &&
+                    ops->cg1_allow(g->cg_v1, cg->type, cg->major, cg->minor,
+                                   cg->access) >= 0)
+                        fixed++;
+                if (cg->v2 && g->cg_v2 &&
+                    ops->cg2_has(g->cg_v2, cg->type, cg->major, cg->minor) ==
+                            0) {
+                        bool changed;
+
+                        if (ops->cg2_grant(g->cg_v2, cg->type, cg->major,
+                                           cg->minor, cg->access,
+                                           &changed) >= 0)
+                                fixed++;
+                }
+        }
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                dp_grant_node *n = &g->nodes[i];
+                dp_node_spec s = { .path = n->path,
+                                   .type = n->type,
+                                   .major = n->major,
+                                   .minor = n->minor,
+                                   .mode = n->mode,
+                                   .uid = n->uid,
+                                   .gid = n->gid };
+                bool created = false;
+
+                if (!n->created || ops->node_present(c, &s) != 0)
+                        continue;
+                if (ops->node_create(c, &s, &created) >= 0)
+                        fixed++;
+        }
+        return fixed;
+}
+
+int dp_reconcile_verify(dp_daemon *d)
+{
+        dp_ledger *l = d->engine->ledger;
+
+        for (size_t i = 0; i < l->n; i++) {
+                dp_grant *g = l->grants[i];
+                dp_container *c = dp_registry_find(d, g->container);
+                int fixed;
+
+                if (g->state != DP_GRANT_APPLIED || g->has_netdev || !c ||
+                    !dp_grant_same_instance(g, c) ||
+                    dp_container_check_alive(c) < 0)
+                        continue;
+                fixed = verify_grant(d, g, c);
+                if (fixed > 0)
+                        dp_daemon_emit(d, "repair",
+                                       "re-applied %d step%s of %s in %s: "
+                                       "changed behind devpass's back",
+                                       fixed, fixed == 1 ? "" : "s", g->device,
+                                       g->container);
+        }
+        return 0;
+}
