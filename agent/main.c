@@ -29,23 +29,23 @@ static void help(void)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "policy-dir", required_argument, NULL, 'p' },
-                { "state-dir", required_argument, NULL, 's' },
-                { "socket", required_argument, NULL, 'S' },
-                { "log-level", required_argument, NULL, 'l' },
-                { "read-group", required_argument, NULL, 'g' },
-                { "watch", required_argument, NULL, 'w' },
-                { "rescan-ms", required_argument, NULL, 'r' },
-                { "monitor-rcvbuf", required_argument, NULL, 'b' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
+                {"policy-dir", required_argument, NULL, 'p'},
+                {"state-dir", required_argument, NULL, 's'},
+                {"socket", required_argument, NULL, 'S'},
+                {"log-level", required_argument, NULL, 'l'},
+                {"read-group", required_argument, NULL, 'g'},
+                {"watch", required_argument, NULL, 'w'},
+                {"rescan-ms", required_argument, NULL, 'r'},
+                {"monitor-rcvbuf", required_argument, NULL, 'b'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
                 {},
         };
         _cleanup_strv_free_ char **dirs = NULL, **watch = NULL;
-        dp_daemon_config cfg = { .state_dir = DEVPASS_STATE_DIR,
-                                 .socket_path = DP_DEFAULT_SOCKET,
-                                 .read_group = -1,
-                                 .rescan_ms = 1000 };
+        dp_daemon_config cfg = {.state_dir = DEVPASS_STATE_DIR,
+                                .socket_path = DP_DEFAULT_SOCKET,
+                                .read_group = -1,
+                                .rescan_ms = 1000};
         dp_daemon *d = NULL;
         unsigned u;
         int c, r;

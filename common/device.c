@@ -28,8 +28,8 @@ dp_class dp_class_from_string(const char *s)
 }
 
 static const char *const input_words[] = {
-        "keyboard", "mouse", "joystick", "touchpad",
-        "touchscreen", "tablet", "switch", "key",
+        "keyboard",    "mouse",  "joystick", "touchpad",
+        "touchscreen", "tablet", "switch",   "key",
 };
 
 const char *dp_input_word(unsigned bit)
@@ -149,10 +149,10 @@ int dp_device_add_node(dp_device *d, const char *path, char type,
         if (!n)
                 return -ENOMEM;
         d->nodes = n;
-        n[d->n_nodes] = (dp_node){ .path = strdup(path),
-                                   .type = type,
-                                   .major = major,
-                                   .minor = minor };
+        n[d->n_nodes] = (dp_node){.path = strdup(path),
+                                  .type = type,
+                                  .major = major,
+                                  .minor = minor};
         if (!n[d->n_nodes].path)
                 return -ENOMEM;
         d->n_nodes++;

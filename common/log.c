@@ -32,9 +32,9 @@ void log_set_ident(const char *s)
 
 int log_parse_level(const char *s)
 {
-        static const char *const names[] = { "emerg",   "alert",  "crit",
-                                             "err",     "warning", "notice",
-                                             "info",    "debug" };
+        static const char *const names[] = {"emerg", "alert",   "crit",
+                                            "err",   "warning", "notice",
+                                            "info",  "debug"};
         unsigned u;
 
         if (!s)

@@ -15,8 +15,8 @@ size_t strv_length(char *const *l)
 
 void strv_free(char **l)
 {
-        STRV_FOREACH(s, l)
-        free(*s);
+        STRV_FOREACH (s, l)
+                free(*s);
         free(l);
 }
 
@@ -51,9 +51,9 @@ int strv_extend(char ***l, const char *value)
 
 bool strv_contains(char *const *l, const char *value)
 {
-        STRV_FOREACH(s, l)
-        if (streq(*s, value))
-                return true;
+        STRV_FOREACH (s, l)
+                if (streq(*s, value))
+                        return true;
         return false;
 }
 
@@ -63,9 +63,9 @@ char **strv_copy(char *const *l)
 
         if (!c)
                 return NULL;
-        STRV_FOREACH(s, l)
-        if (strv_extend(&c, *s) < 0)
-                return NULL;
+        STRV_FOREACH (s, l)
+                if (strv_extend(&c, *s) < 0)
+                        return NULL;
         return TAKE_PTR(c);
 }
 
@@ -103,9 +103,9 @@ const char *strv_env_get(char *const *l, const char *key)
 {
         size_t k = strlen(key);
 
-        STRV_FOREACH(s, l)
-        if (strneq(*s, key, k) && (*s)[k] == '=')
-                return *s + k + 1;
+        STRV_FOREACH (s, l)
+                if (strneq(*s, key, k) && (*s)[k] == '=')
+                        return *s + k + 1;
         return NULL;
 }
 

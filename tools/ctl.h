@@ -22,7 +22,7 @@ typedef struct ctl_opts {
 /* Exit codes: 0 success, 1 failure (one line on stderr), 2 usage. */
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 
-int ctl_fail(const char *fmt, ...) _printf_(1, 2); /* prints, returns 1 */
+int ctl_fail(const char *fmt, ...) _printf_(1, 2);  /* prints, returns 1 */
 int ctl_usage(const char *fmt, ...) _printf_(1, 2); /* prints, returns 2 */
 void ctl_print_json(struct json_object *o);
 /* Calls the agent. Returns 1 with *ret_reply set when an agent answered,

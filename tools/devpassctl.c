@@ -34,8 +34,9 @@ int ctl_usage(const char *fmt, ...)
 
 void ctl_print_json(json_object *o)
 {
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+        puts(json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                           JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 int ctl_call_agent(const ctl_opts *o, const char *method, json_object *params,
@@ -61,14 +62,17 @@ static void help(void)
                "Usage: devpassctl [GLOBAL OPTIONS] VERB [ARGS] [OPTIONS]\n\n"
                "Verbs:\n"
                "  devices [--json]                 host devices, classified\n"
-               "  explain DEVICE [--json]          which rule matches, who gets it\n"
+               "  explain DEVICE [--json]          which rule matches, who "
+               "gets it\n"
                "  attach CONTAINER DEVICE [--path P] [--mode M] [--owner UID]\n"
-               "         [--group GID] [--access rwm] [--name IFNAME] [--json]\n"
+               "         [--group GID] [--access rwm] [--name IFNAME] "
+               "[--json]\n"
                "  detach CONTAINER DEVICE\n"
                "  list [--json]                    current grants\n"
                "  monitor [--json]                 live events and decisions\n"
                "  policy check [FILE|DIR...]       validate policy offline\n"
-               "  reload                           make the agent reload policy\n"
+               "  reload                           make the agent reload "
+               "policy\n"
                "  status [--json]                  agent status\n\n"
                "Global options:\n"
                "  --socket PATH      agent socket (default %s)\n"
@@ -94,16 +98,15 @@ typedef struct verb {
 } verb;
 
 static const verb verbs[] = {
-        { "devices", 0, 0, "json", verb_devices },
-        { "explain", 1, 1, "json", verb_explain },
-        { "attach", 2, 2, "json path mode owner group access name",
-          verb_attach },
-        { "detach", 2, 2, "json", verb_detach },
-        { "list", 0, 0, "json", verb_list },
-        { "monitor", 0, 0, "json", verb_monitor },
-        { "policy", 1, 1000, "json", verb_policy },
-        { "reload", 0, 0, "json", verb_reload },
-        { "status", 0, 0, "json", verb_status },
+        {"devices", 0, 0, "json", verb_devices},
+        {"explain", 1, 1, "json", verb_explain},
+        {"attach", 2, 2, "json path mode owner group access name", verb_attach},
+        {"detach", 2, 2, "json", verb_detach},
+        {"list", 0, 0, "json", verb_list},
+        {"monitor", 0, 0, "json", verb_monitor},
+        {"policy", 1, 1000, "json", verb_policy},
+        {"reload", 0, 0, "json", verb_reload},
+        {"status", 0, 0, "json", verb_status},
 };
 
 static bool verb_takes(const verb *v, const char *opt)
@@ -167,24 +170,22 @@ static int parse_verb_args(const verb *v, int argc, char **argv, ctl_opts *o)
         }
         if (strv_length(o->args) < v->min_args ||
             strv_length(o->args) > v->max_args)
-                return ctl_usage("wrong number of arguments for '%s'",
-                                 v->name);
+                return ctl_usage("wrong number of arguments for '%s'", v->name);
         return CTL_OK;
 }
 
 int main(int argc, char **argv)
 {
         static const struct option global[] = {
-                { "socket", required_argument, NULL, 's' },
-                { "state-dir", required_argument, NULL, 'S' },
-                { "policy-dir", required_argument, NULL, 'P' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, 'V' },
+                {"socket", required_argument, NULL, 's'},
+                {"state-dir", required_argument, NULL, 'S'},
+                {"policy-dir", required_argument, NULL, 'P'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, 'V'},
                 {},
         };
         _cleanup_strv_free_ char **pdirs = NULL, **args = NULL;
-        ctl_opts o = { .socket = DP_DEFAULT_SOCKET,
-                       .state_dir = "/run/devpass" };
+        ctl_opts o = {.socket = DP_DEFAULT_SOCKET, .state_dir = "/run/devpass"};
         const verb *v = NULL;
         int c, r;
 

@@ -38,9 +38,8 @@ int verb_status(ctl_opts *o)
         if (o->json)
                 ctl_print_json(p);
         else {
-                json_object_object_foreach(p, k, v)
-                        printf("%-14s %s\n", k,
-                               v ? json_object_get_string(v) : "-");
+                json_object_object_foreach(p, k, v) printf(
+                        "%-14s %s\n", k, v ? json_object_get_string(v) : "-");
         }
         json_object_put(p);
         return CTL_OK;

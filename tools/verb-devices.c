@@ -19,8 +19,7 @@ static void print_device(const dp_device *d)
                d->syspath);
         for (size_t i = 0; i < d->n_nodes; i++)
                 printf("%-7s   %c %u:%u %s\n", "", d->nodes[i].type,
-                       d->nodes[i].major, d->nodes[i].minor,
-                       d->nodes[i].path);
+                       d->nodes[i].major, d->nodes[i].minor, d->nodes[i].path);
         if (d->input) {
                 printf("%-7s   input:", "");
                 for (unsigned b = 1; b; b <<= 1)
@@ -41,8 +40,7 @@ int verb_devices(ctl_opts *o)
                 return ctl_fail("cannot open udev: %s", strerror(-r));
         r = dp_hw_enumerate(hw, &l);
         if (r < 0)
-                return ctl_fail("enumerating devices failed: %s",
-                                strerror(-r));
+                return ctl_fail("enumerating devices failed: %s", strerror(-r));
         if (o->json) {
                 json_object *a = json_object_new_array();
 
@@ -88,21 +86,21 @@ static void print_explain(json_object *e)
         printf("class:      %s\n",
                json_object_get_string(json_object_object_get(e, "class")));
         x = json_object_object_get(e, "rule");
-        printf("rule:       %s\n", x ? json_object_get_string(x)
-                                     : "(none: not passed through)");
+        printf("rule:       %s\n",
+               x ? json_object_get_string(x) : "(none: not passed through)");
         x = json_object_object_get(e, "action");
         if (x)
                 printf("action:     %s\n", json_object_get_string(x));
         x = json_object_object_get(e, "containers");
         printf("containers:");
         for (size_t i = 0; i < json_object_array_length(x); i++)
-                printf(" %s", json_object_get_string(
-                                      json_object_array_get_idx(x, i)));
+                printf(" %s",
+                       json_object_get_string(json_object_array_get_idx(x, i)));
         printf("%s\n", json_object_array_length(x) ? "" : " (none running)");
         x = json_object_object_get(e, "trace");
         for (size_t i = 0; i < json_object_array_length(x); i++)
-                printf("  %s\n", json_object_get_string(
-                                         json_object_array_get_idx(x, i)));
+                printf("  %s\n",
+                       json_object_get_string(json_object_array_get_idx(x, i)));
 }
 
 int verb_explain(ctl_opts *o)
@@ -165,8 +163,9 @@ int verb_policy(ctl_opts *o)
         int r;
 
         if (!streq(o->args[0], "check"))
-                return ctl_usage("unknown policy verb '%s' (try 'policy check')",
-                                 o->args[0]);
+                return ctl_usage(
+                        "unknown policy verb '%s' (try 'policy check')",
+                        o->args[0]);
         if (*paths)
                 r = dp_policy_load_paths(paths, &p, &diags);
         else if (o->policy_dirs)

@@ -15,9 +15,9 @@ static int attach_params(const ctl_opts *o, json_object **ret)
         struct {
                 const char *key, *val;
                 int base;
-        } nums[] = { { "mode", o->mode, 8 },
-                     { "owner", o->owner, 10 },
-                     { "group", o->group, 10 } };
+        } nums[] = {{"mode", o->mode, 8},
+                    {"owner", o->owner, 10},
+                    {"group", o->group, 10}};
 
         json_object_object_add(p, "container",
                                json_object_new_string(o->args[0]));
@@ -88,10 +88,12 @@ static void print_grant(json_object *g)
                 json_object *n = json_object_array_get_idx(nodes, i);
 
                 printf("    %s %d:%d %s\n",
-                       json_object_get_string(json_object_object_get(n, "type")),
+                       json_object_get_string(
+                               json_object_object_get(n, "type")),
                        json_object_get_int(json_object_object_get(n, "major")),
                        json_object_get_int(json_object_object_get(n, "minor")),
-                       json_object_get_string(json_object_object_get(n, "path")));
+                       json_object_get_string(
+                               json_object_object_get(n, "path")));
         }
         if (nd)
                 printf("    netdev %s\n", json_object_get_string(nd));
@@ -101,7 +103,8 @@ static void print_grant(json_object *g)
 
                 printf("    held open by pid %d (%s): survives a detach\n",
                        json_object_get_int(json_object_object_get(h, "pid")),
-                       json_object_get_string(json_object_object_get(h, "node")));
+                       json_object_get_string(
+                               json_object_object_get(h, "node")));
         }
 }
 

@@ -19,7 +19,7 @@
 #ifndef HIDIOCREVOKE
 #define HIDIOCREVOKE _IOW('H', 0x0D, int) /* Linux 6.12 */
 #endif
-#define INPUT_MAJOR_NUM 13
+#define INPUT_MAJOR_NUM  13
 #define EVDEV_MINOR_BASE 64
 
 static int pidns_inode(pid_t pid, ino_t *ret)

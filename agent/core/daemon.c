@@ -31,8 +31,8 @@ void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
         va_end(ap);
         if (!text)
                 return;
-        log_full_errno(streq(event, "error") ? LOG_WARNING : LOG_INFO, 0,
-                       "%s", text);
+        log_full_errno(streq(event, "error") ? LOG_WARNING : LOG_INFO, 0, "%s",
+                       text);
         if (d->n_clients == 0)
                 return;
         p = json_object_new_object();
@@ -46,8 +46,8 @@ void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
 
 static int epoll_add(dp_daemon *d, int fd, unsigned tag)
 {
-        struct epoll_event ev = { .events = EPOLLIN,
-                                  .data.u64 = DP_EV_MAKE(tag, fd) };
+        struct epoll_event ev = {.events = EPOLLIN,
+                                 .data.u64 = DP_EV_MAKE(tag, fd)};
 
         return RET_NERRNO(epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev));
 }
@@ -239,8 +239,8 @@ static void on_signal(dp_daemon *d)
 static void arm_timer(int fd, unsigned ms, bool periodic)
 {
         struct itimerspec t = {
-                .it_value = { .tv_sec = ms / 1000,
-                              .tv_nsec = (long)(ms % 1000) * 1000000L },
+                .it_value = {.tv_sec = ms / 1000,
+                             .tv_nsec = (long)(ms % 1000) * 1000000L},
         };
 
         if (periodic)
@@ -250,7 +250,8 @@ static void arm_timer(int fd, unsigned ms, bool periodic)
 
 static void on_inotify(dp_daemon *d)
 {
-        char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+        char buf[4096]
+                __attribute__((aligned(__alignof__(struct inotify_event))));
         bool policy = false, ctr = false;
         ssize_t n;
 
@@ -273,14 +274,14 @@ static void on_inotify(dp_daemon *d)
 
 static void watch_dirs(dp_daemon *d)
 {
-        const char *ctr_dirs[] = { dp_cgroup_v1_devices_root(),
-                                   dp_cgroup_v2_root(),
-                                   "/run/systemd/machines" };
+        const char *ctr_dirs[] = {dp_cgroup_v1_devices_root(),
+                                  dp_cgroup_v2_root(), "/run/systemd/machines"};
 
-        STRV_FOREACH(dir, d->cfg.policy_dirs)
-        (void)inotify_add_watch(d->inotify_fd, *dir,
-                                IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-                                        IN_DELETE | IN_CREATE | IN_ATTRIB);
+        STRV_FOREACH (dir, d->cfg.policy_dirs)
+                (void)inotify_add_watch(d->inotify_fd, *dir,
+                                        IN_CLOSE_WRITE | IN_MOVED_TO |
+                                                IN_MOVED_FROM | IN_DELETE |
+                                                IN_CREATE | IN_ATTRIB);
         for (size_t i = 0; i < ELEMENTSOF(ctr_dirs); i++)
                 if (ctr_dirs[i])
                         (void)inotify_add_watch(d->inotify_fd, ctr_dirs[i],
@@ -291,7 +292,7 @@ static void watch_dirs(dp_daemon *d)
 static void sd_notify_ready(void)
 {
         const char *path = getenv("NOTIFY_SOCKET");
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -EBADF;
         socklen_t len;
 
@@ -301,7 +302,8 @@ static void sd_notify_ready(void)
         strcpy(sa.sun_path, path);
         if (path[0] == '@')
                 sa.sun_path[0] = 0; /* abstract namespace */
-        len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+        len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+                          strlen(path));
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return;
@@ -352,7 +354,8 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         sigprocmask(SIG_BLOCK, &mask, NULL);
         signal(SIGPIPE, SIG_IGN);
         d->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-        d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        d->timer_fd =
+                timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         d->reload_timer_fd =
                 timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);

@@ -41,11 +41,11 @@ typedef struct dp_daemon {
         bool monitor_udev; /* udev source (udevd runs) or kernel source */
         dp_engine *engine;
         dp_hw *hw;
-        dp_policy *policy;   /* NULL: no policy grants (load failed) */
-        char *policy_error;  /* why, for status */
-        dp_device_list devices;  /* present host devices */
-        dp_device_list moved;    /* NICs devpass moved into containers */
-        dp_ctr_entry *ctrs;      /* running containers */
+        dp_policy *policy;      /* NULL: no policy grants (load failed) */
+        char *policy_error;     /* why, for status */
+        dp_device_list devices; /* present host devices */
+        dp_device_list moved;   /* NICs devpass moved into containers */
+        dp_ctr_entry *ctrs;     /* running containers */
         size_t n_ctrs;
         dp_ipc_client **clients;
         size_t n_clients;
@@ -92,9 +92,9 @@ enum {
         DP_EV_LISTEN,
         DP_EV_MONITOR,
         DP_EV_RELOAD,
-        DP_EV_PIDFD,  /* data.u64 = tag | fd << 8 */
+        DP_EV_PIDFD, /* data.u64 = tag | fd << 8 */
         DP_EV_CLIENT,
 };
 #define DP_EV_MAKE(tag, fd) ((uint64_t)(tag) | ((uint64_t)(uint32_t)(fd) << 8))
-#define DP_EV_TAG(u) ((unsigned)((u)&0xff))
-#define DP_EV_FD(u) ((int)((u) >> 8))
+#define DP_EV_TAG(u)        ((unsigned)((u)&0xff))
+#define DP_EV_FD(u)         ((int)((u) >> 8))

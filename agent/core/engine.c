@@ -44,8 +44,8 @@ int dp_engine_open(const char *state_dir, const dp_act_ops *ops,
         lock = strjoin_sep("/", state_dir, "lock", NULL);
         if (!lock)
                 return -ENOMEM;
-        e->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                          0600);
+        e->lock_fd =
+                open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (e->lock_fd < 0)
                 return negative_errno();
         if (flock(e->lock_fd, LOCK_EX | LOCK_NB) < 0)
@@ -88,8 +88,7 @@ bool dp_grant_same_instance(const dp_grant *g, const dp_container *c)
 /* Another live grant in the same container that needs the same cgroup
  * rule or node: a shared companion such as nvidiactl. */
 static dp_grant *find_sharer(dp_engine *e, const dp_grant *g, char type,
-                             unsigned major, unsigned minor,
-                             const char *path)
+                             unsigned major, unsigned minor, const char *path)
 {
         for (size_t i = 0; i < e->ledger->n; i++) {
                 dp_grant *o = e->ledger->grants[i];
@@ -171,13 +170,13 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g)
 
 static void node_spec(const dp_grant_node *n, dp_node_spec *s)
 {
-        *s = (dp_node_spec){ .path = n->path,
-                             .type = n->type,
-                             .major = n->major,
-                             .minor = n->minor,
-                             .mode = n->mode,
-                             .uid = n->uid,
-                             .gid = n->gid };
+        *s = (dp_node_spec){.path = n->path,
+                            .type = n->type,
+                            .major = n->major,
+                            .minor = n->minor,
+                            .mode = n->mode,
+                            .uid = n->uid,
+                            .gid = n->gid};
 }
 
 /* The sysfs identity of one node of a bundle (a USB device's ttyUSB0 is
@@ -225,8 +224,8 @@ static void forward_nodes(dp_engine *e, const dp_grant *g,
                 int r;
 
                 node_spec(&g->nodes[i], &s);
-                if (node_sysfs(s.type, s.major, s.minor, &devpath,
-                               &subsystem) < 0) {
+                if (node_sysfs(s.type, s.major, s.minor, &devpath, &subsystem) <
+                    0) {
                         /* gone already (unplug): what the grant knows */
                         const char *sp = d ? d->syspath : g->device;
 
@@ -234,8 +233,8 @@ static void forward_nodes(dp_engine *e, const dp_grant *g,
                                 continue;
                         devpath = strdup(sp + 4);
                         subsystem = strdup(d && d->subsystem ? d->subsystem
-                                           : s.type == 'b'  ? "block"
-                                                            : "char");
+                                           : s.type == 'b'   ? "block"
+                                                             : "char");
                         if (!devpath || !subsystem)
                                 return;
                 }
@@ -389,14 +388,14 @@ static unsigned host_mode(const char *path)
 static int plan_nodes(dp_grant *g, const dp_device *d, const dp_grant_opts *o)
 {
         size_t n = o->companions ? d->n_nodes : (d->n_nodes > 0 ? 1 : 0);
-        unsigned access = o->access ? o->access
-                                    : DP_ACCESS_READ | DP_ACCESS_WRITE;
+        unsigned access =
+                o->access ? o->access : DP_ACCESS_READ | DP_ACCESS_WRITE;
 
         for (size_t i = 0; i < n; i++) {
                 const dp_node *dn = &d->nodes[i];
                 dp_grant_node gn = {
                         .path = (char *)(i == 0 && o->path ? o->path
-                                                            : dn->path),
+                                                           : dn->path),
                         .host = dn->path,
                         .type = dn->type,
                         .major = dn->major,
@@ -406,10 +405,10 @@ static int plan_nodes(dp_grant *g, const dp_device *d, const dp_grant_opts *o)
                         .uid = o->owner >= 0 ? (uint32_t)o->owner : 0,
                         .gid = o->group >= 0 ? (uint32_t)o->group : 0,
                 };
-                dp_grant_cg cg = { .type = dn->type,
-                                   .major = dn->major,
-                                   .minor = dn->minor,
-                                   .access = access };
+                dp_grant_cg cg = {.type = dn->type,
+                                  .major = dn->major,
+                                  .minor = dn->minor,
+                                  .access = access};
                 int r;
 
                 /* a node listed twice under two names is granted once */
@@ -478,8 +477,7 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g)
 
                 if (cg->v1) {
                         r = e->ops->cg1_allow(c->cgroup_v1_devices, cg->type,
-                                              cg->major, cg->minor,
-                                              cg->access);
+                                              cg->major, cg->minor, cg->access);
                         if (r < 0)
                                 return r;
                 }
@@ -550,7 +548,8 @@ static bool carries_default_route(const char *ifname)
                         char dst[33], plen[3], dev[32];
 
                         /* dst plen src splen next metric ref use flags dev */
-                        if (sscanf(l, "%32s %2s %*s %*s %*s %*s %*s %*s %*s %31s",
+                        if (sscanf(l,
+                                   "%32s %2s %*s %*s %*s %*s %*s %*s %*s %31s",
                                    dst, plen, dev) == 3 &&
                             streq(dev, ifname) && streq(plen, "00") &&
                             strspn(dst, "0") == 32)

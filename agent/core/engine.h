@@ -11,23 +11,24 @@
 #include "devpass/device.h"
 
 typedef struct dp_grant_opts {
-        const char *path; /* inside path of the device's own node; NULL: host path */
+        const char *path; /* inside path of the device's own node; NULL: host
+                             path */
         int mode;         /* -1: the host node's permission bits */
         int64_t owner, group; /* ids inside; -1: 0 */
-        unsigned access;  /* DP_ACCESS_* bits; 0: rw */
-        const char *ifname; /* NICs: name inside; NULL: keep */
-        bool companions;  /* the whole bundle, not only the device's own node */
+        unsigned access;      /* DP_ACCESS_* bits; 0: rw */
+        const char *ifname;   /* NICs: name inside; NULL: keep */
+        bool companions; /* the whole bundle, not only the device's own node */
         bool forward;
         bool default_route_nic; /* may move the NIC of the default route */
-        const char *source; /* "manual" or "FILE:LINE" */
+        const char *source;     /* "manual" or "FILE:LINE" */
 } dp_grant_opts;
 
-#define DP_GRANT_OPTS_DEFAULT                                                  \
-        ((dp_grant_opts){ .mode = -1,                                          \
-                          .owner = -1,                                         \
-                          .group = -1,                                         \
-                          .companions = true,                                  \
-                          .source = "manual" })
+#define DP_GRANT_OPTS_DEFAULT                \
+        ((dp_grant_opts){.mode = -1,         \
+                         .owner = -1,        \
+                         .group = -1,        \
+                         .companions = true, \
+                         .source = "manual"})
 
 typedef struct dp_engine {
         const dp_act_ops *ops;

@@ -145,12 +145,13 @@ static int add_bool(json_object *o, const char *k, bool v)
 static int node_to_json(const dp_grant_node *n, json_object **ret)
 {
         json_object *o = json_object_new_object();
-        char t[2] = { n->type, 0 };
+        char t[2] = {n->type, 0};
 
         if (!o)
                 return -ENOMEM;
-        if (add_str(o, "path", n->path) < 0 || add_str(o, "host", n->host) < 0 ||
-            add_str(o, "type", t) < 0 || add_int(o, "major", n->major) < 0 ||
+        if (add_str(o, "path", n->path) < 0 ||
+            add_str(o, "host", n->host) < 0 || add_str(o, "type", t) < 0 ||
+            add_int(o, "major", n->major) < 0 ||
             add_int(o, "minor", n->minor) < 0 ||
             add_int(o, "mode", n->mode) < 0 || add_int(o, "uid", n->uid) < 0 ||
             add_int(o, "gid", n->gid) < 0 ||
@@ -165,7 +166,7 @@ static int node_to_json(const dp_grant_node *n, json_object **ret)
 static int cg_to_json(const dp_grant_cg *c, json_object **ret)
 {
         json_object *o = json_object_new_object();
-        char t[2] = { c->type, 0 }, acc[4];
+        char t[2] = {c->type, 0}, acc[4];
 
         if (!o)
                 return -ENOMEM;
@@ -320,7 +321,7 @@ static int get_access(json_object *o, unsigned *ret)
 
 static int node_from_json(json_object *o, dp_grant *g)
 {
-        dp_grant_node n = { 0 };
+        dp_grant_node n = {0};
         int64_t maj, min, mode, uid, gid;
         int r;
 
@@ -354,7 +355,7 @@ out:
 
 static int cg_from_json(json_object *o, dp_grant *g)
 {
-        dp_grant_cg c = { 0 };
+        dp_grant_cg c = {0};
         int64_t maj, min;
         int r;
 
@@ -446,7 +447,8 @@ int dp_grant_from_json(json_object *o, dp_grant **ret)
             !json_object_is_type(a, json_type_array))
                 return -EBADMSG;
         for (size_t i = 0; i < json_object_array_length(a); i++)
-                if ((r = node_from_json(json_object_array_get_idx(a, i), g)) < 0)
+                if ((r = node_from_json(json_object_array_get_idx(a, i), g)) <
+                    0)
                         return r;
         if (!json_object_object_get_ex(o, "cgroup", &a) ||
             !json_object_is_type(a, json_type_array))
@@ -560,8 +562,8 @@ int dp_ledger_save(const dp_ledger *l)
                 }
                 json_object_array_add(grants, g);
         }
-        text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
-                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
+        text = json_object_to_json_string_ext(
+                doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
         r = text ? write_file_atomic(l->path, text, strlen(text), 0600)
                  : -ENOMEM;
         json_object_put(doc);

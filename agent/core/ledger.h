@@ -78,7 +78,7 @@ void dp_ledger_free(dp_ledger *l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(dp_ledger *, dp_ledger_free)
 dp_grant *dp_ledger_find(const dp_ledger *l, const char *container,
                          const char *device);
-int dp_ledger_add(dp_ledger *l, dp_grant *g); /* takes ownership */
+int dp_ledger_add(dp_ledger *l, dp_grant *g);     /* takes ownership */
 void dp_ledger_remove(dp_ledger *l, dp_grant *g); /* frees g */
 
 struct json_object;

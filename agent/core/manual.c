@@ -87,8 +87,7 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
                 return fail(ret_error, -EINVAL,
                             "--path does not apply to a NIC (use --name)");
         if (o->ifname && d->klass != DP_CLASS_NET)
-                return fail(ret_error, -EINVAL,
-                            "--name applies to NICs only");
+                return fail(ret_error, -EINVAL, "--name applies to NICs only");
         log_info("attach %s (%s) to %s: source=%s", d->syspath,
                  dp_class_to_string(d->klass), c->ref, strna(o->source));
         r = dp_engine_attach(e, c, d, o, &g);
@@ -125,9 +124,8 @@ static bool grant_names_device(const dp_grant *g, const char *ref)
                 if ((g->nodes[i].host && streq(g->nodes[i].host, ref)) ||
                     streq(g->nodes[i].path, ref))
                         return true;
-        return g->has_netdev &&
-               (streq(g->netdev.name, name) ||
-                streq(g->netdev.name_inside, name));
+        return g->has_netdev && (streq(g->netdev.name, name) ||
+                                 streq(g->netdev.name_inside, name));
 }
 
 int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
@@ -214,36 +212,37 @@ int dp_grant_list_json(const dp_grant *g, json_object **ret)
         json_object_object_add(o, "nodes", nodes);
         for (size_t i = 0; nodes && i < g->n_nodes; i++) {
                 json_object *n = json_object_new_object();
-                char t[2] = { g->nodes[i].type, 0 };
+                char t[2] = {g->nodes[i].type, 0};
 
                 if (!n)
                         break;
-                json_object_object_add(n, "path",
-                                       json_object_new_string(g->nodes[i].path));
+                json_object_object_add(
+                        n, "path", json_object_new_string(g->nodes[i].path));
                 json_object_object_add(
                         n, "host",
                         g->nodes[i].host
                                 ? json_object_new_string(g->nodes[i].host)
                                 : NULL);
                 json_object_object_add(n, "type", json_object_new_string(t));
-                json_object_object_add(n, "major",
-                                       json_object_new_int((int)g->nodes[i].major));
-                json_object_object_add(n, "minor",
-                                       json_object_new_int((int)g->nodes[i].minor));
+                json_object_object_add(
+                        n, "major",
+                        json_object_new_int((int)g->nodes[i].major));
+                json_object_object_add(
+                        n, "minor",
+                        json_object_new_int((int)g->nodes[i].minor));
                 json_object_array_add(nodes, n);
         }
-        json_object_object_add(o, "netdev",
-                               g->has_netdev
-                                       ? json_object_new_string(
-                                                 g->netdev.name_inside)
-                                       : NULL);
+        json_object_object_add(
+                o, "netdev",
+                g->has_netdev ? json_object_new_string(g->netdev.name_inside)
+                              : NULL);
         json_object_object_add(o, "source", json_object_new_string(g->source));
-        json_object_object_add(o, "access",
-                               json_object_new_string(
-                                       dp_access_to_string(g->access, acc)));
-        json_object_object_add(o, "state",
-                               json_object_new_string(
-                                       dp_grant_state_to_string(g->state)));
+        json_object_object_add(
+                o, "access",
+                json_object_new_string(dp_access_to_string(g->access, acc)));
+        json_object_object_add(
+                o, "state",
+                json_object_new_string(dp_grant_state_to_string(g->state)));
         json_object_object_add(o, "pid", json_object_new_int(g->pid));
         json_object_object_add(o, "holders", holders_json(g));
         *ret = o;
@@ -288,19 +287,18 @@ int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
         if (!o)
                 return -ENOMEM;
         json_object_object_add(o, "device", json_object_new_string(d->syspath));
-        json_object_object_add(o, "class",
-                               json_object_new_string(
-                                       dp_class_to_string(d->klass)));
-        json_object_object_add(o, "rule",
-                               rule ? json_object_new_string(
-                                              dp_rule_source(rule))
-                                    : NULL);
+        json_object_object_add(
+                o, "class",
+                json_object_new_string(dp_class_to_string(d->klass)));
+        json_object_object_add(
+                o, "rule",
+                rule ? json_object_new_string(dp_rule_source(rule)) : NULL);
         json_object_object_add(
                 o, "action",
-                rule ? json_object_new_string(
-                               dp_rule_grant(rule)->action == DP_ACTION_DENY
-                                       ? "deny"
-                                       : "allow")
+                rule ? json_object_new_string(dp_rule_grant(rule)->action ==
+                                                              DP_ACTION_DENY
+                                                      ? "deny"
+                                                      : "allow")
                      : NULL);
         a = json_object_new_array();
         json_object_object_add(o, "containers", a);
@@ -309,8 +307,7 @@ int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
                         running = NULL;
                 /* pid: and cgroup: targets are not listed by any runtime:
                  * they count when they resolve to a running container */
-                STRV_FOREACH(glob, dp_rule_containers(rule))
-                {
+                STRV_FOREACH (glob, dp_rule_containers(rule)) {
                         _cleanup_container_free_ dp_container *c = NULL;
 
                         if ((startswith(*glob, "pid:") ||
@@ -320,17 +317,19 @@ int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
                             !strv_contains(running, c->ref))
                                 (void)strv_extend(&running, c->ref);
                 }
-                STRV_FOREACH(ref, running)
-                STRV_FOREACH(glob, dp_rule_containers(rule))
-                if (dp_container_ref_match(*glob, *ref)) {
-                        json_object_array_add(a, json_object_new_string(*ref));
-                        break;
-                }
+                STRV_FOREACH (ref, running)
+                        STRV_FOREACH (glob, dp_rule_containers(rule))
+                                if (dp_container_ref_match(*glob, *ref)) {
+                                        json_object_array_add(
+                                                a,
+                                                json_object_new_string(*ref));
+                                        break;
+                                }
         }
         t = json_object_new_array();
         json_object_object_add(o, "trace", t);
-        STRV_FOREACH(s, trace)
-        json_object_array_add(t, json_object_new_string(*s));
+        STRV_FOREACH (s, trace)
+                json_object_array_add(t, json_object_new_string(*s));
         *ret = o;
         return 0;
 }
@@ -362,8 +361,7 @@ static int opt_str(json_object *p, const char *k, const char **v,
         return 1;
 }
 
-int dp_grant_opts_from_json(json_object *p, dp_grant_opts *o,
-                            char **ret_error)
+int dp_grant_opts_from_json(json_object *p, dp_grant_opts *o, char **ret_error)
 {
         const char *access = NULL;
         int64_t v;
@@ -391,10 +389,10 @@ int dp_grant_opts_from_json(json_object *p, dp_grant_opts *o,
                 return r;
         if (r > 0)
                 o->mode = (int)v;
-        if ((r = opt_int(p, "owner", 0, UINT32_MAX - 1, &o->owner,
-                         ret_error)) < 0 ||
-            (r = opt_int(p, "group", 0, UINT32_MAX - 1, &o->group,
-                         ret_error)) < 0)
+        if ((r = opt_int(p, "owner", 0, UINT32_MAX - 1, &o->owner, ret_error)) <
+                    0 ||
+            (r = opt_int(p, "group", 0, UINT32_MAX - 1, &o->group, ret_error)) <
+                    0)
                 return r;
         return 0;
 }

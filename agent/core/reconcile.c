@@ -17,9 +17,9 @@ static const dp_device *find_device(dp_daemon *d, const char *syspath)
 
 static bool rule_targets(const dp_rule *rule, const char *ref)
 {
-        STRV_FOREACH(g, dp_rule_containers(rule))
-        if (dp_container_ref_match(*g, ref))
-                return true;
+        STRV_FOREACH (g, dp_rule_containers(rule))
+                if (dp_container_ref_match(*g, ref))
+                        return true;
         return false;
 }
 
@@ -127,11 +127,11 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 was_net = g->has_netdev;
                 r = dp_engine_detach(d->engine, g,
                                      c && dp_grant_same_instance(g, c) ? c
-                                                                      : NULL);
+                                                                       : NULL);
                 if (r < 0) {
                         dp_daemon_emit(d, "error",
-                                       "revoke %s from %s (%s) failed: %s",
-                                       dev, ctr, why, strerror(-r));
+                                       "revoke %s from %s (%s) failed: %s", dev,
+                                       ctr, why, strerror(-r));
                         continue;
                 }
                 dp_daemon_emit(d, "revoke", "revoke %s from %s: %s", dev, ctr,
@@ -253,13 +253,13 @@ static int verify_grant(dp_daemon *d, dp_grant *g, dp_container *c)
         }
         for (size_t i = 0; i < g->n_nodes; i++) {
                 dp_grant_node *n = &g->nodes[i];
-                dp_node_spec s = { .path = n->path,
-                                   .type = n->type,
-                                   .major = n->major,
-                                   .minor = n->minor,
-                                   .mode = n->mode,
-                                   .uid = n->uid,
-                                   .gid = n->gid };
+                dp_node_spec s = {.path = n->path,
+                                  .type = n->type,
+                                  .major = n->major,
+                                  .minor = n->minor,
+                                  .mode = n->mode,
+                                  .uid = n->uid,
+                                  .gid = n->gid};
                 bool created = false;
 
                 if (!n->created || ops->node_present(c, &s) != 0)

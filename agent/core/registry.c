@@ -43,7 +43,7 @@ static int registry_add(dp_daemon *d, dp_container *c)
         d->ctrs = a;
         if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0)
                 return negative_errno();
-        a[d->n_ctrs++] = (dp_ctr_entry){ .c = c, .seen = true };
+        a[d->n_ctrs++] = (dp_ctr_entry){.c = c, .seen = true};
         return 0;
 }
 
@@ -75,7 +75,8 @@ static int registry_consider(dp_daemon *d, const char *ref)
                 return r;
         }
         dp_daemon_emit(d, "container-start", "container %s started (pid %d%s)",
-                       c->ref, (int)c->pid, c->userns ? ", user namespace" : "");
+                       c->ref, (int)c->pid,
+                       c->userns ? ", user namespace" : "");
         return 1;
 }
 
@@ -110,17 +111,18 @@ int dp_registry_rescan(dp_daemon *d)
          * ledger (manual pid: grants) are tracked although no runtime lists
          * them */
         for (size_t i = 0; d->policy && i < dp_policy_n_rules(d->policy); i++)
-                STRV_FOREACH(g, dp_rule_containers(dp_policy_rule(d->policy, i)))
-        if (ref_is_concrete(*g) && (startswith(*g, "pid:") ||
-                                    startswith(*g, "cgroup:")))
+                STRV_FOREACH (g,
+                              dp_rule_containers(dp_policy_rule(d->policy, i)))
+                        if (ref_is_concrete(*g) && (startswith(*g, "pid:") ||
+                                                    startswith(*g, "cgroup:")))
+                                (void)strv_extend(&refs, *g);
+        STRV_FOREACH (g, d->cfg.pinned_refs)
                 (void)strv_extend(&refs, *g);
-        STRV_FOREACH(g, d->cfg.pinned_refs)
-        (void)strv_extend(&refs, *g);
         for (size_t i = 0; i < d->engine->ledger->n; i++)
-                (void)strv_extend(&refs, d->engine->ledger->grants[i]->container);
+                (void)strv_extend(&refs,
+                                  d->engine->ledger->grants[i]->container);
 
-        STRV_FOREACH(ref, refs)
-        {
+        STRV_FOREACH (ref, refs) {
                 if (strv_contains(added, *ref))
                         continue;
                 r = registry_consider(d, *ref);
@@ -130,8 +132,8 @@ int dp_registry_rescan(dp_daemon *d)
                         (void)strv_extend(&added, c->ref);
                 }
         }
-        STRV_FOREACH(ref, added)
-        (void)dp_reconcile(d, NULL, *ref);
+        STRV_FOREACH (ref, added)
+                (void)dp_reconcile(d, NULL, *ref);
         return 0;
 }
 

@@ -51,10 +51,10 @@ typedef struct dp_hw_facts {
 } dp_hw_facts;
 
 typedef enum dp_hw_role {
-        DP_HW_ROLE_NONE,   /* not passable on its own, nothing to fold */
-        DP_HW_ROLE_DEVICE, /* a logical device of its own */
-        DP_HW_ROLE_PART,   /* folded into its parent (card0 → GPU,
-                              event3 → input7, usb interface → usb device) */
+        DP_HW_ROLE_NONE,         /* not passable on its own, nothing to fold */
+        DP_HW_ROLE_DEVICE,       /* a logical device of its own */
+        DP_HW_ROLE_PART,         /* folded into its parent (card0 → GPU,
+                                    event3 → input7, usb interface → usb device) */
         DP_HW_ROLE_CARD_SIBLING, /* a DRM render node without a PCI or
                                     platform parent: folded into the card
                                     of the same parent, if there is one */
@@ -70,11 +70,11 @@ bool dp_hw_usb_bundle_member(const char *subsystem, const char *sysname);
 
 /* Parsed CLI device reference. */
 typedef enum dp_hw_ref_kind {
-        DP_HW_REF_NODE,   /* /dev/… */
-        DP_HW_REF_SYSFS,  /* /sys/… */
-        DP_HW_REF_NET,    /* net:IFNAME or a bare name */
-        DP_HW_REF_USB,    /* usb:VID:PID[:SERIAL] */
-        DP_HW_REF_PCI,    /* pci:[DOMAIN:]BUS:SLOT.FN */
+        DP_HW_REF_NODE,  /* /dev/… */
+        DP_HW_REF_SYSFS, /* /sys/… */
+        DP_HW_REF_NET,   /* net:IFNAME or a bare name */
+        DP_HW_REF_USB,   /* usb:VID:PID[:SERIAL] */
+        DP_HW_REF_PCI,   /* pci:[DOMAIN:]BUS:SLOT.FN */
 } dp_hw_ref_kind;
 
 typedef struct dp_hw_ref {
@@ -82,7 +82,7 @@ typedef struct dp_hw_ref {
         char *value; /* path, interface name, serial (or NULL), PCI slot
                         normalised to "0000:00:06.0" */
         uint16_t vendor, product; /* DP_HW_REF_USB */
-        bool bare; /* DP_HW_REF_NET given without "net:" */
+        bool bare;                /* DP_HW_REF_NET given without "net:" */
 } dp_hw_ref;
 
 int dp_hw_ref_parse(const char *ref, dp_hw_ref *ret);

@@ -41,7 +41,7 @@ int dp_ipc_recv(int fd, int timeout_ms, json_object **ret)
         /* Byte-wise framing is fine here: messages are small and this side
          * (the CLI) reads one reply at a time. */
         for (;;) {
-                struct pollfd p = { .fd = fd, .events = POLLIN };
+                struct pollfd p = {.fd = fd, .events = POLLIN};
                 ssize_t n;
                 int r;
 
@@ -77,7 +77,7 @@ int dp_ipc_recv(int fd, int timeout_ms, json_object **ret)
 
 int dp_ipc_connect(const char *path, int *ret_fd)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -EBADF;
 
         if (strlen(path) >= sizeof(sa.sun_path))

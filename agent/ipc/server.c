@@ -19,7 +19,7 @@
  * connection closed, and a client that sends nothing is dropped. */
 
 #define DP_IPC_MAX_CLIENTS 1024
-#define DP_IPC_IDLE_SEC 10
+#define DP_IPC_IDLE_SEC    10
 
 struct dp_ipc_client {
         int fd;
@@ -41,10 +41,9 @@ static time_t now_sec(void)
 
 int dp_ipc_server_open(dp_daemon *d)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         const char *path = d->cfg.socket_path;
-        struct epoll_event ev = { .events = EPOLLIN,
-                                  .data.u64 = DP_EV_LISTEN };
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = DP_EV_LISTEN};
         struct stat st;
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *dir = NULL;
@@ -63,9 +62,8 @@ int dp_ipc_server_open(dp_daemon *d)
         /* remove a stale socket only: never a file someone put there */
         if (lstat(path, &st) == 0) {
                 if (!S_ISSOCK(st.st_mode))
-                        return log_error_errno(-EEXIST,
-                                               "%s exists and is not a socket",
-                                               path);
+                        return log_error_errno(
+                                -EEXIST, "%s exists and is not a socket", path);
                 unlink(path);
         }
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -125,7 +123,8 @@ static int send_nb(dp_ipc_client *c, json_object *o)
 
 static int reply_error(dp_ipc_client *c, const char *error, const char *msg)
 {
-        json_object *o = json_object_new_object(), *p = json_object_new_object();
+        json_object *o = json_object_new_object(),
+                    *p = json_object_new_object();
         int r;
 
         json_object_object_add(o, "error", json_object_new_string(error));
@@ -157,7 +156,8 @@ void dp_ipc_broadcast(dp_daemon *d, json_object *params)
                 if (!c->monitor)
                         continue;
                 o = json_object_new_object();
-                json_object_object_add(o, "parameters", json_object_get(params));
+                json_object_object_add(o, "parameters",
+                                       json_object_get(params));
                 json_object_object_add(o, "continues",
                                        json_object_new_boolean(true));
                 if (send_nb(c, o) < 0)
@@ -171,7 +171,7 @@ int dp_ipc_server_accept(dp_daemon *d)
         for (;;) {
                 struct ucred cred;
                 socklen_t len = sizeof(cred);
-                struct epoll_event ev = { .events = EPOLLIN };
+                struct epoll_event ev = {.events = EPOLLIN};
                 dp_ipc_client *c, **a;
                 int fd;
 
@@ -193,10 +193,10 @@ int dp_ipc_server_accept(dp_daemon *d)
                         continue;
                 }
                 d->clients = a;
-                *c = (dp_ipc_client){ .fd = fd,
-                                      .uid = cred.uid,
-                                      .gid = cred.gid,
-                                      .last = now_sec() };
+                *c = (dp_ipc_client){.fd = fd,
+                                     .uid = cred.uid,
+                                     .gid = cred.gid,
+                                     .last = now_sec()};
                 ev.data.u64 = DP_EV_MAKE(DP_EV_CLIENT, fd);
                 if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
                         free(c);
@@ -224,13 +224,13 @@ static json_object *status_json(dp_daemon *d)
         json_object_object_add(o, "version",
                                json_object_new_string(DEVPASS_VERSION));
         json_object_object_add(o, "pid", json_object_new_int(getpid()));
-        json_object_object_add(o, "uevents",
-                               json_object_new_string(d->monitor_udev ? "udev"
-                                                                      : "kernel"));
+        json_object_object_add(
+                o, "uevents",
+                json_object_new_string(d->monitor_udev ? "udev" : "kernel"));
         json_object_object_add(
                 o, "policy_rules",
-                json_object_new_int(d->policy ? (int)dp_policy_n_rules(d->policy)
-                                              : 0));
+                json_object_new_int(
+                        d->policy ? (int)dp_policy_n_rules(d->policy) : 0));
         json_object_object_add(o, "policy_error",
                                d->policy_error
                                        ? json_object_new_string(d->policy_error)
@@ -258,12 +258,13 @@ static const dp_rule *denied_by(dp_daemon *d, const char *device_ref)
                 return NULL;
         rule = dp_policy_match(d->policy, dev, NULL);
         return rule && dp_rule_grant(rule)->action == DP_ACTION_DENY ? rule
-                                                                      : NULL;
+                                                                     : NULL;
 }
 
 static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 {
-        const char *ctr = param_str(p, "container"), *dev = param_str(p, "device");
+        const char *ctr = param_str(p, "container"),
+                   *dev = param_str(p, "device");
         _cleanup_free_ char *err = NULL;
         json_object *g = NULL, *res;
         const dp_rule *deny;
@@ -289,7 +290,8 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         if (r < 0) {
                 dp_daemon_emit(d, "error", "manual attach %s to %s: %s", dev,
                                ctr, strna(err));
-                return reply_error(c, "devpass.Failed", err ? err : strerror(-r));
+                return reply_error(c, "devpass.Failed",
+                                   err ? err : strerror(-r));
         }
         dp_daemon_emit(d, "grant", "grant %s to %s: manual", dev, ctr);
         /* track the container so that its stop revokes the grant */
@@ -301,7 +303,8 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 
 static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 {
-        const char *ctr = param_str(p, "container"), *dev = param_str(p, "device");
+        const char *ctr = param_str(p, "container"),
+                   *dev = param_str(p, "device");
         _cleanup_free_ char *err = NULL;
         int r;
 
@@ -310,7 +313,8 @@ static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
                                    "container and device are required strings");
         r = dp_manual_detach(d->engine, d->hw, ctr, dev, &err);
         if (r < 0)
-                return reply_error(c, "devpass.Failed", err ? err : strerror(-r));
+                return reply_error(c, "devpass.Failed",
+                                   err ? err : strerror(-r));
         dp_daemon_emit(d, "revoke", "revoke %s from %s: manual detach", dev,
                        ctr);
         return reply(c, NULL);
@@ -349,7 +353,8 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
 
                 r = dp_list_json(d->engine, &a);
                 if (r < 0)
-                        return reply_error(c, "devpass.Failed", "out of memory");
+                        return reply_error(c, "devpass.Failed",
+                                           "out of memory");
                 res = json_object_new_object();
                 json_object_object_add(res, "grants", a);
                 return reply(c, res);
@@ -401,8 +406,8 @@ int dp_ipc_client_event(dp_daemon *d, int fd, uint32_t events)
         if (!c)
                 return 0;
         for (;;) {
-                ssize_t n = recv(fd, c->buf + c->len, DP_IPC_MAX_MESSAGE - c->len,
-                                 MSG_DONTWAIT);
+                ssize_t n = recv(fd, c->buf + c->len,
+                                 DP_IPC_MAX_MESSAGE - c->len, MSG_DONTWAIT);
                 char *end;
 
                 if (n < 0 && errno == EAGAIN)

@@ -18,7 +18,7 @@ typedef struct dp_node_spec {
         const char *path; /* absolute path inside the container */
         char type;        /* 'c' or 'b' */
         unsigned major, minor;
-        unsigned mode;    /* permission bits, e.g. 0660 */
+        unsigned mode;     /* permission bits, e.g. 0660 */
         uint32_t uid, gid; /* as seen inside the container */
 } dp_node_spec;
 
@@ -39,8 +39,8 @@ int dp_act_node_present(const dp_container *c, const dp_node_spec *spec);
 
 /* ---- cgroup v1 (agent/act/cgroup-v1.c) ---- */
 /* 1 if the cgroup's devices.list already allows that access, else 0. */
-int dp_cg1_covered(const char *cgdir, char type, unsigned major,
-                   unsigned minor, unsigned access);
+int dp_cg1_covered(const char *cgdir, char type, unsigned major, unsigned minor,
+                   unsigned access);
 int dp_cg1_allow(const char *cgdir, char type, unsigned major, unsigned minor,
                  unsigned access);
 int dp_cg1_deny(const char *cgdir, char type, unsigned major, unsigned minor,
@@ -55,8 +55,7 @@ int dp_cg1_deny(const char *cgdir, char type, unsigned major, unsigned minor,
 int dp_cg2_grant(const char *cgdir, char type, unsigned major, unsigned minor,
                  unsigned access, bool *ret_changed);
 /* Deletes devpass's map entry; the runtime's own rules stay in force. */
-int dp_cg2_revoke(const char *cgdir, char type, unsigned major,
-                  unsigned minor);
+int dp_cg2_revoke(const char *cgdir, char type, unsigned major, unsigned minor);
 /* 1 if devpass's map for cgdir holds that entry, 0 if not. */
 int dp_cg2_has(const char *cgdir, char type, unsigned major, unsigned minor);
 /* Restores the runtime's original programs and removes devpass's pins. */

@@ -32,18 +32,21 @@ typedef struct dp_idmap_range {
 } dp_idmap_range;
 
 typedef struct dp_container {
-        char *ref;  /* canonical reference, e.g. "lxc:web" or "pid:4242" */
+        char *ref; /* canonical reference, e.g. "lxc:web" or "pid:4242" */
         dp_runtime runtime;
-        char *name; /* runtime's name, or the pid/cgroup text */
-        pid_t pid;  /* init, in the host (agent's) pid namespace */
-        int pidfd;  /* pins init; readable once init is gone */
-        uint64_t starttime; /* /proc/PID/stat field 22: identity across restarts */
+        char *name;         /* runtime's name, or the pid/cgroup text */
+        pid_t pid;          /* init, in the host (agent's) pid namespace */
+        int pidfd;          /* pins init; readable once init is gone */
+        uint64_t starttime; /* /proc/PID/stat field 22: identity across restarts
+                             */
         bool userns;        /* own user namespace (unprivileged container) */
         dp_idmap_range *uid_map, *gid_map;
         size_t n_uid_map, n_gid_map;
-        char *cgroup_v1_devices; /* absolute dir in the v1 devices hierarchy, or NULL */
-        char *cgroup_v2;         /* absolute dir in the cgroup2 hierarchy, or NULL */
-        bool systemd_managed;    /* cgroup owned by systemd (nspawn, systemd driver) */
+        char *cgroup_v1_devices; /* absolute dir in the v1 devices hierarchy, or
+                                    NULL */
+        char *cgroup_v2; /* absolute dir in the cgroup2 hierarchy, or NULL */
+        bool systemd_managed; /* cgroup owned by systemd (nspawn, systemd
+                                 driver) */
 } dp_container;
 
 dp_container *dp_container_new(void);

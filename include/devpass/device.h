@@ -54,16 +54,17 @@ typedef struct dp_device {
         char *subsystem; /* "pci", "usb", "input", "net", "block", … */
         char *devtype;   /* udev DEVTYPE or NULL */
         dp_class klass;
-        char *name;   /* kernel name (sysname): card0, 1-1, eth1, loop3 */
-        char *driver; /* driver bound to this device or NULL */
-        char **drivers; /* this device's and every parent's driver, nearest first */
+        char *name;     /* kernel name (sysname): card0, 1-1, eth1, loop3 */
+        char *driver;   /* driver bound to this device or NULL */
+        char **drivers; /* this device's and every parent's driver, nearest
+                           first */
         bool has_vendor, has_product;
         uint16_t vendor, product; /* PCI, USB or input ids */
-        char *serial;  /* USB serial or NULL */
-        char *pci;     /* PCI slot "0000:00:06.0" of this device or parent */
-        char *mac;     /* NIC address "aa:bb:…" or NULL */
+        char *serial;             /* USB serial or NULL */
+        char *pci;      /* PCI slot "0000:00:06.0" of this device or parent */
+        char *mac;      /* NIC address "aa:bb:…" or NULL */
         char *perm_mac; /* permanent NIC address or NULL */
-        int ifindex;   /* NIC ifindex, 0 if not a NIC */
+        int ifindex;    /* NIC ifindex, 0 if not a NIC */
         unsigned input; /* DP_INPUT_* bits */
         char **properties; /* udev (or sysfs-derived) KEY=VALUE */
         char **tags;       /* udev tags, without colons */

@@ -30,8 +30,7 @@ int dp_hw_enumerate(dp_hw *hw, dp_device_list *ret);
 
 /* One logical device from its syspath (after following the rules above:
  * the syspath of /dev/dri/card0's drm device gives the GPU). */
-int dp_hw_device_from_syspath(dp_hw *hw, const char *syspath,
-                              dp_device **ret);
+int dp_hw_device_from_syspath(dp_hw *hw, const char *syspath, dp_device **ret);
 
 /* The syspath of the logical device a kernel/udev device belongs to: the
  * GPU for a drm card/render device, itself otherwise. For events. */

@@ -11,34 +11,34 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_ __attribute__((unused))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
+#define _unused_       __attribute__((unused))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _pure_ __attribute__((pure))
-#define _warn_unused_ __attribute__((warn_unused_result))
+#define _pure_         __attribute__((pure))
+#define _warn_unused_  __attribute__((warn_unused_result))
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
-#define TAKE_PTR(p)                                                            \
-        ({                                                                     \
-                __typeof__(p) _p_ = (p);                                       \
-                (p) = NULL;                                                    \
-                _p_;                                                           \
+#define TAKE_PTR(p)                      \
+        ({                               \
+                __typeof__(p) _p_ = (p); \
+                (p) = NULL;              \
+                _p_;                     \
         })
 
-#define TAKE_FD(fd)                                                            \
-        ({                                                                     \
-                int _fd_ = (fd);                                               \
-                (fd) = -EBADF;                                                 \
-                _fd_;                                                          \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _fd_ = (fd); \
+                (fd) = -EBADF;   \
+                _fd_;            \
         })
 
 /* Defines `name##p(type *p)` that calls func(*p) when *p is not NULL. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                \
-        static inline void func##p(type *p)                                    \
-        {                                                                      \
-                if (*p)                                                        \
-                        func(*p);                                              \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p)     \
+        {                                       \
+                if (*p)                         \
+                        func(*p);               \
         }
 
 static inline void freep(void *p)
@@ -73,8 +73,8 @@ static inline void closedirp(DIR **d)
                 closedir(*d);
 }
 
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_free_   _cleanup_(freep)
+#define _cleanup_close_  _cleanup_(closep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
 
 /* Returns -errno of the last failed libc call, never 0 (a libc call that
@@ -84,14 +84,14 @@ static inline int negative_errno(void)
         return errno > 0 ? -errno : -EIO;
 }
 
-#define RET_NERRNO(expr)                                                       \
-        ({                                                                     \
-                long _r_ = (long)(expr);                                       \
-                _r_ < 0 ? negative_errno() : (int)_r_;                         \
+#define RET_NERRNO(expr)                               \
+        ({                                             \
+                long _r_ = (long)(expr);               \
+                _r_ < 0 ? negative_errno() : (int)_r_; \
         })
 
-#define streq(a, b) (strcmp((a), (b)) == 0)
+#define streq(a, b)     (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
-#define isempty(s) (!(s) || !(s)[0])
-#define strna(s) ((s) ? (s) : "n/a")
-#define strempty(s) ((s) ? (s) : "")
+#define isempty(s)      (!(s) || !(s)[0])
+#define strna(s)        ((s) ? (s) : "n/a")
+#define strempty(s)     ((s) ? (s) : "")

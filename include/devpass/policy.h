@@ -34,14 +34,14 @@ void dp_diag_list_clear(dp_diag_list *l);
 
 typedef struct dp_grant_settings {
         dp_action action;
-        unsigned access;   /* DP_ACCESS_* bits; default rw */
-        char *path;        /* node path inside, NULL = host path */
-        int mode;          /* -1 = keep the host node's mode */
-        int64_t owner;     /* uid inside, -1 = 0 (root inside) */
-        int64_t group;     /* gid inside, -1 = 0 */
-        char *interface_name; /* NULL = keep */
-        bool companions;   /* default yes */
-        bool forward;      /* default no */
+        unsigned access;        /* DP_ACCESS_* bits; default rw */
+        char *path;             /* node path inside, NULL = host path */
+        int mode;               /* -1 = keep the host node's mode */
+        int64_t owner;          /* uid inside, -1 = 0 (root inside) */
+        int64_t group;          /* gid inside, -1 = 0 */
+        char *interface_name;   /* NULL = keep */
+        bool companions;        /* default yes */
+        bool forward;           /* default no */
         bool default_route_nic; /* may move a NIC carrying the default route */
 } dp_grant_settings;
 

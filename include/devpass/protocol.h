@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 #define DP_IPC_MAX_MESSAGE (64u * 1024u)
-#define DP_DEFAULT_SOCKET "/run/devpass/devpass.sock"
+#define DP_DEFAULT_SOCKET  "/run/devpass/devpass.sock"
 
 struct json_object;
 

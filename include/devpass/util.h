@@ -15,7 +15,7 @@ size_t strv_length(char *const *l);
 void strv_free(char **l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free)
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
-int strv_push(char ***l, char *value);      /* takes ownership of value */
+int strv_push(char ***l, char *value);         /* takes ownership of value */
 int strv_extend(char ***l, const char *value); /* copies value */
 bool strv_contains(char *const *l, const char *value);
 char **strv_copy(char *const *l);

@@ -16,7 +16,7 @@
 
 int main(int argc, char **argv)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         static char buf[1 << 20];
         size_t n = 0;
         ssize_t r;
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
         }
         n = 0;
         for (;;) {
-                struct pollfd p = { .fd = fd, .events = POLLIN };
+                struct pollfd p = {.fd = fd, .events = POLLIN};
 
                 if (poll(&p, 1, 3000) <= 0)
                         break;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # SPDX-License-Identifier: MIT
 # Shell library for devpass end-to-end tests (bash). Source it:
 #

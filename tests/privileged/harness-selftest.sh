@@ -9,7 +9,7 @@ set -euo pipefail
 SRC_DIR=${1:?SRC_DIR}
 BUILD_DIR=${2:?BUILD_DIR}
 export BUILD_DIR
-# shellcheck source=../harness/lib.sh
+# shellcheck source=tests/harness/lib.sh
 . "$SRC_DIR/tests/harness/lib.sh"
 dpt_require_root
 

@@ -365,9 +365,9 @@ static void write_ledger(const char *text)
 static void test_damaged_ledger(void **state)
 {
         static const char *const bad[] = {
-                "{\"version\": 1, \"grants\": [",          /* truncated */
-                "{\"version\": 99, \"grants\": []}",         /* other version */
-                "[]",                                        /* wrong shape */
+                "{\"version\": 1, \"grants\": [",    /* truncated */
+                "{\"version\": 99, \"grants\": []}", /* other version */
+                "[]",                                /* wrong shape */
                 "{\"version\": 1, \"grants\": [{\"container\": 5}]}",
                 "\x01\x02garbage",
         };
