@@ -333,10 +333,18 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                                 cfg->state_dir);
                 goto fail;
         }
-        if (lerr < 0)
-                log_warning("Ledger in %s was unreadable; starting from an "
-                            "empty one",
-                            cfg->state_dir);
+        if (lerr < 0) {
+                _cleanup_free_ char *bad = strjoin_sep(
+                        "/", cfg->state_dir, "ledger.json.damaged", NULL);
+
+                /* kept for a post-mortem, never read again */
+                if (bad)
+                        (void)rename(d->engine->ledger->path, bad);
+                log_warning("Ledger in %s was unreadable (kept as %s); "
+                            "rebuilding from what the kernel shows",
+                            cfg->state_dir, strna(bad));
+                d->engine->adopt_found = true;
+        }
         r = dp_hw_new(&d->hw);
         if (r < 0) {
                 log_error_errno(r, "Cannot open udev: %m");
@@ -422,6 +430,8 @@ int dp_daemon_run(dp_daemon *d)
          * revoke what no longer belongs, grant what is missing */
         (void)dp_registry_rescan(d);
         (void)dp_reconcile(d, NULL, NULL);
+        (void)dp_reconcile_verify(d);
+        d->engine->adopt_found = false;
         log_info("devpassd ready: %zu devices, %zu containers, %zu grants, "
                  "%s uevents",
                  d->devices.n, d->n_ctrs, d->engine->ledger->n,

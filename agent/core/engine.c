@@ -467,7 +467,7 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g)
                         if (r < 0)
                                 return r;
                 }
-                cg->v1 = c->cgroup_v1_devices && r == 0;
+                cg->v1 = c->cgroup_v1_devices && (r == 0 || e->adopt_found);
                 cg->v2 = c->cgroup_v2 != NULL;
         }
         (void)dp_engine_save(e);
@@ -506,7 +506,7 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g)
                 r = e->ops->node_present(c, &s);
                 if (r < 0 && r != -EEXIST)
                         return r;
-                g->nodes[i].created = r == 0;
+                g->nodes[i].created = r == 0 || e->adopt_found;
         }
         (void)dp_engine_save(e);
         for (size_t i = 0; i < g->n_nodes; i++) {
@@ -522,7 +522,8 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g)
                                 g->nodes[k].created = false;
                         return r;
                 }
-                g->nodes[i].created = g->nodes[i].created && created;
+                g->nodes[i].created =
+                        g->nodes[i].created && (created || e->adopt_found);
                 if (i == 0)
                         fault_point("attach-node");
         }
