@@ -122,13 +122,28 @@ dpt_ctr_open() {
 }
 
 # dpt_lxc_create NAME: a privileged busybox LXC container, no network.
+# The busybox template sets no device policy (its cgroup allows every
+# device), so the container gets LXC's own default list (common.conf) to
+# make device grants observable.
 dpt_lxc_create() {
         local name=$1 conf
         [[ -n "$name" ]] || dpt_fail "dpt_lxc_create: no name"
         dpt_require_cmd lxc-create lxc-destroy
         conf=$(mktemp /tmp/dpt-lxc.XXXXXX) || dpt_fail "mktemp"
         printf '%s\n' "lxc.net.0.type = empty" \
-                "lxc.apparmor.profile = unconfined" >"$conf"
+                "lxc.apparmor.profile = unconfined" \
+                "lxc.cgroup.devices.deny = a" \
+                "lxc.cgroup.devices.allow = c *:* m" \
+                "lxc.cgroup.devices.allow = b *:* m" \
+                "lxc.cgroup.devices.allow = c 1:3 rwm" \
+                "lxc.cgroup.devices.allow = c 1:5 rwm" \
+                "lxc.cgroup.devices.allow = c 1:7 rwm" \
+                "lxc.cgroup.devices.allow = c 1:8 rwm" \
+                "lxc.cgroup.devices.allow = c 1:9 rwm" \
+                "lxc.cgroup.devices.allow = c 5:0 rwm" \
+                "lxc.cgroup.devices.allow = c 5:1 rwm" \
+                "lxc.cgroup.devices.allow = c 5:2 rwm" \
+                "lxc.cgroup.devices.allow = c 136:* rwm" >"$conf"
         # Registered first, so that it also sweeps a half-created one.
         dpt_cleanup_add _dpt_lxc_cleanup lxc-destroy -f -n "$name"
         if ! lxc-create -q -n "$name" -t busybox -f "$conf" >/dev/null; then
