@@ -626,3 +626,51 @@ int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16])
         snprintf(ret_ifname, IFNAMSIZ, "%s", rtnl_link_get_name(link));
         return 0;
 }
+
+int dp_act_net_restore(const dp_netdev_saved *saved)
+{
+        _cleanup_nl_sock_ struct nl_sock *sk = NULL;
+        _cleanup_link_ struct rtnl_link *link = NULL, *change = NULL,
+                                        *taken = NULL;
+        uint8_t b[6];
+        int r;
+
+        if (!saved || !dp_ifname_valid(saved->name))
+                return -EINVAL;
+        r = dp_mac_parse(saved->mac, b);
+        if (r < 0)
+                return r;
+        r = nl_open(&sk);
+        if (r < 0)
+                return r;
+        /* a physical NIC comes back from a dead netns under a kernel-given
+         * name; a virtual one (veth, tap, …) is destroyed with the netns */
+        r = link_find_by_mac(sk, b, &link);
+        if (r < 0)
+                return r;
+        change = rtnl_link_alloc();
+        if (!change)
+                return -ENOMEM;
+        if (!streq(rtnl_link_get_name(link), saved->name)) {
+                if (link_get(sk, 0, saved->name, &taken) == 0)
+                        return -EADDRINUSE;
+                r = link_set_up(sk, link, false);
+                if (r < 0)
+                        return r;
+                rtnl_link_set_name(change, saved->name);
+        }
+        if (saved->mtu > 0 && rtnl_link_get_mtu(link) != saved->mtu)
+                rtnl_link_set_mtu(change, saved->mtu);
+        r = rtnl_link_change(sk, link, change, 0);
+        if (r < 0)
+                return dp_nl_errno(r);
+        if (saved->up) {
+                _cleanup_link_ struct rtnl_link *now = NULL;
+
+                r = link_get(sk, 0, saved->name, &now);
+                if (r < 0)
+                        return r;
+                r = link_set_up(sk, now, true);
+        }
+        return r;
+}

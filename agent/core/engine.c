@@ -367,6 +367,20 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
                                 g->has_netdev = false;
                 }
         }
+        if (!alive && g->has_netdev && !unfinished) {
+                /* the container is gone: a physical NIC came back to us */
+                r = dp_act_net_restore(&g->netdev);
+                if (r >= 0)
+                        log_info("NIC %s (%s) returned from %s and renamed "
+                                 "back",
+                                 g->netdev.name, g->netdev.mac, g->container);
+                else if (r != -ENODEV)
+                        log_warning_errno(r,
+                                          "NIC %s (%s) returned from %s "
+                                          "but could not be restored: %m",
+                                          g->netdev.name, g->netdev.mac,
+                                          g->container);
+        }
         if (ret < 0) {
                 (void)dp_engine_save(e);
                 return ret;

@@ -116,6 +116,12 @@ extern const dp_act_ops dp_act_ops_real;
  * from a dead container's netns under a kernel-given name. */
 int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16]);
 
+/* After the container's netns died: finds the NIC by saved->mac in the
+ * agent's netns (a physical NIC returns there under a kernel-given name)
+ * and gives it back its name, MTU and up state. -ENODEV when it is gone
+ * (virtual NICs die with the netns), -EADDRINUSE when the name is taken. */
+int dp_act_net_restore(const dp_netdev_saved *saved);
+
 /* ---- open descriptors (agent/act/holders.c) ---- */
 /* Pids (host pid namespace) of processes in the pid namespace of init
  * holding the node (type, major, minor) open; *ret is malloc'ed. */
