@@ -183,9 +183,10 @@ int dp_hw_derive_properties(dp_device *d)
 
 int dp_hw_net_perm_mac(const char *ifname, int ifindex, char **ret)
 {
-        struct {
+        /* the header's flexible data[] needs room behind it */
+        union {
                 struct ethtool_perm_addr h;
-                unsigned char data[32];
+                unsigned char raw[sizeof(struct ethtool_perm_addr) + 32];
         } epa = {.h = {.cmd = ETHTOOL_GPERMADDR, .size = 32}};
         _cleanup_close_ int fd = -EBADF;
         struct ifreq ifr = {};
@@ -207,14 +208,14 @@ int dp_hw_net_perm_mac(const char *ifname, int ifindex, char **ret)
         if (epa.h.size == 0 || epa.h.size > 32)
                 return -ENODATA;
         for (unsigned i = 0; i < epa.h.size; i++)
-                nonzero |= epa.data[i] != 0;
+                nonzero |= epa.h.data[i] != 0;
         if (!nonzero)
                 return -ENODATA;
         s = p = malloc(epa.h.size * 3);
         if (!s)
                 return -ENOMEM;
         for (unsigned i = 0; i < epa.h.size; i++)
-                p += sprintf(p, i ? ":%02x" : "%02x", epa.data[i]);
+                p += sprintf(p, i ? ":%02x" : "%02x", epa.h.data[i]);
         *ret = s;
         return 0;
 }
