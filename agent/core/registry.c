@@ -101,7 +101,9 @@ int dp_registry_rescan(dp_daemon *d)
                         if (ref) {
                                 dp_daemon_emit(d, "container-stop",
                                                "container %s stopped", ref);
-                                (void)dp_reconcile(d, NULL, ref);
+                                /* all pairs: an Exclusive= device it held
+                                 * may now go to another container */
+                                (void)dp_reconcile(d, NULL, NULL);
                         }
                 }
         r = dp_container_list_running(&refs);
@@ -150,7 +152,7 @@ int dp_registry_handle_pidfd(dp_daemon *d, int fd)
                         return -ENOMEM;
                 dp_daemon_emit(d, "container-stop", "container %s stopped",
                                ref);
-                return dp_reconcile(d, NULL, ref);
+                return dp_reconcile(d, NULL, NULL);
         }
         /* not ours any more */
         epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
