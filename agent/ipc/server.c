@@ -166,6 +166,24 @@ void dp_ipc_broadcast(dp_daemon *d, json_object *params)
         }
 }
 
+static bool same_ns(pid_t pid, const char *ns)
+{
+        char p[64], q[64];
+        struct stat a, b;
+
+        snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns);
+        snprintf(q, sizeof(q), "/proc/self/ns/%s", ns);
+        return stat(p, &a) == 0 && stat(q, &b) == 0 && a.st_ino == b.st_ino &&
+               a.st_dev == b.st_dev;
+}
+
+/* The peer runs in the agent's pid and user namespaces (not inside a
+ * container that was handed the socket). */
+static bool same_namespaces(pid_t pid)
+{
+        return pid > 0 && same_ns(pid, "pid") && same_ns(pid, "user");
+}
+
 int dp_ipc_server_accept(dp_daemon *d)
 {
         for (;;) {
@@ -181,6 +199,19 @@ int dp_ipc_server_accept(dp_daemon *d)
                         return errno == EAGAIN ? 0 : negative_errno();
                 if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
                     d->n_clients >= DP_IPC_MAX_CLIENTS) {
+                        close(fd);
+                        continue;
+                }
+                if (!same_namespaces(cred.pid)) {
+                        /* a socket bind-mounted into a container must not
+                         * give its root the host's devices */
+                        static const char msg[] =
+                                "{\"error\":\"devpass.PermissionDenied\","
+                                "\"parameters\":{\"message\":\"clients in "
+                                "other namespaces are refused\"}}";
+
+                        (void)!send(fd, msg, sizeof(msg),
+                                    MSG_DONTWAIT | MSG_NOSIGNAL);
                         close(fd);
                         continue;
                 }

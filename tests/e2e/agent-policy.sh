@@ -96,6 +96,10 @@ chmod 0755 "$AGENT_DIR" # let an unprivileged client reach the socket file
 chmod 0666 "$AGENT_SOCK"
 printf '{"method":"devpass.List"}\0' | "$RAW" "$AGENT_SOCK" 65534 | grep -q PermissionDenied ||
         fail "unauthorised client was served"
+# a client inside a container's pid namespace that was handed the socket
+# (here: nsenter into its pid namespace only) is refused, even as root
+nsenter -t "$CTR" -p -- "$RAW" "$AGENT_SOCK" </dev/null 2>/dev/null | grep -q "other namespaces" ||
+        fail "a client inside a container was served"
 # a client that connects and never sends does not block anyone
 exec 9< <(sleep 3 | "$RAW" "$AGENT_SOCK" || true)
 pids=()
