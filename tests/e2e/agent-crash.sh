@@ -44,12 +44,12 @@ wait_crash() {
 
 # expect_granted MINOR / expect_revoked MINOR: after the restart
 expect_granted() {
-        dpt_wait_for 1000 node_in "$1" || fail "$2: /dev/loop$1 missing after restart"
+        dpt_wait_for 5000 node_in "$1" || fail "$2: /dev/loop$1 missing after restart"
         [ "$(allowed "$1")" = 1 ] || fail "$2: cgroup lines for 7:$1: $(allowed "$1")"
         [ "$("$DPT_HARNESS" open "$CTR" "/dev/loop$1" r)" = OK ] || fail "$2: does not open"
 }
 expect_revoked() {
-        dpt_wait_for 1000 sh -c "! '$DPT_HARNESS' exec $CTR test -e /dev/loop$1" ||
+        dpt_wait_for 5000 sh -c "! '$DPT_HARNESS' exec $CTR test -e /dev/loop$1" ||
                 fail "$2: /dev/loop$1 left inside"
         [ "$(allowed "$1")" = 0 ] || fail "$2: cgroup still allows 7:$1"
 }
@@ -70,10 +70,10 @@ for step in detach-intent detach-cgroup detach-node; do
         agent_start
         L=$(loop_add "$img")
         m=${L#/dev/loop}
-        dpt_wait_for 1000 node_in "$m" || fail "$step: not granted"
+        dpt_wait_for 5000 node_in "$m" || fail "$step: not granted"
         agent_kill
         DEVPASS_CRASH_AT=$step agent_start_nowait
-        dpt_wait_for 3000 ctl status >/dev/null || fail "$step: agent not up"
+        dpt_wait_for 5000 ctl status >/dev/null || fail "$step: agent not up"
         losetup -d "$L"
         wait_crash "$step"
         agent_start

@@ -27,11 +27,11 @@ head -c $((SZ * 512)) /dev/zero >"$img"
 L=$(loop_add "$img")
 has() { in_ctr "$1" test -b "$L"; }
 either() { has "$A" || has "$B"; }
-dpt_wait_for 2000 either || fail "nobody got $L"
+dpt_wait_for 5000 either || fail "nobody got $L"
 if has "$A"; then holder=$A other=$B; else holder=$B other=$A; fi
 sleep 0.3 # a second grant would come with the same event
 has "$other" && fail "$L granted to both containers"
 [ "$(ctl list --json | grep -c '"device"')" = 1 ] || fail "ledger: not exactly one grant"
 "$DPT_HARNESS" stop "$holder"
-dpt_wait_for 3000 has "$other" || fail "$L did not move to the other container"
+dpt_wait_for 5000 has "$other" || fail "$L did not move to the other container"
 echo "agent-exclusive: all checks passed"

@@ -41,7 +41,7 @@ for c in $A $B; do
         # not subscribe a "udev" monitor without it
         in_ctr "$c" sh -c 'mkdir -p /run/udev && touch /run/udev/control'
         in_ctr "$c" sh -c 'timeout 60 udevadm monitor --udev --property >/tmp/mon.txt 2>&1 </dev/null &'
-        dpt_wait_for 3000 has_listener "$c" ||
+        dpt_wait_for 5000 has_listener "$c" ||
                 fail "udevadm monitor did not subscribe in $c"
 done
 agent_start
@@ -50,8 +50,8 @@ img=$(dpt_tmpdir)/img
 head -c $((SZ * 512)) /dev/zero >"$img"
 L=$(loop_add "$img")
 for c in $A $B; do
-        dpt_wait_for 2000 in_ctr "$c" test -b "$L" || fail "$L not granted in $c"
-        dpt_wait_for 2000 in_ctr "$c" grep -q "^DEVNAME=$L" /tmp/mon.txt ||
+        dpt_wait_for 5000 in_ctr "$c" test -b "$L" || fail "$L not granted in $c"
+        dpt_wait_for 5000 in_ctr "$c" grep -q "^DEVNAME=$L" /tmp/mon.txt ||
                 fail "monitor in $c did not see the add: $(in_ctr "$c" cat /tmp/mon.txt)"
         in_ctr "$c" grep -q "^ACTION=add" /tmp/mon.txt || fail "no ACTION=add in $c"
         info=$(in_ctr "$c" udevadm info --query=property "$L") || fail "udevadm info failed in $c"
@@ -60,9 +60,9 @@ for c in $A $B; do
 done
 losetup -d "$L"
 for c in $A $B; do
-        dpt_wait_for 2000 in_ctr "$c" grep -q "^ACTION=remove" /tmp/mon.txt ||
+        dpt_wait_for 5000 in_ctr "$c" grep -q "^ACTION=remove" /tmp/mon.txt ||
                 fail "monitor in $c did not see the remove"
-        dpt_wait_for 2000 sh -c "! '$DPT_HARNESS' exec $c test -e $L" || fail "$L left in $c"
+        dpt_wait_for 5000 sh -c "! '$DPT_HARNESS' exec $c test -e $L" || fail "$L left in $c"
         in_ctr "$c" test -e "/run/udev/data/b7:${L#/dev/loop}" && fail "udev record left in $c"
 done
 echo "agent-forward: all checks passed"

@@ -38,7 +38,7 @@ L1=$(loop_add "$img1")
 L2=$(loop_add "$img2")
 m1=${L1#/dev/loop}
 m2=${L2#/dev/loop}
-dpt_wait_for 1000 in_ctr "$CTR" test -b "$L1" || fail "$L1 not granted"
+dpt_wait_for 5000 in_ctr "$CTR" test -b "$L1" || fail "$L1 not granted"
 in_ctr "$CTR" test -e "$L2" && fail "$L2 granted though no rule matches"
 
 # explain through the agent names the rule and the container
@@ -48,8 +48,8 @@ ctl explain "$L2" --json | grep -q '"rule": null' || fail "explain: no rule for 
 
 # edit the policy: L1 out, L2 in
 write_policy "$S2"
-dpt_wait_for 2000 in_ctr "$CTR" test -b "$L2" || fail "$L2 not granted after edit"
-dpt_wait_for 2000 sh -c "! '$DPT_HARNESS' exec $CTR test -e $L1" || fail "$L1 not revoked after edit"
+dpt_wait_for 5000 in_ctr "$CTR" test -b "$L2" || fail "$L2 not granted after edit"
+dpt_wait_for 5000 sh -c "! '$DPT_HARNESS' exec $CTR test -e $L1" || fail "$L1 not revoked after edit"
 grep -q "^b 7:$m1 " "$CG/devices.list" && fail "cgroup still allows $L1"
 grep -q "^b 7:$m2 " "$CG/devices.list" || fail "cgroup does not allow $L2"
 
