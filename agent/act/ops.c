@@ -15,5 +15,7 @@ const dp_act_ops dp_act_ops_real = {
         .net_move_in = dp_act_net_move_in,
         .net_move_out = dp_act_net_move_out,
         .revoke_open = dp_act_revoke_open,
+        .symlink_create = dp_act_symlink_create,
+        .symlink_remove = dp_act_symlink_remove,
         .forward = dp_act_forward,
 };

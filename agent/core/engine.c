@@ -254,6 +254,46 @@ static void forward_nodes(dp_engine *e, const dp_grant *g,
         }
 }
 
+/* A DRM GPU's /dev/dri/by-path/pci-SLOT-{card,render} links, which Mesa
+ * and friends use to pick a GPU. The slot is the GPU's sysfs name, so the
+ * links follow from the grant alone (nothing extra in the ledger). */
+static void gpu_links(dp_engine *e, const dp_grant *g, const dp_container *c,
+                      bool create)
+{
+        const char *slot = strrchr(g->device, '/');
+        unsigned dom, bus, dev, fn;
+        char extra;
+
+        if (!slot || sscanf(slot + 1, "%x:%x:%x.%x%c", &dom, &bus, &dev, &fn,
+                            &extra) != 4)
+                return;
+        if (!(create ? e->ops->symlink_create : e->ops->symlink_remove))
+                return;
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                const dp_grant_node *n = &g->nodes[i];
+                const char *base;
+                char link[PATH_MAX], target[PATH_MAX];
+                int r;
+
+                if (!n->host || !streq(n->host, n->path) ||
+                    !startswith(n->path, "/dev/dri/"))
+                        continue;
+                base = n->path + strlen("/dev/dri/");
+                if (!startswith(base, "card") && !startswith(base, "renderD"))
+                        continue;
+                snprintf(link, sizeof(link), "/dev/dri/by-path/pci-%s-%s",
+                         slot + 1,
+                         startswith(base, "card") ? "card" : "render");
+                snprintf(target, sizeof(target), "../%s", base);
+                r = create ? e->ops->symlink_create(c, link, target)
+                           : e->ops->symlink_remove(c, link, target);
+                if (r < 0)
+                        log_warning_errno(r, "%s %s in %s: %m",
+                                          create ? "Linking" : "Unlinking",
+                                          link, g->container);
+        }
+}
+
 static unsigned hidraw_major(void)
 {
         _cleanup_free_ char *text = NULL;
@@ -352,6 +392,7 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
         if (alive) {
                 revoke_open_fds(e, g, c);
                 forward_nodes(e, g, c, NULL, "remove");
+                gpu_links(e, g, c, false);
                 r = remove_nodes(e, g, c);
                 if (r < 0 && ret == 0)
                         ret = r;
@@ -646,6 +687,8 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         }
         added->state = DP_GRANT_APPLIED;
         (void)dp_engine_save(e);
+        if (d->klass == DP_CLASS_GPU)
+                gpu_links(e, added, c, true);
         forward_nodes(e, added, c, d, "add");
         if (ret)
                 *ret = added;

@@ -363,6 +363,19 @@ static bool bundle_member(dp_class klass, struct udev_device *c)
         }
 }
 
+/* Whether c belongs to the USB device at syspath itself and not to another
+ * USB device plugged in below it: a hub's bundle must not carry the nodes
+ * of the devices on its ports, which are logical devices of their own (a
+ * rule granting a hub would otherwise hand out everything behind it). */
+static bool usb_owned_by(struct udev_device *c, const char *syspath)
+{
+        struct udev_device *usb = udev_device_get_parent_with_subsystem_devtype(
+                c, "usb", "usb_device");
+        const char *sp = usb ? udev_device_get_syspath(usb) : NULL;
+
+        return sp && streq(sp, syspath);
+}
+
 /* Nodes of descendants that belong to the bundle. */
 static int add_bundle(dp_hw *hw, dp_device *d, struct udev_device *u)
 {
@@ -417,6 +430,8 @@ static int add_bundle(dp_hw *hw, dp_device *d, struct udev_device *u)
 
                 if (!c || streq(udev_device_get_syspath(c), d->syspath) ||
                     !bundle_member(d->klass, c))
+                        continue;
+                if (d->klass == DP_CLASS_USB && !usb_owned_by(c, d->syspath))
                         continue;
                 r = add_udev_node(d, c);
                 if (r < 0)

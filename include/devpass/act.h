@@ -103,6 +103,10 @@ typedef struct dp_act_ops {
         /* optional (NULL: skipped) */
         int (*revoke_open)(pid_t init, char type, unsigned major,
                            unsigned minor, unsigned hidraw_major);
+        int (*symlink_create)(const dp_container *c, const char *path,
+                              const char *target);
+        int (*symlink_remove)(const dp_container *c, const char *path,
+                              const char *target);
         int (*forward)(const dp_container *c, const char *action,
                        const char *subsystem, const char *devpath,
                        char *const *props, char *const *tags,

@@ -40,14 +40,14 @@ ok() { echo "ok: $*"; }
 
 # The carried programs run through the carried loader, so that neither the
 # host's C library nor LD_LIBRARY_PATH leaks into what they start.
-bin() {
-        local ld=$CARRY/lib/ld-linux-x86-64.so.2
-        if [ -x "$ld" ]; then
-                "$ld" --library-path "$CARRY/lib" "$CARRY/bin/$1" "${@:2}"
-        else
-                LD_LIBRARY_PATH=$CARRY/lib "$CARRY/bin/$1" "${@:2}"
-        fi
-}
+if [ -x "$CARRY/lib/ld-linux-x86-64.so.2" ]; then
+        RUN=("$CARRY/lib/ld-linux-x86-64.so.2" --library-path "$CARRY/lib")
+else
+        RUN=(env "LD_LIBRARY_PATH=$CARRY/lib")
+fi
+DEVPASSD=("${RUN[@]}" "$CARRY/bin/devpassd")
+CTL=("${RUN[@]}" "$CARRY/bin/devpassctl")
+TESTCTR=("${RUN[@]}" "$CARRY/bin/dp-testctr")
 
 [ "$(id -u)" = 0 ] || verdict 1 "must run as root"
 for b in devpassd devpassctl dp-testctr; do
@@ -73,10 +73,15 @@ WORK=$(mktemp -d /tmp/dpth.XXXXXX)
 CTR=dpth$$
 PID=
 AGENT=
+TORCH_MNT=
 cleanup() {
         [ -n "$AGENT" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null
-        [ -n "$PID" ] && bin devpassctl --state-dir "$WORK/state" detach "pid:$PID" "pci:$SLOT" >/dev/null 2>&1
-        bin dp-testctr stop "$CTR" >/dev/null 2>&1
+        [ -n "$PID" ] && "${CTL[@]}" --state-dir "$WORK/state" detach "pid:$PID" "pci:$SLOT" >/dev/null 2>&1
+        "${TESTCTR[@]}" stop "$CTR" >/dev/null 2>&1
+        if [ -n "$TORCH_MNT" ]; then
+                mountpoint -q "$TORCH_MNT" && umount "$TORCH_MNT"
+                rmdir "$TORCH_MNT"
+        fi
         mountpoint -q "$WORK/bpf" && umount "$WORK/bpf"
         rm -rf "$WORK"
 }
@@ -91,7 +96,7 @@ echo "GPU: $SLOT, Device Minor $MINOR, cgroup2 at $CG2"
 grep -E '^ *[0-9]+ nvidia' /proc/devices
 nvidia-smi -L 2>&1 | sed 's/^/host: /'
 say "devpassctl devices (the GPU as devpass sees it)"
-bin devpassctl --state-dir "$WORK/state" devices --json >"$WORK/devices.json" 2>"$WORK/devices.err" ||
+"${CTL[@]}" --state-dir "$WORK/state" devices --json >"$WORK/devices.json" 2>"$WORK/devices.err" ||
         fail "devpassctl devices: $(cat "$WORK/devices.err")"
 if command -v python3 >/dev/null; then
         python3 - "$WORK/devices.json" <<'PY'
@@ -111,15 +116,34 @@ for n in "/dev/nvidia$MINOR" /dev/nvidiactl /dev/nvidia-uvm; do
         grep -q "\"$n\"" "$WORK/devices.json" || fail "bundle lacks $n"
 done
 
+# torch may live outside /usr (a virtualenv under /opt): its site-packages
+# is made visible inside through a temporary read-only bind mount below the
+# host's /usr, which the container shares, and removed at the end.
+TORCH_SITE=$(python3 -c 'import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))' 2>/dev/null)
+TORCH_MNT=
+PYPATH=$TORCH_SITE
+case $TORCH_SITE in
+"" | /usr/*) ;;
+*)
+        TORCH_MNT=/usr/local/lib/dpth-site-$$
+        mkdir -p "$TORCH_MNT" && mount --bind "$TORCH_SITE" "$TORCH_MNT" &&
+                mount -o remount,bind,ro "$TORCH_MNT" && PYPATH=$TORCH_MNT
+        ;;
+esac
+echo "torch: ${TORCH_SITE:-not found on the host} (inside: ${PYPATH:-none})"
+
 say "Container"
-OUT=$(bin dp-testctr start --name "$CTR" --v2-runtime-prog --share-usr 2>&1) ||
+# dp-testctr keeps its state under /run/dp-test; a bare host may lack /run
+# and busybox (the carried static one then fills the rootfs).
+mkdir -p /run/dp-test
+[ -x "$CARRY/bin/busybox" ] && export DPT_BUSYBOX=$CARRY/bin/busybox
+OUT=$("${TESTCTR[@]}" start --name "$CTR" --v2-runtime-prog --share-usr 2>&1) ||
         verdict 1 "container start failed: $OUT"
 PID=${OUT%% *}
 echo "started $CTR, init pid $PID"
-bin dp-testctr info "$PID" | sed 's/^/  /'
-inside() { timeout 180 "$@"; }
-ctr_exec() { inside bin dp-testctr exec "$PID" -- "$@"; }
-ctr_open() { bin dp-testctr open "$PID" "$1" rw 2>&1 | head -n1; }
+"${TESTCTR[@]}" info "$PID" | sed 's/^/  /'
+ctr_exec() { timeout 180 "${TESTCTR[@]}" exec "$PID" -- "$@"; }
+ctr_open() { "${TESTCTR[@]}" open "$PID" "$1" rw 2>&1 | head -n1; }
 echo "/dev inside: $(ctr_exec ls /dev | tr '\n' ' ')"
 
 say "Before the grant: nvidia-smi -L inside"
@@ -146,7 +170,7 @@ Access=rw
 POL
 cat "$WORK/policy/50-gpu.policy"
 T0=$(date +%s%N)
-bin devpassd --policy-dir "$WORK/policy" --state-dir "$WORK/state" \
+"${DEVPASSD[@]}" --policy-dir "$WORK/policy" --state-dir "$WORK/state" \
         --socket "$WORK/devpass.sock" --rescan-ms 100 --log-level info \
         2>"$WORK/devpassd.log" &
 AGENT=$!
@@ -166,7 +190,7 @@ else
         fail "no GPU nodes inside after ${AGENT_MS} ms"
 fi
 echo "/dev inside: $(ctr_exec ls /dev | tr '\n' ' ')"
-bin devpassctl --socket "$WORK/devpass.sock" list 2>&1 | sed 's/^/  /'
+"${CTL[@]}" --socket "$WORK/devpass.sock" list 2>&1 | sed 's/^/  /'
 
 say "After the grant: nvidia-smi -L and CUDA inside"
 if OUT=$(ctr_exec nvidia-smi -L 2>&1); then
@@ -177,7 +201,7 @@ else
         fail "nvidia-smi -L inside after the grant"
 fi
 T=$(date +%s%N)
-if OUT=$(ctr_exec python3 -c "import torch; print(torch.ones(1000,device='cuda').sum().item())" 2>&1); then
+if OUT=$(ctr_exec env "PYTHONPATH=$PYPATH" python3 -c "import torch; print(torch.ones(1000,device='cuda').sum().item())" 2>&1); then
         echo "$OUT" | tail -n 3
         if [ "$(echo "$OUT" | tail -n1)" = "1000.0" ]; then
                 ok "CUDA tensor sum inside ($(ms_since "$T") ms)"
@@ -221,7 +245,7 @@ check_denied() { # label
 
 say "devpassctl detach pid:$PID pci:$SLOT"
 T=$(date +%s%N)
-if OUT=$(bin devpassctl --state-dir "$WORK/state" detach "pid:$PID" "pci:$SLOT" 2>&1); then
+if OUT=$("${CTL[@]}" --state-dir "$WORK/state" detach "pid:$PID" "pci:$SLOT" 2>&1); then
         REVOKE_MS=$(ms_since "$T")
         ok "detached in ${REVOKE_MS} ms"
 else
@@ -232,7 +256,7 @@ check_denied "after detach"
 
 say "devpassctl attach / detach again (timed)"
 T=$(date +%s%N)
-if OUT=$(bin devpassctl --state-dir "$WORK/state" attach "pid:$PID" "pci:$SLOT" 2>&1); then
+if OUT=$("${CTL[@]}" --state-dir "$WORK/state" attach "pid:$PID" "pci:$SLOT" 2>&1); then
         ATTACH_MS=$(ms_since "$T")
         ok "attached in ${ATTACH_MS} ms"
 else
@@ -245,7 +269,7 @@ else
         fail "nvidia-smi -L after attach: $OUT"
 fi
 T=$(date +%s%N)
-if OUT=$(bin devpassctl --state-dir "$WORK/state" detach "pid:$PID" "pci:$SLOT" 2>&1); then
+if OUT=$("${CTL[@]}" --state-dir "$WORK/state" detach "pid:$PID" "pci:$SLOT" 2>&1); then
         REVOKE2_MS=$(ms_since "$T")
         ok "detached in ${REVOKE2_MS} ms"
 else

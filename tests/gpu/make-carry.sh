@@ -17,6 +17,11 @@ for b in "${BINS[@]}"; do
 done | sort -u | while read -r lib; do
         cp -L "$lib" "$OUT/lib/"
 done
-strip --strip-unneeded "$OUT"/bin/* 2>/dev/null || true
+# dp-testctr fills its rootfs from a static busybox; GPU hosts rarely
+# have busybox-static.
+for bb in /usr/bin/busybox /bin/busybox; do
+        [ -e "$bb" ] && { cp -L "$bb" "$OUT/bin/busybox"; break; }
+done
+strip --strip-unneeded "$OUT"/bin/dev* "$OUT"/bin/dp-* 2>/dev/null || true
 du -sh "$OUT"
 ls "$OUT/bin" "$OUT/lib"
