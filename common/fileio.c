@@ -5,21 +5,18 @@
 
 #include "devpass/util.h"
 
-int read_full_file(const char *path, char **ret, size_t *ret_size)
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         _cleanup_free_ char *buf = NULL;
         size_t size = 0, alloc = 0;
 
-        if (fd < 0)
-                return negative_errno();
         for (;;) {
                 ssize_t n;
 
                 if (alloc - size < 4096) {
                         char *nb;
 
-                        if (alloc > 64u * 1024 * 1024)
+                        if (alloc >= max)
                                 return -EFBIG;
                         alloc = alloc ? alloc * 2 : 8192;
                         nb = realloc(buf, alloc + 1);
@@ -47,6 +44,15 @@ int read_full_file(const char *path, char **ret, size_t *ret_size)
                 *ret_size = size;
         *ret = TAKE_PTR(buf);
         return 0;
+}
+
+int read_full_file(const char *path, char **ret, size_t *ret_size)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return negative_errno();
+        return read_full_fd(fd, 64u * 1024 * 1024, ret, ret_size);
 }
 
 int read_one_line(const char *path, char **ret)

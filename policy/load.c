@@ -27,40 +27,6 @@ static int file_error(const char *path, dp_diag_list *diags, const char *fmt,
         return r;
 }
 
-static int read_fd(int fd, char **ret, size_t *ret_size)
-{
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0, alloc = 0;
-
-        for (;;) {
-                ssize_t n;
-
-                if (alloc - size < 4096) {
-                        char *nb;
-
-                        if (alloc >= POLICY_FILE_MAX)
-                                return -EFBIG;
-                        alloc = alloc ? alloc * 2 : 8192;
-                        nb = realloc(buf, alloc);
-                        if (!nb)
-                                return -ENOMEM;
-                        buf = nb;
-                }
-                n = read(fd, buf + size, alloc - size);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t)n;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
-}
-
 int dp_policy_load_file(dp_policy *p, const char *path, dp_diag_list *diags)
 {
         _cleanup_close_ int fd = -EBADF;
@@ -103,7 +69,7 @@ int dp_policy_load_file(dp_policy *p, const char *path, dp_diag_list *diags)
                                   "refusing policy file: it is world-writable "
                                   "(mode %04o)",
                                   (unsigned)(st.st_mode & 07777));
-        r = read_fd(fd, &buf, &size);
+        r = read_full_fd(fd, POLICY_FILE_MAX, &buf, &size);
         if (r < 0) {
                 file_error(path, diags, "cannot read policy file: %s",
                            strerror(-r));

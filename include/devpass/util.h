@@ -42,6 +42,8 @@ int strverscmp_improved(const char *a, const char *b);
 /* Reads the first line, without the newline. */
 int read_one_line(const char *path, char **ret);
 int read_full_file(const char *path, char **ret, size_t *ret_size);
+/* Reads fd to its end, NUL-terminated; -EFBIG beyond max bytes. */
+int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 /* Writes the string without creating the file (sysfs/cgroupfs style). */
 int write_string_file(const char *path, const char *s);
 /* Writes to PATH.tmp, fsyncs and renames over PATH; mode for a new file. */
