@@ -180,7 +180,8 @@ static int load_entries(entries *e, dp_policy **ret, dp_diag_list *diags,
 
         if (!p)
                 return -ENOMEM;
-        qsort(e->items, e->n, sizeof(entry), entry_cmp);
+        if (e->n > 1)
+                qsort(e->items, e->n, sizeof(entry), entry_cmp);
         for (size_t i = 0; i < e->n; i++) {
                 int r = dp_policy_load_file(p, e->items[i].path, diags);
 

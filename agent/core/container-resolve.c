@@ -417,7 +417,8 @@ int dp_container_list_running(char ***ret_refs)
                 }
         }
         n = strv_length(refs);
-        qsort(refs, n, sizeof(char *), str_cmp);
+        if (n > 1)
+                qsort(refs, n, sizeof(char *), str_cmp);
         for (size_t i = w = 0; i < n; i++) {
                 if (w > 0 && streq(refs[w - 1], refs[i])) {
                         free(refs[i]);

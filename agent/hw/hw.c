@@ -558,8 +558,9 @@ static int build_device(dp_hw *hw, struct udev_device *u, dp_class klass,
                 r = dp_hw_derive_properties(d);
         if (r < 0)
                 return r;
-        qsort(d->properties, strv_length(d->properties), sizeof(char *),
-              cmp_str);
+        if (strv_length(d->properties) > 1)
+                qsort(d->properties, strv_length(d->properties),
+                      sizeof(char *), cmp_str);
         *ret = TAKE_PTR(d);
         return 0;
 }

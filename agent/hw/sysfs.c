@@ -110,7 +110,8 @@ int dp_hw_load_attributes(dp_device *d)
         if (r < 0)
                 return r;
         /* readdir order is arbitrary; keep output stable */
-        qsort(attrs, strv_length(attrs), sizeof(char *), cmp_str);
+        if (strv_length(attrs) > 1)
+                qsort(attrs, strv_length(attrs), sizeof(char *), cmp_str);
         strv_free(d->attributes);
         d->attributes = TAKE_PTR(attrs);
         return 0;
