@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -51,6 +52,7 @@ static void cleanup(void)
         if (loopctl >= 0 && loop_idx >= 0)
                 (void)ioctl(loopctl, LOOP_CTL_REMOVE, loop_idx);
         if (tmpdir[0]) {
+                (void)umount2(tmpdir, MNT_DETACH);
                 snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
                 (void)bench_sh(cmd);
                 tmpdir[0] = 0;
@@ -70,8 +72,8 @@ static void on_signal(int sig)
 static int64_t wait_pair(struct udev_monitor *m, int ino, const char *action,
                          uint32_t mask, const char *name, int timeout_ms)
 {
-        struct pollfd p[2] = { { .fd = udev_monitor_get_fd(m), .events = POLLIN },
-                               { .fd = ino, .events = POLLIN } };
+        struct pollfd p[2] = {{.fd = udev_monitor_get_fd(m), .events = POLLIN},
+                              {.fd = ino, .events = POLLIN}};
         uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000ull;
         uint64_t t_ev = 0, t_node = 0;
 
@@ -82,7 +84,8 @@ static int64_t wait_pair(struct udev_monitor *m, int ino, const char *action,
                         struct udev_device *u = udev_monitor_receive_device(m);
                         uint64_t t = bench_now_ns();
 
-                        if (u && strcmp(udev_device_get_sysname(u), name) == 0 &&
+                        if (u &&
+                            strcmp(udev_device_get_sysname(u), name) == 0 &&
                             strcmp(udev_device_get_action(u), action) == 0 &&
                             !t_ev)
                                 t_ev = t;
@@ -132,19 +135,19 @@ static bool cgroup_allows(const char *cgdir, unsigned major, unsigned minor)
 
 static int bpf_map_create_hash(void)
 {
-        union bpf_attr a = { .map_type = BPF_MAP_TYPE_HASH,
-                             .key_size = 12,
-                             .value_size = 4,
-                             .max_entries = 1024 };
+        union bpf_attr a = {.map_type = BPF_MAP_TYPE_HASH,
+                            .key_size = 12,
+                            .value_size = 4,
+                            .max_entries = 1024};
 
         return (int)syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
 }
 
 static int bpf_map_op(int cmd, int map, const void *key, const void *val)
 {
-        union bpf_attr a = { .map_fd = (uint32_t)map,
-                             .key = (uint64_t)(uintptr_t)key,
-                             .value = (uint64_t)(uintptr_t)val };
+        union bpf_attr a = {.map_fd = (uint32_t)map,
+                            .key = (uint64_t)(uintptr_t)key,
+                            .value = (uint64_t)(uintptr_t)val};
 
         return (int)syscall(SYS_bpf, cmd, &a, sizeof(a));
 }
@@ -179,8 +182,8 @@ static pid_t start_agent(const char *devpassd, const char *ctr,
                 fd = open(lg, O_WRONLY | O_CREAT | O_TRUNC, 0644);
                 if (fd >= 0)
                         dup2(fd, 2);
-                execl(devpassd, devpassd, "--policy-dir", pd, "--state-dir",
-                      sd, "--socket", so, (char *)NULL);
+                execl(devpassd, devpassd, "--policy-dir", pd, "--state-dir", sd,
+                      "--socket", so, (char *)NULL);
                 _exit(127);
         }
         return pid;
@@ -202,8 +205,9 @@ int main(int argc, char **argv)
         pid_t init;
 
         if (!ctr || !devpassd || !idx_s) {
-                fprintf(stderr, "usage: %s --ctr LXCNAME --devpassd PATH "
-                                "--loop INDEX [-n REPS|--quick]\n",
+                fprintf(stderr,
+                        "usage: %s --ctr LXCNAME --devpassd PATH "
+                        "--loop INDEX [-n REPS|--quick]\n",
                         argv[0]);
                 return 2;
         }
@@ -219,10 +223,15 @@ int main(int argc, char **argv)
         snprintf(inside_dir, sizeof(inside_dir), "/proc/%d/root/dev", init);
         snprintf(cgdir, sizeof(cgdir), "/sys/fs/cgroup/devices/lxc.payload.%s",
                  ctr);
-        strcpy(tmpdir, "/tmp/dpbhp.XXXXXX");
+        strcpy(tmpdir, "/run/dpbhp.XXXXXX");
         if (!mkdtemp(tmpdir))
                 return 1;
         atexit(cleanup);
+        /* The ledger is fsync()ed at every step; /run is a tmpfs on a
+         * normal host (not on this machine), so give it one. */
+        if (mount("tmpfs", tmpdir, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m") <
+            0)
+                perror("mount tmpfs");
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
         loopctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
@@ -251,19 +260,22 @@ int main(int argc, char **argv)
         for (unsigned i = 0; i < reps; i++) {
                 int64_t dt;
 
-                if (ioctl(loopctl, LOOP_CTL_ADD, loop_idx) < 0) {
-                        perror("LOOP_CTL_ADD");
-                        return 1;
-                }
+                /* The kernel sends the uevent from inside the ioctl, which
+                 * goes on working afterwards; a child issues it so that this
+                 * process already sits in poll() when the event arrives. */
+                pid_t adder = fork();
+                if (adder == 0)
+                        _exit(ioctl(loopctl, LOOP_CTL_ADD, loop_idx) < 0);
                 dt = wait_pair(mon, ino, "add", IN_CREATE, sysname, 2000);
+                waitpid(adder, NULL, 0);
                 if (dt >= 0)
                         bench_add(&grant, (uint64_t)dt);
                 else
                         lost++;
                 if (cgroup_allows(cgdir, 7, (unsigned)loop_idx))
                         cg_ok++;
-                for (int k = 0; k < 100 &&
-                                ioctl(loopctl, LOOP_CTL_REMOVE, loop_idx) < 0;
+                for (int k = 0;
+                     k < 100 && ioctl(loopctl, LOOP_CTL_REMOVE, loop_idx) < 0;
                      k++)
                         usleep(1000);
                 dt = wait_pair(mon, ino, "remove", IN_DELETE, sysname, 2000);
@@ -282,11 +294,10 @@ int main(int argc, char **argv)
         snprintf(inside_dir, sizeof(inside_dir), "/proc/%d/root", init);
         rootfd = open(inside_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         for (unsigned i = 0; i < reps && rootfd >= 0; i++) {
-                struct open_how how = { .flags = O_PATH | O_DIRECTORY |
-                                                 O_CLOEXEC,
-                                        .resolve = RESOLVE_IN_ROOT |
-                                                   RESOLVE_NO_MAGICLINKS };
-                uint32_t key[3] = { 'b', 7, (uint32_t)loop_idx }, val = 6;
+                struct open_how how = {
+                        .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+                uint32_t key[3] = {'b', 7, (uint32_t)loop_idx}, val = 6;
                 uint64_t t0 = bench_now_ns();
 
                 dirfd = (int)syscall(SYS_openat2, rootfd, "/dev", &how,

@@ -132,7 +132,7 @@ int bench_run(char *const argv[], bool quiet)
 
 int bench_sh(const char *cmd)
 {
-        char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+        char *argv[] = {"sh", "-c", (char *)cmd, NULL};
 
         return bench_run(argv, true);
 }

@@ -17,3 +17,8 @@ endfunction()
 if(BENCH_LXC_FOUND)
   devpass_bench(bench-hotplug PkgConfig::UDEV PkgConfig::BENCH_LXC)
 endif()
+
+devpass_bench(bench-userns devpass-core)
+devpass_bench(bench-cg2 devpass-core)
+devpass_bench(bench-net devpass-core PkgConfig::NL)
+devpass_bench(bench-agent PkgConfig::UDEV)

@@ -27,14 +27,14 @@ void bench_result(const char *name, const char *figure, const char *baseline,
                   double ratio, const char *target, bool pass);
 
 /* -n REPS / --quick parsing shared by every program: returns the
- * repetition count (def, or def/10 with --quick, at least min). Unknown
- * options are left for the caller through *ret_optind. */
+ * repetition count (def, or def/10 with --quick, at least min). Other
+ * options are ignored here; bench_arg() reads them. */
 unsigned bench_reps(int argc, char **argv, unsigned def, unsigned min);
 /* Value of "--key VALUE" in argv, or NULL. */
 const char *bench_arg(int argc, char **argv, const char *key);
 
-/* Runs argv (NULL-terminated) with stdout/stderr to /dev/null unless
- * verbose; returns the exit status or a negative errno. */
+/* Runs argv (NULL-terminated), with stdout/stderr to /dev/null when quiet;
+ * returns the exit status or a negative errno. */
 int bench_run(char *const argv[], bool quiet);
 /* Like bench_run through "sh -c". */
 int bench_sh(const char *cmd);
