@@ -109,9 +109,10 @@ int write_file_atomic(const char *path, const char *data, size_t size,
                 }
                 done += (size_t)w;
         }
-        /* fsync before rename so that a crash leaves old or new, never a
-         * truncated file. */
-        if (fsync(fd) < 0 || rename(tmp, path) < 0) {
+        /* rename() makes it old-or-new for every reader and for a crashed
+         * writer. No fsync: devpass keeps state in /run, which does not
+         * outlive the power loss that fsync would guard against. */
+        if (rename(tmp, path) < 0) {
                 int r = negative_errno();
 
                 unlink(tmp);

@@ -334,15 +334,10 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 goto fail;
         }
         if (lerr < 0) {
-                _cleanup_free_ char *bad = strjoin_sep(
-                        "/", cfg->state_dir, "ledger.json.damaged", NULL);
-
-                /* kept for a post-mortem, never read again */
-                if (bad)
-                        (void)rename(d->engine->ledger->path, bad);
-                log_warning("Ledger in %s was unreadable (kept as %s); "
-                            "rebuilding from what the kernel shows",
-                            cfg->state_dir, strna(bad));
+                log_warning("Ledger entries in %s/grants were unreadable "
+                            "(kept as *.damaged); rebuilding from what the "
+                            "kernel shows",
+                            cfg->state_dir);
                 d->engine->adopt_found = true;
         }
         r = dp_hw_new(&d->hw);
@@ -463,7 +458,7 @@ int dp_daemon_run(dp_daemon *d)
                                         (void)dp_reconcile_verify(d);
                                 dp_ipc_expire_idle(d);
                                 if (d->engine->save_error < 0)
-                                        (void)dp_engine_save(d->engine);
+                                        (void)dp_engine_flush(d->engine);
                                 break;
                         case DP_EV_RELOAD:
                                 (void)!read(d->reload_timer_fd, &ticks,

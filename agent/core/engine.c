@@ -69,15 +69,38 @@ void dp_engine_free(dp_engine *e)
         free(e);
 }
 
-int dp_engine_save(dp_engine *e)
+int dp_engine_save_grant(dp_engine *e, dp_grant *g)
 {
-        int r = dp_ledger_save(e->ledger);
+        int r = dp_ledger_save_grant(e->ledger, g);
 
-        e->save_error = r < 0 ? r : 0;
-        if (r < 0)
-                log_warning_errno(r, "Failed to save ledger %s: %m",
-                                  e->ledger->path);
+        g->dirty = r < 0;
+        if (r < 0) {
+                if (e->save_error == 0)
+                        log_warning_errno(r,
+                                          "Failed to save ledger entry in "
+                                          "%s (kept in memory, retried): %m",
+                                          e->ledger->dir);
+                e->save_error = r;
+        }
         return r;
+}
+
+int dp_engine_flush(dp_engine *e)
+{
+        int ret = 0;
+
+        for (size_t i = 0; i < e->ledger->n; i++)
+                if (e->ledger->grants[i]->dirty) {
+                        int r = dp_engine_save_grant(e, e->ledger->grants[i]);
+
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                }
+        if (ret == 0 && e->save_error < 0) {
+                log_info("Ledger saved again in %s", e->ledger->dir);
+                e->save_error = 0;
+        }
+        return ret;
 }
 
 bool dp_grant_same_instance(const dp_grant *g, const dp_container *c)
@@ -125,11 +148,11 @@ static dp_grant_cg *sharer_cg(dp_grant *o, const dp_grant_cg *cg)
         return NULL;
 }
 
-static int revoke_cgroup(dp_engine *e, dp_grant *g)
+static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
 {
         int ret = 0;
 
-        for (size_t i = 0; i < g->n_cgs; i++) {
+        for (size_t i = from; i < g->n_cgs; i++) {
                 dp_grant_cg *cg = &g->cgs[i];
                 dp_grant *o;
                 int r;
@@ -144,6 +167,7 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g)
                         ocg->v1 |= cg->v1;
                         ocg->v2 |= cg->v2;
                         cg->v1 = cg->v2 = false;
+                        (void)dp_engine_save_grant(e, o);
                         continue;
                 }
                 if (cg->v1 && g->cg_v1) {
@@ -341,11 +365,12 @@ static void revoke_open_fds(dp_engine *e, const dp_grant *g,
         }
 }
 
-static int remove_nodes(dp_engine *e, dp_grant *g, const dp_container *c)
+static int remove_nodes(dp_engine *e, dp_grant *g, const dp_container *c,
+                        size_t from)
 {
         int ret = 0;
 
-        for (size_t i = 0; i < g->n_nodes; i++) {
+        for (size_t i = from; i < g->n_nodes; i++) {
                 dp_grant_node *n = &g->nodes[i];
                 dp_node_spec s;
                 dp_grant *o;
@@ -359,6 +384,7 @@ static int remove_nodes(dp_engine *e, dp_grant *g, const dp_container *c)
                                 if (streq(o->nodes[k].path, n->path))
                                         o->nodes[k].created = true;
                         n->created = false;
+                        (void)dp_engine_save_grant(e, o);
                         continue;
                 }
                 node_spec(n, &s);
@@ -380,12 +406,12 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
         bool unfinished = g->state == DP_GRANT_APPLYING;
 
         g->state = DP_GRANT_REVOKING;
-        (void)dp_engine_save(e);
+        (void)dp_engine_save_grant(e, g);
         fault_point("detach-intent");
 
         /* Deny first: once the cgroup refuses the device, a node that is
          * still there for a moment opens nothing. */
-        r = revoke_cgroup(e, g);
+        r = revoke_cgroup(e, g, 0);
         if (r < 0)
                 ret = r;
         fault_point("detach-cgroup");
@@ -393,7 +419,7 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
                 revoke_open_fds(e, g, c);
                 forward_nodes(e, g, c, NULL, "remove");
                 gpu_links(e, g, c, false);
-                r = remove_nodes(e, g, c);
+                r = remove_nodes(e, g, c, 0);
                 if (r < 0 && ret == 0)
                         ret = r;
                 fault_point("detach-node");
@@ -423,11 +449,14 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
                                           g->container);
         }
         if (ret < 0) {
-                (void)dp_engine_save(e);
+                (void)dp_engine_save_grant(e, g);
                 return ret;
         }
+        if (dp_ledger_unlink_grant(e->ledger, g) < 0)
+                log_warning("Could not remove the ledger entry of %s in %s; "
+                            "the next start revokes it again",
+                            g->device, g->container);
         dp_ledger_remove(e->ledger, g);
-        (void)dp_engine_save(e);
         return 0;
 }
 
@@ -440,40 +469,48 @@ static unsigned host_mode(const char *path)
         return 0660;
 }
 
-static int plan_nodes(dp_grant *g, const dp_device *d, const dp_grant_opts *o)
+static int plan_node(dp_grant *g, const dp_node *dn, const char *path,
+                     const dp_grant_opts *o)
 {
-        size_t n = o->companions ? d->n_nodes : (d->n_nodes > 0 ? 1 : 0);
         unsigned access =
                 o->access ? o->access : DP_ACCESS_READ | DP_ACCESS_WRITE;
+        dp_grant_node gn = {
+                .path = (char *)(path ? path : dn->path),
+                .host = dn->path,
+                .type = dn->type,
+                .major = dn->major,
+                .minor = dn->minor,
+                .mode = o->mode >= 0 ? (unsigned)o->mode : host_mode(dn->path),
+                .uid = o->owner >= 0 ? (uint32_t)o->owner : 0,
+                .gid = o->group >= 0 ? (uint32_t)o->group : 0,
+        };
+        dp_grant_cg cg = {.type = dn->type,
+                          .major = dn->major,
+                          .minor = dn->minor,
+                          .access = access};
+        int r;
 
-        for (size_t i = 0; i < n; i++) {
-                const dp_node *dn = &d->nodes[i];
-                dp_grant_node gn = {
-                        .path = (char *)(i == 0 && o->path ? o->path
-                                                           : dn->path),
-                        .host = dn->path,
-                        .type = dn->type,
-                        .major = dn->major,
-                        .minor = dn->minor,
-                        .mode = o->mode >= 0 ? (unsigned)o->mode
-                                             : host_mode(dn->path),
-                        .uid = o->owner >= 0 ? (uint32_t)o->owner : 0,
-                        .gid = o->group >= 0 ? (uint32_t)o->group : 0,
-                };
-                dp_grant_cg cg = {.type = dn->type,
-                                  .major = dn->major,
-                                  .minor = dn->minor,
-                                  .access = access};
-                int r;
+        /* a node listed twice under two names is granted once */
+        for (size_t k = 0; k < g->n_nodes; k++)
+                if (streq(g->nodes[k].path, gn.path))
+                        return -EEXIST;
+        r = dp_grant_add_node(g, &gn);
+        if (r < 0)
+                return r;
+        return dp_grant_add_cg(g, &cg);
+}
 
-                /* a node listed twice under two names is granted once */
-                for (size_t k = 0; k < g->n_nodes; k++)
-                        if (streq(g->nodes[k].path, gn.path))
-                                return -EEXIST;
-                r = dp_grant_add_node(g, &gn);
-                if (r < 0)
-                        return r;
-                r = dp_grant_add_cg(g, &cg);
+/* The nodes of d this grant is about: the bundle, or the device's own. */
+static size_t wanted_nodes(const dp_device *d, bool companions)
+{
+        return companions ? d->n_nodes : (d->n_nodes > 0 ? 1 : 0);
+}
+
+static int plan_nodes(dp_grant *g, const dp_device *d, const dp_grant_opts *o)
+{
+        for (size_t i = 0; i < wanted_nodes(d, o->companions); i++) {
+                int r = plan_node(g, &d->nodes[i], i == 0 ? o->path : NULL, o);
+
                 if (r < 0)
                         return r;
         }
@@ -500,6 +537,7 @@ static int new_grant(const dp_container *c, const dp_device *d,
         g->userns = c->userns;
         g->access = o->access ? o->access : DP_ACCESS_READ | DP_ACCESS_WRITE;
         g->forward = o->forward;
+        g->companions = o->companions;
         g->state = DP_GRANT_APPLYING;
         *ret = TAKE_PTR(g);
         return 0;
@@ -509,9 +547,10 @@ static int new_grant(const dp_container *c, const dp_device *d,
  * crash in the middle leaves a ledger that over- rather than under-states
  * what was done: undoing a step that never happened is harmless, leaking
  * one is not. */
-static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g)
+static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
+                        size_t from)
 {
-        for (size_t i = 0; i < g->n_cgs; i++) {
+        for (size_t i = from; i < g->n_cgs; i++) {
                 dp_grant_cg *cg = &g->cgs[i];
                 int r = 0;
 
@@ -525,8 +564,8 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g)
                 cg->v1 = c->cgroup_v1_devices && (r == 0 || e->adopt_found);
                 cg->v2 = c->cgroup_v2 != NULL;
         }
-        (void)dp_engine_save(e);
-        for (size_t i = 0; i < g->n_cgs; i++) {
+        (void)dp_engine_save_grant(e, g);
+        for (size_t i = from; i < g->n_cgs; i++) {
                 dp_grant_cg *cg = &g->cgs[i];
                 int r;
 
@@ -549,11 +588,12 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g)
         return 0;
 }
 
-static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g)
+static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
+                       size_t from)
 {
         /* A node that is there before we start is not ours to remove
          * later; every other one is marked as ours before it is made. */
-        for (size_t i = 0; i < g->n_nodes; i++) {
+        for (size_t i = from; i < g->n_nodes; i++) {
                 dp_node_spec s;
                 int r;
 
@@ -563,8 +603,8 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g)
                         return r;
                 g->nodes[i].created = r == 0 || e->adopt_found;
         }
-        (void)dp_engine_save(e);
-        for (size_t i = 0; i < g->n_nodes; i++) {
+        (void)dp_engine_save_grant(e, g);
+        for (size_t i = from; i < g->n_nodes; i++) {
                 dp_node_spec s;
                 bool created = false;
                 int r;
@@ -579,7 +619,7 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g)
                 }
                 g->nodes[i].created =
                         g->nodes[i].created && (created || e->adopt_found);
-                if (i == 0)
+                if (i == from)
                         fault_point("attach-node");
         }
         return 0;
@@ -654,7 +694,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         if (r < 0)
                 return r;
         added = TAKE_PTR(g);
-        (void)dp_engine_save(e);
+        (void)dp_engine_save_grant(e, added);
         fault_point("attach-intent");
 
         if (d->klass == DP_CLASS_NET) {
@@ -663,16 +703,16 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                 r = e->ops->net_move_in(c, d->name, o->ifname, &saved);
                 if (r >= 0) {
                         added->netdev = saved;
-                        (void)dp_engine_save(e);
+                        (void)dp_engine_save_grant(e, added);
                         fault_point("attach-net");
                 } else
                         /* move_in rolls its own failure back */
                         added->has_netdev = false;
         } else {
-                r = apply_cgroup(e, c, added);
+                r = apply_cgroup(e, c, added, 0);
                 if (r >= 0) {
                         fault_point("attach-cgroup");
-                        r = apply_nodes(e, c, added);
+                        r = apply_nodes(e, c, added, 0);
                 }
         }
         if (r < 0) {
@@ -686,11 +726,135 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                 return r;
         }
         added->state = DP_GRANT_APPLIED;
-        (void)dp_engine_save(e);
+        (void)dp_engine_save_grant(e, added);
         if (d->klass == DP_CLASS_GPU)
                 gpu_links(e, added, c, true);
         forward_nodes(e, added, c, d, "add");
         if (ret)
                 *ret = added;
         return 0;
+}
+
+static bool grant_has_node(const dp_grant *g, size_t n, const dp_node *dn)
+{
+        for (size_t i = 0; i < n; i++)
+                if (g->nodes[i].host && streq(g->nodes[i].host, dn->path) &&
+                    g->nodes[i].type == dn->type &&
+                    g->nodes[i].major == dn->major &&
+                    g->nodes[i].minor == dn->minor)
+                        return true;
+        return false;
+}
+
+static bool device_has_node(const dp_device *d, size_t want,
+                            const dp_grant_node *n)
+{
+        for (size_t k = 0; k < want; k++)
+                if (n->host && streq(d->nodes[k].path, n->host) &&
+                    d->nodes[k].type == n->type &&
+                    d->nodes[k].major == n->major &&
+                    d->nodes[k].minor == n->minor)
+                        return true;
+        return false;
+}
+
+bool dp_grant_bundle_differs(const dp_grant *g, const dp_device *d)
+{
+        size_t want = wanted_nodes(d, g->companions);
+
+        if (g->has_netdev)
+                return false;
+        for (size_t i = 0; i < g->n_nodes; i++)
+                if (!device_has_node(d, want, &g->nodes[i]))
+                        return true;
+        for (size_t k = 0; k < want; k++)
+                if (!grant_has_node(g, g->n_nodes, &d->nodes[k]))
+                        return true;
+        return false;
+}
+
+/* Moves the nodes (and their paired cgroup entries) that d no longer has to
+ * the end of the arrays; returns how many stay in front. */
+static size_t partition_stale(dp_grant *g, const dp_device *d)
+{
+        size_t want = wanted_nodes(d, g->companions), keep = 0;
+
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                if (!device_has_node(d, want, &g->nodes[i]))
+                        continue;
+                if (i != keep) {
+                        dp_grant_node tn = g->nodes[keep];
+                        dp_grant_cg tc = g->cgs[keep];
+
+                        g->nodes[keep] = g->nodes[i];
+                        g->nodes[i] = tn;
+                        g->cgs[keep] = g->cgs[i];
+                        g->cgs[i] = tc;
+                }
+                keep++;
+        }
+        return keep;
+}
+
+static void truncate_nodes(dp_grant *g, size_t n)
+{
+        for (size_t i = n; i < g->n_nodes; i++) {
+                free(g->nodes[i].path);
+                free(g->nodes[i].host);
+        }
+        g->n_nodes = g->n_cgs = n;
+}
+
+int dp_engine_update(dp_engine *e, dp_grant *g, const dp_container *c,
+                     const dp_device *d, const dp_grant_opts *o)
+{
+        _cleanup_free_ char *own_path = NULL;
+        size_t keep, from, want = wanted_nodes(d, g->companions);
+        bool own_replaced;
+        int r;
+
+        if (g->has_netdev || g->n_nodes != g->n_cgs)
+                return 0;
+        /* the device's own node keeps its inside path (Path=) across a
+         * re-enumeration that gave it a new number */
+        if (g->n_nodes > 0 && g->nodes[0].host &&
+            !streq(g->nodes[0].path, g->nodes[0].host))
+                own_path = strdup(g->nodes[0].path);
+        own_replaced =
+                g->n_nodes > 0 && !device_has_node(d, want, &g->nodes[0]);
+        keep = partition_stale(g, d);
+        if (keep < g->n_nodes) {
+                /* deny first, then remove: as in a detach, node by node */
+                r = revoke_cgroup(e, g, keep);
+                if (r >= 0)
+                        r = remove_nodes(e, g, c, keep);
+                if (r < 0) {
+                        (void)dp_engine_save_grant(e, g);
+                        return r;
+                }
+                truncate_nodes(g, keep);
+        }
+        from = g->n_nodes;
+        for (size_t k = 0; k < want; k++) {
+                if (grant_has_node(g, from, &d->nodes[k]))
+                        continue;
+                r = plan_node(g, &d->nodes[k],
+                              k == 0 && own_replaced ? own_path : NULL, o);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
+        if (g->n_nodes > from) {
+                r = apply_cgroup(e, c, g, from);
+                if (r >= 0)
+                        r = apply_nodes(e, c, g, from);
+                if (r < 0) {
+                        /* what was added goes again; the rest stays */
+                        (void)revoke_cgroup(e, g, from);
+                        (void)remove_nodes(e, g, c, from);
+                        truncate_nodes(g, from);
+                        (void)dp_engine_save_grant(e, g);
+                        return r;
+                }
+        }
+        return dp_engine_save_grant(e, g);
 }

@@ -61,7 +61,17 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
  * only what outlives it — cgroup rules — is undone). On success g is
  * removed from the ledger and freed. */
 int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c);
+/* The device's node bundle changed since g was made (a USB device's tty
+ * appeared, a GPU's DRM nodes came later, a re-plug gave a new number). */
+bool dp_grant_bundle_differs(const dp_grant *g, const dp_device *d);
+/* Brings g's nodes in line with d's bundle without touching the nodes that
+ * stay: stale ones are denied and removed, new ones allowed and made with
+ * o's settings (a replaced own node keeps its inside path). */
+int dp_engine_update(dp_engine *e, dp_grant *g, const dp_container *c,
+                     const dp_device *d, const dp_grant_opts *o);
 /* True when c is the same container instance g was made for. */
 bool dp_grant_same_instance(const dp_grant *g, const dp_container *c);
-/* Saves the ledger, remembering a failure in e->save_error. */
-int dp_engine_save(dp_engine *e);
+/* Saves one grant's ledger entry; a failure is remembered (g->dirty,
+ * e->save_error) and retried by dp_engine_flush(). */
+int dp_engine_save_grant(dp_engine *e, dp_grant *g);
+int dp_engine_flush(dp_engine *e);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -78,7 +80,7 @@ void dp_ledger_free(dp_ledger *l)
         for (size_t i = 0; i < l->n; i++)
                 dp_grant_free(l->grants[i]);
         free(l->grants);
-        free(l->path);
+        free(l->dir);
         free(l);
 }
 
@@ -221,7 +223,8 @@ int dp_grant_to_json(const dp_grant *g, json_object **ret)
             add_str(o, "source", g->source) < 0 ||
             add_str(o, "state", dp_grant_state_to_string(g->state)) < 0 ||
             add_str(o, "access", dp_access_to_string(g->access, acc)) < 0 ||
-            add_bool(o, "forward", g->forward) < 0)
+            add_bool(o, "forward", g->forward) < 0 ||
+            add_bool(o, "companions", g->companions) < 0)
                 goto fail;
         for (size_t i = 0; i < g->n_nodes; i++) {
                 json_object *n;
@@ -439,7 +442,8 @@ int dp_grant_from_json(json_object *o, dp_grant **ret)
             (r = get_str(o, "state", false, &state)) < 0 ||
             (r = parse_state(state, &g->state)) < 0 ||
             (r = get_access(o, &g->access)) < 0 ||
-            (r = get_bool(o, "forward", &g->forward)) < 0)
+            (r = get_bool(o, "forward", &g->forward)) < 0 ||
+            (r = get_bool(o, "companions", &g->companions)) < 0)
                 return r;
         g->pid = (pid_t)pid;
         g->starttime = (uint64_t)st;
@@ -509,40 +513,88 @@ out:
         return r;
 }
 
-int dp_ledger_load(const char *state_dir, dp_ledger **ret)
+/* FNV-1a over "container\0device": a stable, short file name per pair. */
+static void grant_file(const dp_ledger *l, const dp_grant *g, char *buf,
+                       size_t size)
 {
-        _cleanup_(dp_ledger_freep) dp_ledger *l = calloc(1, sizeof(dp_ledger));
+        uint64_t h = 0xcbf29ce484222325ULL;
+        const char *parts[] = {g->container, g->device};
+
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                for (const char *p = parts[i]; *p; p++)
+                        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+                h = (h ^ 0) * 0x100000001b3ULL;
+        }
+        snprintf(buf, size, "%s/%016llx.json", l->dir, (unsigned long long)h);
+}
+
+static int load_one(dp_ledger *l, int dfd, const char *name)
+{
+        _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *text = NULL;
         int r;
 
-        if (!l)
-                return -ENOMEM;
-        l->path = strjoin_sep("/", state_dir, "ledger.json", NULL);
-        if (!l->path)
-                return -ENOMEM;
-        r = read_full_file(l->path, &text, NULL);
-        if (r == -ENOENT) {
-                *ret = TAKE_PTR(l);
-                return 0;
-        }
-        if (r >= 0)
-                r = dp_ledger_parse(text, l);
-        if (r < 0) {
-                /* Drop whatever was half-read: the caller rebuilds from the
-                 * kernel rather than trusting a damaged file. */
-                for (size_t i = 0; i < l->n; i++)
-                        dp_grant_free(l->grants[i]);
-                l->n = 0;
-                *ret = TAKE_PTR(l);
+        fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0)
+                return negative_errno();
+        r = read_full_fd(fd, 1024 * 1024, &text, NULL);
+        if (r < 0)
                 return r == -ENOMEM ? r : -EBADMSG;
-        }
-        *ret = TAKE_PTR(l);
-        return 0;
+        return dp_ledger_parse(text, l);
 }
 
-int dp_ledger_save(const dp_ledger *l)
+int dp_ledger_load(const char *state_dir, dp_ledger **ret)
 {
-        json_object *doc = json_object_new_object(), *grants;
+        _cleanup_(dp_ledger_freep) dp_ledger *l = calloc(1, sizeof(dp_ledger));
+        _cleanup_(closedirp) DIR *dir = NULL;
+        struct dirent *de;
+        int r, ret_r = 0;
+
+        if (!l)
+                return -ENOMEM;
+        l->dir = strjoin_sep("/", state_dir, "grants", NULL);
+        if (!l->dir)
+                return -ENOMEM;
+        /* a full or read-only state dir is not fatal: grants are kept in
+         * memory and saved once that becomes possible */
+        (void)mkdir_p(l->dir, 0700);
+        dir = opendir(l->dir);
+        if (!dir) {
+                if (errno == ENOENT) {
+                        *ret = TAKE_PTR(l);
+                        return 0;
+                }
+                return negative_errno();
+        }
+        while ((de = readdir(dir))) {
+                size_t before = l->n;
+
+                if (!endswith(de->d_name, ".json") || de->d_name[0] == '.')
+                        continue;
+                r = load_one(l, dirfd(dir), de->d_name);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        _cleanup_free_ char *bad = NULL;
+
+                        /* whatever it half-yielded is dropped, and the file
+                         * is kept aside for a post-mortem */
+                        while (l->n > before)
+                                dp_grant_free(l->grants[--l->n]);
+                        if (asprintf(&bad, "%s.damaged", de->d_name) >= 0)
+                                (void)renameat(dirfd(dir), de->d_name,
+                                               dirfd(dir), bad);
+                        ret_r = -EBADMSG;
+                }
+        }
+        *ret = TAKE_PTR(l);
+        return ret_r;
+}
+
+int dp_ledger_save_grant(const dp_ledger *l, const dp_grant *g)
+{
+        json_object *doc = json_object_new_object(), *grants, *o = NULL;
+        char path[PATH_MAX];
         const char *text;
         int r;
 
@@ -552,20 +604,40 @@ int dp_ledger_save(const dp_ledger *l)
         json_object_object_add(doc, "version",
                                json_object_new_int(DP_LEDGER_VERSION));
         json_object_object_add(doc, "grants", grants);
-        for (size_t i = 0; grants && i < l->n; i++) {
-                json_object *g;
-
-                r = dp_grant_to_json(l->grants[i], &g);
-                if (r < 0) {
-                        json_object_put(doc);
-                        return r;
-                }
-                json_object_array_add(grants, g);
+        r = grants ? dp_grant_to_json(g, &o) : -ENOMEM;
+        if (r < 0) {
+                json_object_put(doc);
+                return r;
         }
+        json_object_array_add(grants, o);
         text = json_object_to_json_string_ext(
-                doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        r = text ? write_file_atomic(l->path, text, strlen(text), 0600)
-                 : -ENOMEM;
+                doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                             JSON_C_TO_STRING_NOSLASHESCAPE);
+        grant_file(l, g, path, sizeof(path));
+        r = text ? write_file_atomic(path, text, strlen(text), 0600) : -ENOMEM;
         json_object_put(doc);
         return r;
+}
+
+int dp_ledger_unlink_grant(const dp_ledger *l, const dp_grant *g)
+{
+        char path[PATH_MAX];
+
+        grant_file(l, g, path, sizeof(path));
+        if (unlink(path) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
+}
+
+int dp_ledger_save(const dp_ledger *l)
+{
+        int ret = 0;
+
+        for (size_t i = 0; i < l->n; i++) {
+                int r = dp_ledger_save_grant(l, l->grants[i]);
+
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
 }

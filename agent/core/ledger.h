@@ -48,16 +48,22 @@ typedef struct dp_grant {
         dp_grant_state state;
         unsigned access;
         bool forward;
+        bool companions; /* the whole bundle, not only the device's node */
         dp_grant_node *nodes;
         size_t n_nodes;
         dp_grant_cg *cgs;
         size_t n_cgs;
         bool has_netdev;
         dp_netdev_saved netdev;
+        bool dirty; /* its last save failed */
 } dp_grant;
 
+/* One file per grant, STATE_DIR/grants/<hash>.json, each a document
+ * {"version": 1, "grants": [GRANT]}: a change rewrites only its own grant
+ * (atomically), so the cost of a step does not grow with the number of
+ * grants. */
 typedef struct dp_ledger {
-        char *path;
+        char *dir; /* STATE_DIR/grants */
         dp_grant **grants;
         size_t n;
 } dp_ledger;
@@ -69,10 +75,17 @@ int dp_grant_add_node(dp_grant *g, const dp_grant_node *n);
 int dp_grant_add_cg(dp_grant *g, const dp_grant_cg *cg);
 const char *dp_grant_state_to_string(dp_grant_state s);
 
-/* Missing file: empty ledger. Unreadable, corrupt or foreign-version file:
- * -EBADMSG with *ret set to an empty ledger, so that the caller can rebuild
- * from the kernel instead of trusting the file. */
+/* Loads every grant file. Missing dir: empty ledger. A file that is
+ * unreadable, corrupt or of another version is renamed to *.damaged and
+ * skipped: -EBADMSG with *ret set to what could be read, so that the caller
+ * rebuilds from the kernel instead of trusting the file. */
 int dp_ledger_load(const char *state_dir, dp_ledger **ret);
+/* Writes one grant's file (atomic rename; no fsync: the state dir lives in
+ * /run, which a power loss empties anyway, and a crashed agent leaves the
+ * page cache intact). */
+int dp_ledger_save_grant(const dp_ledger *l, const dp_grant *g);
+int dp_ledger_unlink_grant(const dp_ledger *l, const dp_grant *g);
+/* Every grant's file. */
 int dp_ledger_save(const dp_ledger *l);
 void dp_ledger_free(dp_ledger *l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(dp_ledger *, dp_ledger_free)

@@ -45,28 +45,22 @@ static size_t holders(dp_daemon *d, const char *syspath)
         return n;
 }
 
-/* The bundle changed (a USB child appeared, a GPU lost a node): the grant
- * is redone rather than patched, keeping one code path for every shape. */
-static bool bundle_changed(const dp_grant *g, const dp_device *dev)
+static dp_grant_opts rule_opts(const dp_rule *rule)
 {
-        size_t host_nodes = 0;
+        const dp_grant_settings *s = dp_rule_grant(rule);
 
-        if (g->has_netdev)
-                return false;
-        for (size_t i = 0; i < g->n_nodes; i++) {
-                bool found = false;
-
-                if (!g->nodes[i].host)
-                        continue;
-                host_nodes++;
-                for (size_t k = 0; k < dev->n_nodes && !found; k++)
-                        found = streq(dev->nodes[k].path, g->nodes[i].host) &&
-                                dev->nodes[k].major == g->nodes[i].major &&
-                                dev->nodes[k].minor == g->nodes[i].minor;
-                if (!found)
-                        return true;
-        }
-        return false;
+        return (dp_grant_opts){
+                .path = s->path,
+                .mode = s->mode,
+                .owner = s->owner,
+                .group = s->group,
+                .access = s->access,
+                .ifname = s->interface_name,
+                .companions = s->companions,
+                .forward = s->forward,
+                .default_route_nic = s->default_route_nic,
+                .source = dp_rule_source(rule),
+        };
 }
 
 /* Why g must go, or NULL if it stays. */
@@ -83,8 +77,6 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c)
         dev = find_device(d, g->device);
         if (!dev)
                 return "device removed";
-        if (bundle_changed(g, dev))
-                return "device nodes changed";
         if (streq(g->source, "manual"))
                 return NULL;
         rule = allow_rule(d, dev);
@@ -95,6 +87,41 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c)
         if (!rule_targets(rule, g->container))
                 return "rule no longer targets the container";
         return NULL;
+}
+
+/* A grant that stays but whose device's bundle changed is patched in
+ * place: the nodes that stay are never touched. */
+static void update_bundle(dp_daemon *d, dp_grant *g, dp_container *c)
+{
+        const dp_device *dev = find_device(d, g->device);
+        const dp_rule *rule;
+        dp_grant_opts o;
+        int r;
+
+        if (!dev || !dp_grant_bundle_differs(g, dev))
+                return;
+        rule = streq(g->source, "manual") ? NULL : allow_rule(d, dev);
+        if (rule)
+                o = rule_opts(rule);
+        else {
+                /* a manual grant: new nodes look like its first one */
+                o = DP_GRANT_OPTS_DEFAULT;
+                o.access = g->access;
+                o.companions = g->companions;
+                if (g->n_nodes > 0) {
+                        o.mode = (int)g->nodes[0].mode;
+                        o.owner = g->nodes[0].uid;
+                        o.group = g->nodes[0].gid;
+                }
+        }
+        r = dp_engine_update(d->engine, g, c, dev, &o);
+        if (r < 0)
+                dp_daemon_emit(d, "error", "updating %s in %s failed: %s",
+                               g->device, g->container, strerror(-r));
+        else
+                dp_daemon_emit(d, "update", "update %s in %s: %zu node%s now",
+                               g->device, g->container, g->n_nodes,
+                               g->n_nodes == 1 ? "" : "s");
 }
 
 static void revoke_pass(dp_daemon *d, const char *dev_filter,
@@ -118,8 +145,10 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                         continue;
                 c = dp_registry_find(d, g->container);
                 why = revoke_reason(d, g, c);
-                if (!why)
+                if (!why) {
+                        update_bundle(d, g, c);
                         continue;
+                }
                 dev = strdup(g->device);
                 ctr = strdup(g->container);
                 if (!dev || !ctr)
@@ -148,24 +177,6 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                                 }
                 }
         }
-}
-
-static dp_grant_opts rule_opts(const dp_rule *rule)
-{
-        const dp_grant_settings *s = dp_rule_grant(rule);
-
-        return (dp_grant_opts){
-                .path = s->path,
-                .mode = s->mode,
-                .owner = s->owner,
-                .group = s->group,
-                .access = s->access,
-                .ifname = s->interface_name,
-                .companions = s->companions,
-                .forward = s->forward,
-                .default_route_nic = s->default_route_nic,
-                .source = dp_rule_source(rule),
-        };
 }
 
 static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,

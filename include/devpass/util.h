@@ -46,7 +46,7 @@ int read_full_file(const char *path, char **ret, size_t *ret_size);
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 /* Writes the string without creating the file (sysfs/cgroupfs style). */
 int write_string_file(const char *path, const char *s);
-/* Writes to PATH.tmp, fsyncs and renames over PATH; mode for a new file. */
+/* Writes to PATH.tmp and renames it over PATH; mode for a new file. */
 int write_file_atomic(const char *path, const char *data, size_t size,
                       unsigned mode);
 int mkdir_p(const char *path, unsigned mode);

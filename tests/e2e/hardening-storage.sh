@@ -49,7 +49,7 @@ dpt_wait_for 2000 grep -q 'Failed to save ledger' "$AGENT_LOG" ||
 grep -m1 'Failed to save ledger' "$AGENT_LOG"
 ctl list --json | grep -q "$m" || fail "the grant is not in the agent's memory"
 rm -f "$STATE/filler"
-dpt_wait_for 3000 grep -q "loop$m" "$STATE/ledger.json" ||
+dpt_wait_for 3000 grep -rqs "loop$m" "$STATE/grants" ||
         fail "the ledger was not saved once space came back"
 echo "full state dir: granted in memory, saved when space came back"
 agent_kill
@@ -58,9 +58,9 @@ umount -l "$STATE"
 # ---- 2. damaged ledgers ----
 check_afresh() {
         local what=$1 n
-        n=$(grep -c 'Ledger in .* was unreadable' "$AGENT_LOG" || true)
+        n=$(grep -c 'Ledger entries in .* were unreadable' "$AGENT_LOG" || true)
         agent_start
-        dpt_wait_for 2000 sh -c "[ \$(grep -c 'Ledger in .* was unreadable' '$AGENT_LOG') -gt $n ]" ||
+        dpt_wait_for 2000 sh -c "[ \$(grep -c 'Ledger entries in .* were unreadable' '$AGENT_LOG') -gt $n ]" ||
                 fail "$what: the agent did not say it starts afresh"
         dpt_wait_for 2000 granted "$m" || fail "$what: $L not granted (cgroup lines $(lines "$m"))"
         [ "$(dpt_ctr_open "$CTR" "$L" r)" = OK ] || fail "$what: $L does not open"
@@ -70,12 +70,16 @@ check_afresh() {
 agent_start
 dpt_wait_for 2000 granted "$m" || fail "not granted before the damage"
 agent_kill
-size=$(stat -c %s "$STATE/ledger.json")
-truncate -s $((size / 2)) "$STATE/ledger.json"
+f=$(ls "$STATE"/grants/*.json | head -n 1)
+[ -n "$f" ] || fail "no ledger entry to damage"
+size=$(stat -c %s "$f")
+truncate -s $((size / 2)) "$f"
 check_afresh "truncated ledger"
 agent_kill
-sed -i 's/"version": *1/"version": 99/' "$STATE/ledger.json"
-grep -q '"version": *99' "$STATE/ledger.json" || fail "could not set version 99"
+f=$(ls "$STATE"/grants/*.json | head -n 1)
+[ -n "$f" ] || fail "no ledger entry to damage"
+sed -i 's/"version": *1/"version": 99/' "$f"
+grep -q '"version": *99' "$f" || fail "could not set version 99"
 check_afresh "version 99 ledger"
 # What the policy no longer wants must go, although the grant was
 # re-adopted from the kernel rather than made by this agent.

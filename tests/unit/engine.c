@@ -354,11 +354,13 @@ static void test_container_gone(void **state)
         assert_int_equal(e->ledger->n, 0);
 }
 
-static void write_ledger(const char *text)
+static void write_grant_file(const char *name, const char *text)
 {
         char p[128];
 
-        snprintf(p, sizeof(p), "%s/ledger.json", statedir);
+        snprintf(p, sizeof(p), "%s/grants", statedir);
+        assert_int_equal(mkdir_p(p, 0700), 0);
+        snprintf(p, sizeof(p), "%s/grants/%s", statedir, name);
         assert_int_equal(write_file_atomic(p, text, strlen(text), 0600), 0);
 }
 
@@ -374,13 +376,86 @@ static void test_damaged_ledger(void **state)
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+                char p[128];
                 int lerr = 0;
 
-                write_ledger(bad[i]);
+                write_grant_file("0000000000000001.json", bad[i]);
                 assert_int_equal(dp_engine_open(statedir, &fake, &e, &lerr), 0);
                 assert_int_equal(lerr, -EBADMSG);
                 assert_int_equal(e->ledger->n, 0);
+                /* set aside, never read again */
+                snprintf(p, sizeof(p),
+                         "%s/grants/0000000000000001.json.damaged", statedir);
+                assert_int_equal(access(p, F_OK), 0);
+                unlink(p);
         }
+}
+
+static void test_one_file_per_grant(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d0 = gpu("/sys/devices/gpu0", 0);
+        _cleanup_device_free_ dp_device *d1 = gpu("/sys/devices/gpu1", 1);
+        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g0 = NULL;
+        int lerr = 0;
+
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d0, &o, &g0), 0);
+        assert_int_equal(dp_engine_attach(e, c, d1, &o, NULL), 0);
+        /* one damaged file does not take the others down */
+        write_grant_file("ffffffffffffffff.json", "garbage");
+        assert_int_equal(dp_ledger_load(statedir, &l), -EBADMSG);
+        assert_int_equal(l->n, 2);
+        dp_ledger_free(TAKE_PTR(l));
+        assert_int_equal(dp_engine_detach(e, g0, c), 0);
+        assert_int_equal(dp_ledger_load(statedir, &l), 0);
+        assert_int_equal(l->n, 1);
+        assert_string_equal(l->grants[0]->device, "/sys/devices/gpu1");
+        (void)lerr;
+}
+
+static void test_bundle_update(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = dp_device_new();
+        _cleanup_device_free_ dp_device *d2 = NULL;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+
+        /* a USB serial adapter: usbfs node first, its tty later */
+        d->syspath = strdup("/sys/devices/usb1/1-1");
+        d->name = strdup("1-1");
+        d->klass = DP_CLASS_USB;
+        dp_device_add_node(d, "/dev/bus/usb/001/005", 'c', 189, 4);
+        o.path = "/dev/myusb";
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        dp_device_add_node(d, "/dev/ttyUSB0", 'c', 188, 0);
+        assert_true(dp_grant_bundle_differs(g, d));
+        calls[0] = 0;
+        assert_int_equal(dp_engine_update(e, g, c, d, &o), 0);
+        /* only the new node is touched */
+        assert_null(strstr(calls, "myusb"));
+        assert_non_null(strstr(calls, "mknod /dev/ttyUSB0 c188:0"));
+        assert_false(dp_grant_bundle_differs(g, d));
+        /* re-plugged with a new devnum: the old node goes, the new one
+         * keeps the inside path; the tty is not touched */
+        d2 = dp_device_new();
+        d2->syspath = strdup(d->syspath);
+        d2->klass = DP_CLASS_USB;
+        dp_device_add_node(d2, "/dev/bus/usb/001/009", 'c', 189, 8);
+        dp_device_add_node(d2, "/dev/ttyUSB0", 'c', 188, 0);
+        calls[0] = 0;
+        assert_int_equal(dp_engine_update(e, g, c, d2, &o), 0);
+        assert_string_equal(calls, "v1deny c189:4;v2revoke c189:4;"
+                                   "rm /dev/myusb;"
+                                   "v1allow c189:8;v2grant c189:8;"
+                                   "mknod /dev/myusb c189:8 660 0:0;");
+        assert_int_equal(g->n_nodes, 2);
 }
 
 static void test_lock(void **state)
@@ -407,6 +482,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_damaged_ledger, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_one_file_per_grant, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_bundle_update, setup,
+                                                teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
