@@ -178,45 +178,70 @@ static void resync(dp_daemon *d, const char *why)
         (void)dp_reconcile(d, NULL, NULL);
 }
 
+typedef struct pending {
+        char *owner;
+        bool removed;
+} pending;
+
+static void pending_add(pending *p, size_t *n, char *owner, bool removed)
+{
+        for (size_t i = 0; i < *n; i++)
+                if (streq(p[i].owner, owner)) {
+                        /* the last event of a device decides */
+                        p[i].removed = removed;
+                        free(owner);
+                        return;
+                }
+        p[(*n)++] = (pending){.owner = owner, .removed = removed};
+}
+
+/* Drains the queued uevents, then handles each device once: a storm of
+ * "change" events on one device costs one refresh, not thousands. */
 static void on_uevent(dp_daemon *d)
 {
-        /* drain what is queued; each receive is one event */
-        for (unsigned n = 0; n < 256; n++) {
+        pending p[256];
+        size_t n = 0;
+        bool overflow = false;
+
+        while (n < ELEMENTSOF(p)) {
                 struct udev_device *u;
-                _cleanup_free_ char *owner = NULL, *parent = NULL;
                 const char *action, *syspath;
-                bool removed;
+                char *owner = NULL;
 
                 errno = 0;
                 u = udev_monitor_receive_device(d->monitor);
                 if (!u) {
-                        if (errno == ENOBUFS)
-                                resync(d, "uevent buffer overflow (ENOBUFS)");
-                        return;
+                        overflow = errno == ENOBUFS;
+                        break;
                 }
                 d->n_events++;
                 action = udev_device_get_action(u);
                 syspath = udev_device_get_syspath(u);
-                if (!action || !syspath) {
-                        udev_device_unref(u);
-                        continue;
+                if (action && syspath) {
+                        if (dp_hw_owner_syspath(d->hw, u, &owner) < 0)
+                                owner = strdup(syspath);
+                        log_debug("uevent %s %s (owner %s)", action, syspath,
+                                  strna(owner));
+                        if (owner)
+                                pending_add(p, &n, owner,
+                                            streq(action, "remove") &&
+                                                    streq(owner, syspath));
                 }
-                if (dp_hw_owner_syspath(d->hw, u, &owner) < 0)
-                        owner = strdup(syspath);
-                removed = streq(action, "remove") && owner &&
-                          streq(owner, syspath);
-                log_debug("uevent %s %s (owner %s)", action, syspath,
-                          strna(owner));
                 udev_device_unref(u);
-                if (!owner)
-                        continue;
-                refresh_device(d, owner, removed, &parent);
-                (void)dp_reconcile(d, owner, NULL);
-                if (parent && !streq(parent, owner)) {
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *parent = NULL;
+
+                refresh_device(d, p[i].owner, p[i].removed, &parent);
+                (void)dp_reconcile(d, p[i].owner, NULL);
+                if (parent && !streq(parent, p[i].owner)) {
                         refresh_device(d, parent, false, NULL);
                         (void)dp_reconcile(d, parent, NULL);
                 }
+                free(p[i].owner);
         }
+        if (overflow)
+                resync(d, "uevent buffer overflow (ENOBUFS)");
 }
 
 static void on_signal(dp_daemon *d)

@@ -326,7 +326,9 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         }
         dp_daemon_emit(d, "grant", "grant %s to %s: manual", dev, ctr);
         /* track the container so that its stop revokes the grant */
-        (void)dp_registry_rescan(d);
+        if (!dp_registry_find(d, json_object_get_string(json_object_object_get(
+                                         g, "container"))))
+                (void)dp_registry_rescan(d);
         res = json_object_new_object();
         json_object_object_add(res, "grant", g);
         return reply(c, res);
