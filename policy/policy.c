@@ -219,3 +219,22 @@ bool dp_rule_exclusive(const dp_rule *r)
 {
         return r->exclusive;
 }
+
+char **dp_policy_attribute_names(const dp_policy *p)
+{
+        _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));
+
+        if (!l)
+                return NULL;
+        for (size_t i = 0; p && i < p->n_rules; i++)
+                for (size_t k = 0; k < p->rules[i]->n_matches; k++) {
+                        const dp_match *m = &p->rules[i]->matches[k];
+
+                        if (m->key != MK_ATTRIBUTE || !m->items ||
+                            !m->items[0] || strv_contains(l, m->items[0]))
+                                continue;
+                        if (strv_extend(&l, m->items[0]) < 0)
+                                return NULL;
+                }
+        return TAKE_PTR(l);
+}

@@ -113,7 +113,8 @@ int dp_hw_amd_kfd_node(dp_device *d);
  * stripped. */
 int dp_hw_read_attr(const char *syspath, const char *name, char **ret);
 /* Preloads the readable text attributes into d->attributes. */
-int dp_hw_load_attributes(dp_device *d);
+/* Reads d's text attributes: every one, or (filter) only those named. */
+int dp_hw_load_attributes(dp_device *d, char *const *names, bool filter);
 /* Fills derived properties (ID_VENDOR_ID, ID_INPUT_*, …) that udev would
  * add, without overriding any that are already there. */
 int dp_hw_derive_properties(dp_device *d);

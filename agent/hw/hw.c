@@ -17,7 +17,24 @@
 
 struct dp_hw {
         struct udev *udev;
+        char **attr_names; /* attributes worth reading; NULL: all */
+        bool attr_filter;
 };
+
+int dp_hw_set_attributes(dp_hw *hw, char *const *names)
+{
+        char **copy = NULL;
+
+        if (names) {
+                copy = strv_copy(names);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        strv_free(hw->attr_names);
+        hw->attr_names = copy;
+        hw->attr_filter = names != NULL;
+        return 0;
+}
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_enumerate *, udev_enumerate_unref)
@@ -42,6 +59,7 @@ void dp_hw_free(dp_hw *hw)
         if (!hw)
                 return;
         udev_unref(hw->udev);
+        strv_free(hw->attr_names);
         free(hw);
 }
 
@@ -553,14 +571,16 @@ static int build_device(dp_hw *hw, struct udev_device *u, dp_class klass,
                 break;
         }
         if (r >= 0)
-                r = dp_hw_load_attributes(d);
+                r = dp_hw_load_attributes(
+                        d, hw->attr_filter ? hw->attr_names : NULL,
+                        hw->attr_filter);
         if (r >= 0)
                 r = dp_hw_derive_properties(d);
         if (r < 0)
                 return r;
         if (strv_length(d->properties) > 1)
-                qsort(d->properties, strv_length(d->properties),
-                      sizeof(char *), cmp_str);
+                qsort(d->properties, strv_length(d->properties), sizeof(char *),
+                      cmp_str);
         *ret = TAKE_PTR(d);
         return 0;
 }

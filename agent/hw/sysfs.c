@@ -72,7 +72,7 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int dp_hw_load_attributes(dp_device *d)
+int dp_hw_load_attributes(dp_device *d, char *const *names, bool filter)
 {
         _cleanup_strv_free_ char **attrs = calloc(1, sizeof(char *));
         DIR *dir;
@@ -81,6 +81,23 @@ int dp_hw_load_attributes(dp_device *d)
 
         if (!attrs)
                 return -ENOMEM;
+        if (filter) {
+                /* only what the policy can ask about: a hotplug event
+                 * costs a few reads instead of a whole directory */
+                STRV_FOREACH (n, names) {
+                        _cleanup_free_ char *v = NULL;
+
+                        if (strchr(*n, '/') || streq(*n, "uevent") ||
+                            dp_hw_read_attr(d->syspath, *n, &v) < 0)
+                                continue;
+                        r = strv_env_set(&attrs, *n, v);
+                        if (r < 0)
+                                return r;
+                }
+                strv_free(d->attributes);
+                d->attributes = TAKE_PTR(attrs);
+                return 0;
+        }
         dir = opendir(d->syspath);
         if (!dir)
                 return negative_errno();

@@ -80,6 +80,9 @@ int dp_policy_load_paths(char *const *paths, dp_policy **ret,
 size_t dp_policy_n_rules(const dp_policy *p);
 const dp_rule *dp_policy_rule(const dp_policy *p, size_t i);
 extern const char *const dp_policy_default_dirs[]; /* NULL-terminated */
+/* The sysfs attribute names the rules' Attribute= keys refer to (an empty
+ * vector when none; NULL on allocation failure). */
+char **dp_policy_attribute_names(const dp_policy *p);
 
 /* First rule whose [Match] holds, or NULL. When trace is non-NULL, one
  * human-readable line per rule tried is appended ("FILE:LINE: no: Vendor=10de
