@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <libudev.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "core/daemon.h"
 #include "devpass/container.h"
@@ -189,19 +191,31 @@ static void resync(dp_daemon *d, const char *why)
 
 typedef struct pending {
         char *owner;
+        dp_device *dev; /* NULL: removed, or read again from sysfs */
         bool removed;
 } pending;
 
-static void pending_add(pending *p, size_t *n, char *owner, bool removed)
+static void pending_add(pending *p, size_t *n, char *owner, dp_device *dev,
+                        bool removed)
 {
         for (size_t i = 0; i < *n; i++)
                 if (streq(p[i].owner, owner)) {
                         /* the last event of a device decides */
+                        dp_device_free(p[i].dev);
+                        p[i].dev = dev;
                         p[i].removed = removed;
                         free(owner);
                         return;
                 }
-        p[(*n)++] = (pending){.owner = owner, .removed = removed};
+        p[(*n)++] = (pending){.owner = owner, .dev = dev, .removed = removed};
+}
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Drains the queued uevents, then handles each device once: a storm of
@@ -211,11 +225,14 @@ static void on_uevent(dp_daemon *d)
         pending p[256];
         size_t n = 0;
         bool overflow = false;
+        uint64_t t0 = now_usec(), t1;
 
         while (n < ELEMENTSOF(p)) {
                 struct udev_device *u;
                 const char *action, *syspath;
+                dp_device *dev = NULL;
                 char *owner = NULL;
+                bool removed;
 
                 errno = 0;
                 u = udev_monitor_receive_device(d->monitor);
@@ -227,21 +244,39 @@ static void on_uevent(dp_daemon *d)
                 action = udev_device_get_action(u);
                 syspath = udev_device_get_syspath(u);
                 if (action && syspath) {
-                        if (dp_hw_owner_syspath(d->hw, u, &owner) < 0)
+                        /* the device is read once, here, from the event:
+                         * for a part (a GPU's card0) that is its owner */
+                        if (!streq(action, "remove") &&
+                            dp_hw_device_from_udev(d->hw, u, &dev) >= 0)
+                                owner = strdup(dev->syspath);
+                        else if (dp_hw_owner_syspath(d->hw, u, &owner) < 0)
                                 owner = strdup(syspath);
+                        removed = streq(action, "remove") && owner &&
+                                  streq(owner, syspath);
                         log_debug("uevent %s %s (owner %s)", action, syspath,
                                   strna(owner));
                         if (owner)
-                                pending_add(p, &n, owner,
-                                            streq(action, "remove") &&
-                                                    streq(owner, syspath));
+                                pending_add(p, &n, owner, dev, removed);
+                        else
+                                dp_device_free(dev);
                 }
                 udev_device_unref(u);
         }
+        t1 = now_usec();
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *parent = NULL;
 
-                refresh_device(d, p[i].owner, p[i].removed, &parent);
+                if (p[i].dev) {
+                        const dp_device *old =
+                                dp_device_list_find(&d->devices, p[i].owner);
+
+                        if (old && old->parent_syspath)
+                                parent = strdup(old->parent_syspath);
+                        else if (p[i].dev->parent_syspath)
+                                parent = strdup(p[i].dev->parent_syspath);
+                        replace_device(d, TAKE_PTR(p[i].dev));
+                } else
+                        refresh_device(d, p[i].owner, p[i].removed, &parent);
                 (void)dp_reconcile(d, p[i].owner, NULL);
                 if (parent && !streq(parent, p[i].owner)) {
                         refresh_device(d, parent, false, NULL);
@@ -249,6 +284,9 @@ static void on_uevent(dp_daemon *d)
                 }
                 free(p[i].owner);
         }
+        log_debug("%zu device%s from uevents: read %" PRIu64
+                  " us, handled %" PRIu64 " us",
+                  n, n == 1 ? "" : "s", t1 - t0, now_usec() - t1);
         if (overflow)
                 resync(d, "uevent buffer overflow (ENOBUFS)");
 }

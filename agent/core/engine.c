@@ -546,9 +546,10 @@ static int new_grant(const dp_container *c, const dp_device *d,
 /* Every flag is set *before* the step it stands for and saved, so that a
  * crash in the middle leaves a ledger that over- rather than under-states
  * what was done: undoing a step that never happened is harmless, leaking
- * one is not. */
-static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
-                        size_t from)
+ * one is not. A node or rule that is there before we start is not ours to
+ * remove later. One save covers all the flags of a grant. */
+static int prepare_steps(dp_engine *e, const dp_container *c, dp_grant *g,
+                         size_t from)
 {
         for (size_t i = from; i < g->n_cgs; i++) {
                 dp_grant_cg *cg = &g->cgs[i];
@@ -564,7 +565,22 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
                 cg->v1 = c->cgroup_v1_devices && (r == 0 || e->adopt_found);
                 cg->v2 = c->cgroup_v2 != NULL;
         }
-        (void)dp_engine_save_grant(e, g);
+        for (size_t i = from; i < g->n_nodes; i++) {
+                dp_node_spec s;
+                int r;
+
+                node_spec(&g->nodes[i], &s);
+                r = e->ops->node_present(c, &s);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+                g->nodes[i].created = r == 0 || e->adopt_found;
+        }
+        return 0;
+}
+
+static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
+                        size_t from)
+{
         for (size_t i = from; i < g->n_cgs; i++) {
                 dp_grant_cg *cg = &g->cgs[i];
                 int r;
@@ -591,19 +607,6 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
 static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
                        size_t from)
 {
-        /* A node that is there before we start is not ours to remove
-         * later; every other one is marked as ours before it is made. */
-        for (size_t i = from; i < g->n_nodes; i++) {
-                dp_node_spec s;
-                int r;
-
-                node_spec(&g->nodes[i], &s);
-                r = e->ops->node_present(c, &s);
-                if (r < 0 && r != -EEXIST)
-                        return r;
-                g->nodes[i].created = r == 0 || e->adopt_found;
-        }
-        (void)dp_engine_save_grant(e, g);
         for (size_t i = from; i < g->n_nodes; i++) {
                 dp_node_spec s;
                 bool created = false;
@@ -694,6 +697,11 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         if (r < 0)
                 return r;
         added = TAKE_PTR(g);
+        r = prepare_steps(e, c, added, 0);
+        if (r < 0) {
+                dp_ledger_remove(e->ledger, added);
+                return r;
+        }
         (void)dp_engine_save_grant(e, added);
         fault_point("attach-intent");
 
@@ -844,6 +852,12 @@ int dp_engine_update(dp_engine *e, dp_grant *g, const dp_container *c,
                         return r;
         }
         if (g->n_nodes > from) {
+                r = prepare_steps(e, c, g, from);
+                if (r < 0) {
+                        truncate_nodes(g, from);
+                        return r;
+                }
+                (void)dp_engine_save_grant(e, g);
                 r = apply_cgroup(e, c, g, from);
                 if (r >= 0)
                         r = apply_nodes(e, c, g, from);

@@ -627,6 +627,20 @@ fail:
         return r;
 }
 
+int dp_hw_device_from_udev(dp_hw *hw, struct udev_device *u, dp_device **ret)
+{
+        _cleanup_udev_device_ struct udev_device *o = NULL;
+        dp_class c;
+        int r;
+
+        r = dp_hw_owner_device(hw, u, &o);
+        if (r < 0)
+                return r;
+        if (!logical_class(hw, o, &c))
+                return -ENOENT;
+        return build_device(hw, o, c, ret);
+}
+
 int dp_hw_device_from_syspath(dp_hw *hw, const char *syspath, dp_device **ret)
 {
         _cleanup_udev_device_ struct udev_device *u = NULL, *o = NULL;

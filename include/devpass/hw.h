@@ -35,6 +35,10 @@ int dp_hw_enumerate(dp_hw *hw, dp_device_list *ret);
  * the syspath of /dev/dri/card0's drm device gives the GPU). */
 int dp_hw_device_from_syspath(dp_hw *hw, const char *syspath, dp_device **ret);
 
+/* The same, from a device a uevent monitor delivered (saves reading it
+ * again from sysfs). */
+int dp_hw_device_from_udev(dp_hw *hw, struct udev_device *u, dp_device **ret);
+
 /* The syspath of the logical device a kernel/udev device belongs to: the
  * GPU for a drm card/render device, itself otherwise. For events. */
 int dp_hw_owner_syspath(dp_hw *hw, struct udev_device *u, char **ret);
