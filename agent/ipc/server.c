@@ -274,6 +274,13 @@ static json_object *status_json(dp_daemon *d)
                                json_object_new_int((int)d->engine->ledger->n));
         json_object_object_add(o, "events",
                                json_object_new_int64((int64_t)d->n_events));
+        {
+                int m = 0;
+
+                for (size_t i = 0; i < d->n_clients; i++)
+                        m += d->clients[i]->monitor;
+                json_object_object_add(o, "monitors", json_object_new_int(m));
+        }
         json_object_object_add(o, "resyncs",
                                json_object_new_int64((int64_t)d->n_resyncs));
         return o;

@@ -47,6 +47,14 @@ POL
 "$DEVPASSCTL" policy check "$AGENT_DIR/policy" || fail "policy check"
 agent_start
 
+# a live stream of events and decisions, one JSON object per line
+MON=$AGENT_DIR/monitor.out
+ctl monitor --json >"$MON" 2>&1 &
+MONPID=$!
+dpt_cleanup_add kill "$MONPID"
+dpt_wait_for 2000 sh -c "'$DEVPASSCTL' --socket '$AGENT_SOCK' status --json | grep -q '\"monitors\": 1'" ||
+        fail "monitor did not subscribe"
+
 # ---- loop device: appears in both containers, readable inside ----
 img=$(dpt_tmpdir)/disk.img
 head -c $((SECTORS * 512)) /dev/zero >"$img"
@@ -62,6 +70,8 @@ lxc-attach -n "$LXC" -- dd if="$LOOP" bs=512 count=1 2>/dev/null | grep -q "devp
         fail "cannot read $LOOP inside the LXC container"
 [ "$(in_ctr "$CTR" stat -c %a "$LOOP")" = 660 ] || fail "Mode=0660 not applied"
 ctl list --json | grep -q "\"container\": \"lxc:$LXC\"" || fail "list lacks the LXC grant"
+dpt_wait_for 1000 grep -q '"event": *"grant"' "$MON" || fail "monitor showed no grant: $(cat "$MON")"
+grep -q "lxc:$LXC" "$MON" || fail "monitor did not name the container"
 
 # ---- macvtap: a char node that opens inside ----
 ip link add "dpt${sfx}l" type veth peer name "dpt${sfx}p"
