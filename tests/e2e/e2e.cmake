@@ -11,3 +11,8 @@ endforeach()
 add_executable(dpt-ipc-raw ${CMAKE_CURRENT_LIST_DIR}/ipc-raw.c)
 set_target_properties(dpt-ipc-raw PROPERTIES
   RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/e2e)
+
+add_executable(dpt-grant ${CMAKE_CURRENT_LIST_DIR}/grant-cli.c)
+target_link_libraries(dpt-grant PRIVATE devpass-core)
+set_target_properties(dpt-grant PROPERTIES
+  RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/e2e)

@@ -3,7 +3,10 @@
 # kind of container: a privileged harness container, a user-namespaced one
 # and a real LXC 5 container. In each: a real loop device is attached, read
 # inside with dd, detached, and then neither the node nor cgroup access
-# remains; a real macvtap char device is attached and opened inside; a veth
+# remains; GPU (226), USB (189) and input (13) majors, which have no driver
+# here, open with ENXIO while granted and EPERM after the revoke (through
+# the real engine, tests/e2e/grant-cli.c); a real macvtap char device is
+# attached and opened inside; a veth
 # end and a tap are moved in, renamed, up, seen by `ip link` inside, then
 # detached and restored with the original name and MAC.
 set -euo pipefail
@@ -13,6 +16,7 @@ source "$HERE/agent-lib.sh"
 dpt_require_root
 
 agent_setup # only for a private state dir and a socket nobody listens on
+GRANT=$BUILD_DIR/tests/e2e/dpt-grant
 sfx=$(printf '%03x' $((RANDOM % 4096)))
 img=$(dpt_tmpdir)/disk.img
 head -c 1048576 /dev/zero >"$img"
@@ -52,6 +56,31 @@ check_kind() {
                 run_in "$kind" "$id" rm -f /dev/xprobe
                 [ "$r" = EPERM ] || fail "$kind: loop still opens after detach ($r)"
         fi
+
+        # ---- GPU, USB and input majors without the hardware: a node of a
+        # major with no driver opens with ENXIO when the cgroup allows it
+        # and with EPERM when it does not (the fake-major trick) ----
+        local fake=(c:226:0:/dev/dri/card0 c:189:1:/dev/bus/usb/001/002
+                    c:13:67:/dev/input/event3)
+        "$GRANT" attach "$AGENT_DIR/state" "$ref" fake$n "${fake[@]}" >/dev/null ||
+                fail "$kind: fake-major attach"
+        for f in "${fake[@]}"; do
+                p=${f##*:}
+                r=$(open_in "$kind" "$id" "$p" rw)
+                [ "$r" = ENXIO ] || fail "$kind: $p granted but opens with $r"
+        done
+        out=$("$GRANT" detach "$AGENT_DIR/state" "$ref" fake$n 2>&1) || fail "$kind: fake-major detach: $out"
+        for f in "${fake[@]}"; do
+                IFS=: read -r _ maj min p <<<"$f"
+                run_in "$kind" "$id" test -e "$p" && fail "$kind: $p left after detach"
+                run_in "$kind" "$id" mkdir -p "${p%/*}"
+                run_in "$kind" "$id" mknod "$p" c "$maj" "$min" 2>/dev/null || true
+                if run_in "$kind" "$id" test -c "$p"; then
+                        r=$(open_in "$kind" "$id" "$p" rw)
+                        run_in "$kind" "$id" rm -f "$p"
+                        [ "$r" = EPERM ] || fail "$kind: $p revoked but opens with $r"
+                fi
+        done
 
         # ---- macvtap: attach and open ----
         ip link add "${lname}l" type veth peer name "${lname}p"

@@ -5,10 +5,7 @@
 # back to where it started (/proc/PID/fd).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../harness/lib.sh"
-source "$HERE/agent-lib.sh"
-dpt_require_root
-HOSTILE=$BUILD_DIR/tests/privileged/dpt-hostile
+source "$HERE/hardening-lib.sh"
 
 agent_setup
 agent_start

@@ -8,26 +8,13 @@
 #    its devices.list) equals the policy's, also after the next unplug.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../harness/lib.sh"
-source "$HERE/agent-lib.sh"
-dpt_require_root
+source "$HERE/hardening-lib.sh"
 dpt_require_cmd losetup
 
 agent_setup
-dpt_ctr_start --v1-deny
-CTR=$DPT_PID
-CG=$("$DPT_HARNESS" info "$CTR" | sed -n 's/^cgroup_v1=//p')
-[ -n "$CG" ] || { echo "SKIP: no cgroup v1 devices hierarchy"; exit 77; }
-SZ=$((8192 + RANDOM % 4096))
-cat >"$AGENT_DIR/policy/50-storage.policy" <<POL
-[Match]
-Class=block
-Attribute=size=$SZ
-[Target]
-Container=pid:$CTR
-POL
-img=$(dpt_tmpdir)/img
-truncate -s $((SZ * 512)) "$img"
+hl_ctr_start --v1-deny
+hl_require_cg
+hl_block_policy storage
 
 lines() { grep -c "^b 7:$1 " "$CG/devices.list" || true; }
 granted() { in_ctr "$CTR" test -b "/dev/loop$1" && [ "$(lines "$1")" = 1 ]; }

@@ -10,31 +10,17 @@
 # both back within 6 s and log "re-applied".
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../harness/lib.sh"
-source "$HERE/agent-lib.sh"
-dpt_require_root
+source "$HERE/hardening-lib.sh"
 dpt_require_cmd losetup
-HOSTILE=$BUILD_DIR/tests/privileged/dpt-hostile
 ROUNDS=${DPT_STORM_ROUNDS:-1000}
 
 agent_setup
-dpt_ctr_start --v1-deny --share-usr
-CTR=$DPT_PID
-CG=$("$DPT_HARNESS" info "$CTR" | sed -n 's/^cgroup_v1=//p')
+hl_ctr_start --v1-deny --share-usr
 ROOTFS=$("$DPT_HARNESS" info "$CTR" | sed -n 's/^rootfs=//p')
-[ -n "$CG" ] || { echo "SKIP: no cgroup v1 devices hierarchy"; exit 77; }
+hl_require_cg
 cp "$HOSTILE" "$ROOTFS/tmp/dpt-hostile"
 
-SZ=$((8192 + RANDOM % 4096))
-cat >"$AGENT_DIR/policy/50-storm.policy" <<POL
-[Match]
-Class=block
-Attribute=size=$SZ
-[Target]
-Container=pid:$CTR
-POL
-img=$(dpt_tmpdir)/img
-truncate -s $((SZ * 512)) "$img"
+hl_block_policy storm
 agent_start
 
 # every loop device this test attached, detached at exit whatever happens

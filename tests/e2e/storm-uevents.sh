@@ -10,27 +10,13 @@
 #    (nl_pid != 0), and a non-root process sending to group 2: ignored.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-source "$HERE/../harness/lib.sh"
-source "$HERE/agent-lib.sh"
-dpt_require_root
+source "$HERE/hardening-lib.sh"
 dpt_require_cmd losetup
-HOSTILE=$BUILD_DIR/tests/privileged/dpt-hostile
 STORM=${DPT_STORM_EVENTS:-100000}
 
 agent_setup
-dpt_ctr_start --v1-deny
-CTR=$DPT_PID
-CG=$("$DPT_HARNESS" info "$CTR" | sed -n 's/^cgroup_v1=//p')
-SZ=$((8192 + RANDOM % 4096))
-cat >"$AGENT_DIR/policy/50-storm.policy" <<POL
-[Match]
-Class=block
-Attribute=size=$SZ
-[Target]
-Container=pid:$CTR
-POL
-img=$(dpt_tmpdir)/img
-truncate -s $((SZ * 512)) "$img"
+hl_ctr_start --v1-deny
+hl_block_policy storm
 
 status_field() { ctl status --json | sed -n "s/.*\"$1\": *\([0-9]*\).*/\1/p" | head -n 1; }
 granted() { in_ctr "$CTR" test -b "$1" && { [ -z "$CG" ] || grep -q "^b 7:${1#/dev/loop} " "$CG/devices.list"; }; }
