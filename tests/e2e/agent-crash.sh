@@ -81,6 +81,34 @@ for step in detach-intent detach-cgroup detach-node; do
         agent_kill
 done
 
+# NIC moves: a crash before the move and right after it; after the restart
+# the NIC is inside, renamed, exactly once
+for step in attach-intent attach-net; do
+        v=dptc$$${step: -3}
+        cat >"$AGENT_DIR/policy/60-nic.policy" <<POL
+[Match]
+Class=net
+Name=$v
+[Target]
+Container=pid:$CTR
+[Grant]
+InterfaceName=lan${step: -3}
+POL
+        DEVPASS_CRASH_AT=$step agent_start_nowait
+        dpt_wait_for 5000 ctl status >/dev/null || fail "$step/nic: agent not up"
+        ip link add "$v" type veth peer name "${v}p"
+        dpt_cleanup_add ip link del "${v}p"
+        wait_crash "$step/nic"
+        agent_start
+        dpt_wait_for 5000 in_ctr "$CTR" ip link show "lan${step: -3}" ||
+                fail "$step/nic: NIC not inside after the restart"
+        ip link show "$v" >/dev/null 2>&1 && fail "$step/nic: NIC still on the host"
+        [ "$(ctl list --json | grep -c "\"netdev\": \"lan${step: -3}\"")" = 1 ] ||
+                fail "$step/nic: not exactly one NIC grant"
+        agent_kill
+        rm "$AGENT_DIR/policy/60-nic.policy"
+done
+
 # kill -9 during a burst, more events while down, restart
 agent_start
 burst=()
