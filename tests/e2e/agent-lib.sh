@@ -62,6 +62,7 @@ agent_start_nowait() {
 loop_add() {
         local dev
         dev=$(losetup -f --show "$1") || dpt_fail "losetup -f $1"
-        dpt_cleanup_add losetup -d "$dev"
+        # the test may have detached it already
+        dpt_cleanup_add sh -c "losetup -d $dev 2>/dev/null || true"
         echo "$dev"
 }
