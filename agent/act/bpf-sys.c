@@ -142,11 +142,23 @@ int dp_bpf_map_get_fd_by_id(uint32_t id)
         return sys_bpf(BPF_MAP_GET_FD_BY_ID, &attr);
 }
 
+/* BPF_OBJ_GET_INFO_BY_FD into info, which the caller has zeroed (or filled
+ * with the arrays it wants back). */
+static int obj_info(int fd, void *info, uint32_t info_len)
+{
+        union bpf_attr attr;
+
+        memset(&attr, 0, sizeof(attr));
+        attr.info.bpf_fd = (uint32_t)fd;
+        attr.info.info_len = info_len;
+        attr.info.info = ptr_to_u64(info);
+        return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr);
+}
+
 int dp_bpf_prog_info(int prog_fd, struct bpf_prog_info *ret_info,
                      uint32_t *map_ids, uint32_t n_map_ids)
 {
         struct bpf_prog_info info;
-        union bpf_attr attr;
         int r;
 
         memset(&info, 0, sizeof(info));
@@ -154,11 +166,7 @@ int dp_bpf_prog_info(int prog_fd, struct bpf_prog_info *ret_info,
                 info.nr_map_ids = n_map_ids;
                 info.map_ids = ptr_to_u64(map_ids);
         }
-        memset(&attr, 0, sizeof(attr));
-        attr.info.bpf_fd = (uint32_t)prog_fd;
-        attr.info.info_len = sizeof(info);
-        attr.info.info = ptr_to_u64(&info);
-        r = sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr);
+        r = obj_info(prog_fd, &info, sizeof(info));
         if (r < 0)
                 return r;
         *ret_info = info;
@@ -168,15 +176,10 @@ int dp_bpf_prog_info(int prog_fd, struct bpf_prog_info *ret_info,
 int dp_bpf_map_info(int map_fd, struct bpf_map_info *ret_info)
 {
         struct bpf_map_info info;
-        union bpf_attr attr;
         int r;
 
         memset(&info, 0, sizeof(info));
-        memset(&attr, 0, sizeof(attr));
-        attr.info.bpf_fd = (uint32_t)map_fd;
-        attr.info.info_len = sizeof(info);
-        attr.info.info = ptr_to_u64(&info);
-        r = sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr);
+        r = obj_info(map_fd, &info, sizeof(info));
         if (r < 0)
                 return r;
         *ret_info = info;

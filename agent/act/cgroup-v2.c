@@ -479,19 +479,30 @@ static int grants_map_find(const char *cgdir, int *ret_fd)
         return -ENOENT;
 }
 
+/* The map key of a node and devpass's grants map at cgdir: 1 with both
+ * set, 0 when the cgroup exists but devpass never granted anything there. */
+static int grants_key_find(const char *cgdir, char type, unsigned major,
+                           unsigned minor, dp_bpf_dev_key *ret_key, int *ret_fd)
+{
+        int r;
+
+        r = make_key(type, major, minor, ret_key);
+        if (r < 0)
+                return r;
+        r = grants_map_find(cgdir, ret_fd);
+        if (r == -ENOENT && access(cgdir, F_OK) >= 0)
+                return 0;
+        return r < 0 ? r : 1;
+}
+
 int dp_cg2_revoke(const char *cgdir, char type, unsigned major, unsigned minor)
 {
         _cleanup_close_ int map_fd = -EBADF;
         dp_bpf_dev_key key;
         int r;
 
-        r = make_key(type, major, minor, &key);
-        if (r < 0)
-                return r;
-        r = grants_map_find(cgdir, &map_fd);
-        if (r == -ENOENT && access(cgdir, F_OK) >= 0)
-                return 0; /* devpass never granted anything here */
-        if (r < 0)
+        r = grants_key_find(cgdir, type, major, minor, &key, &map_fd);
+        if (r <= 0)
                 return r;
         r = dp_bpf_map_delete(map_fd, &key);
         return r == -ENOENT ? 0 : r;
@@ -504,13 +515,8 @@ int dp_cg2_has(const char *cgdir, char type, unsigned major, unsigned minor)
         dp_bpf_dev_value val;
         int r;
 
-        r = make_key(type, major, minor, &key);
-        if (r < 0)
-                return r;
-        r = grants_map_find(cgdir, &map_fd);
-        if (r == -ENOENT && access(cgdir, F_OK) >= 0)
-                return 0;
-        if (r < 0)
+        r = grants_key_find(cgdir, type, major, minor, &key, &map_fd);
+        if (r <= 0)
                 return r;
         r = dp_bpf_map_lookup(map_fd, &key, &val);
         if (r == -ENOENT)

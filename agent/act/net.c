@@ -29,29 +29,10 @@
 #include "devpass/macro.h"
 #include "net-internal.h"
 
-static inline void nl_socket_freep(struct nl_sock **p)
-{
-        if (*p)
-                nl_socket_free(*p);
-}
-
-static inline void rtnl_link_putp(struct rtnl_link **p)
-{
-        if (*p)
-                rtnl_link_put(*p);
-}
-
-static inline void nl_addr_putp(struct nl_addr **p)
-{
-        if (*p)
-                nl_addr_put(*p);
-}
-
-static inline void nl_cache_freep(struct nl_cache **p)
-{
-        if (*p)
-                nl_cache_free(*p);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock *, nl_socket_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link *, rtnl_link_put)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr *, nl_addr_put)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_cache *, nl_cache_free)
 
 #define _cleanup_nl_sock_  _cleanup_(nl_socket_freep)
 #define _cleanup_link_     _cleanup_(rtnl_link_putp)

@@ -334,6 +334,24 @@ int dpt_mknod(const char *dir, const char *name, unsigned major, unsigned minor,
         return 0;
 }
 
+int dpt_scratch_nodes(char *dir, char **ret_card, char **ret_usb)
+{
+        _cleanup_free_ char *card = NULL, *usb = NULL;
+        int r;
+
+        if (!mkdtemp(dir))
+                return negative_errno();
+        r = dpt_mknod(dir, "card", 226, 0, &card);
+        if (r < 0)
+                return r;
+        r = dpt_mknod(dir, "usb", 189, 1, &usb);
+        if (r < 0)
+                return r;
+        *ret_card = TAKE_PTR(card);
+        *ret_usb = TAKE_PTR(usb);
+        return 0;
+}
+
 static int rm_one(const char *path, const struct stat *st, int flag,
                   struct FTW *ftw)
 {

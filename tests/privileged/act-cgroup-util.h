@@ -42,6 +42,9 @@ int dpt_prog_maps(uint32_t id, uint32_t *ids, uint32_t *n);
 /* mknod DIR/NAME c MAJOR:MINOR; *ret is the malloc'd path. */
 int dpt_mknod(const char *dir, const char *name, unsigned major, unsigned minor,
               char **ret);
+/* mkdtemp(dir), then DIR/card (c 226:0, no driver: opens with ENXIO when
+ * allowed) and DIR/usb (c 189:1); the paths are malloc'd. */
+int dpt_scratch_nodes(char *dir, char **ret_card, char **ret_usb);
 /* rm -r that stays on one file system; missing path is success. */
 int dpt_rm_rf(const char *path);
 /* Microseconds since an arbitrary point. */

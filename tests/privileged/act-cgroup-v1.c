@@ -43,10 +43,7 @@ static int group_setup(void **state)
                 exit(77);
         }
         snprintf(G.tmp, sizeof(G.tmp), "/tmp/dpt-cg1-%d-XXXXXX", getpid());
-        if (!mkdtemp(G.tmp))
-                return -1;
-        if (dpt_mknod(G.tmp, "card", 226, 0, &G.card) < 0 ||
-            dpt_mknod(G.tmp, "usb", 189, 1, &G.usb) < 0)
+        if (dpt_scratch_nodes(G.tmp, &G.card, &G.usb) < 0)
                 return -1;
         return 0;
 }

@@ -26,100 +26,18 @@
 
 #include <cmocka.h>
 
+#include "ctr-util.h"
 #include "devpass/act.h"
 #include "devpass/macro.h"
 
-static const char *testctr;
 static char nodedir[] = "/tmp/dptfwdnodesXXXXXX";
-static char loopfile[] = "/tmp/dptfwdloopXXXXXX";
-static char loopdev[64], loopname[32];
-static unsigned loop_major, loop_minor;
-static unsigned ctr_seq, mon_seq;
+static dpt_loop loop;
+static char loopname[32];
+static unsigned mon_seq;
 
-typedef struct ctr {
-        dp_container c;
-        char name[64];
-        char rootfs[512];
-        char pidstr[16];
-        unsigned uid_base;
-} ctr;
+typedef dpt_ctr ctr;
 
 static ctr *shared_priv, *shared_userns;
-
-/* Runs argv; stdout in *out (NUL-ended); returns the exit status or -1. */
-static int run_argv(char **out, const char *const argv[])
-{
-        int pfd[2], status;
-        char *buf = NULL;
-        size_t len = 0, alloc = 0;
-        pid_t pid;
-
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return -1;
-        pid = fork();
-        if (pid < 0)
-                return -1;
-        if (pid == 0) {
-                dup2(pfd[1], STDOUT_FILENO);
-                execv(argv[0], (char *const *)argv);
-                _exit(127);
-        }
-        close(pfd[1]);
-        for (;;) {
-                ssize_t n;
-
-                if (alloc - len < 4096) {
-                        alloc = alloc ? alloc * 2 : 8192;
-                        buf = realloc(buf, alloc + 1);
-                        assert_non_null(buf);
-                }
-                n = read(pfd[0], buf + len, alloc - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                len += (size_t)n;
-        }
-        close(pfd[0]);
-        buf[len] = 0;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -1;
-        if (out)
-                *out = buf;
-        else
-                free(buf);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* `sh -c CMD` inside the container; stdout without trailing newlines. */
-static int ctr_sh(const ctr *t, char **out, const char *fmt, ...)
-{
-        const char *argv[] = {testctr, "exec", t->pidstr, "--",
-                              "sh",    "-c",   NULL,      NULL};
-        _cleanup_free_ char *cmd = NULL;
-        char *o = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, fmt);
-        r = vasprintf(&cmd, fmt, ap);
-        va_end(ap);
-        assert_true(r >= 0);
-        argv[6] = cmd;
-        r = run_argv(&o, argv);
-        if (o) {
-                size_t n = strlen(o);
-
-                while (n > 0 && o[n - 1] == '\n')
-                        o[--n] = 0;
-        }
-        if (out)
-                *out = o;
-        else
-                free(o);
-        return r;
-}
 
 /* A host command in the container's network namespace. */
 static int ctr_net(const ctr *t, const char *cmd)
@@ -130,100 +48,7 @@ static int ctr_net(const ctr *t, const char *cmd)
         assert_true(asprintf(&full, "nsenter -t %s -n %s >/dev/null 2>&1",
                              t->pidstr, cmd) >= 0);
         argv[2] = full;
-        return run_argv(NULL, argv);
-}
-
-static void ctr_free(ctr *t)
-{
-        if (!t)
-                return;
-        safe_close(t->c.pidfd);
-        free(t->c.ref);
-        free(t->c.name);
-        free(t->c.uid_map);
-        free(t->c.gid_map);
-        free(t->c.cgroup_v1_devices);
-        free(t->c.cgroup_v2);
-        free(t);
-}
-
-static void ctr_stop(ctr *t)
-{
-        const char *argv[] = {testctr, "stop", NULL, NULL};
-
-        if (!t)
-                return;
-        if (t->name[0]) {
-                argv[2] = t->name;
-                (void)run_argv(NULL, argv);
-        }
-        ctr_free(t);
-}
-
-static ctr *ctr_start(bool userns, bool share_usr)
-{
-        const char *argv[] = {testctr, "start", "--name", NULL,
-                              NULL,    NULL,    NULL};
-        const char *info_argv[] = {testctr, "info", NULL, NULL};
-        _cleanup_free_ char *out = NULL, *info = NULL;
-        char *save = NULL;
-        unsigned base_g = 0;
-        ctr *t = calloc(1, sizeof(*t));
-        int pid = 0, n = 4;
-
-        if (!t)
-                return NULL;
-        t->c.pidfd = -EBADF;
-        snprintf(t->name, sizeof(t->name), "dptf%d-%u", (int)getpid(),
-                 ++ctr_seq);
-        argv[3] = t->name;
-        if (userns)
-                argv[n++] = "--userns";
-        if (share_usr)
-                argv[n++] = "--share-usr";
-        if (run_argv(&out, argv) != 0 || sscanf(out, "%d", &pid) != 1 ||
-            pid <= 0) {
-                fprintf(stderr, "dp-testctr start failed: %s\n", strna(out));
-                t->name[0] = 0;
-                ctr_free(t);
-                return NULL;
-        }
-        snprintf(t->pidstr, sizeof(t->pidstr), "%d", pid);
-        info_argv[2] = t->pidstr;
-        if (run_argv(&info, info_argv) != 0)
-                goto fail;
-        for (char *l = strtok_r(info, "\n", &save); l;
-             l = strtok_r(NULL, "\n", &save)) {
-                if (strneq(l, "uid_base=", 9))
-                        t->uid_base = (unsigned)strtoul(l + 9, NULL, 10);
-                else if (strneq(l, "gid_base=", 9))
-                        base_g = (unsigned)strtoul(l + 9, NULL, 10);
-                else if (strneq(l, "rootfs=", 7))
-                        snprintf(t->rootfs, sizeof(t->rootfs), "%s", l + 7);
-        }
-        t->c.pid = pid;
-        t->c.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (t->c.pidfd < 0)
-                goto fail;
-        t->c.runtime = DP_RUNTIME_PID;
-        if (asprintf(&t->c.ref, "pid:%d", pid) < 0)
-                goto fail;
-        t->c.name = strdup(t->pidstr);
-        t->c.userns = userns;
-        if (userns) {
-                t->c.uid_map = calloc(1, sizeof(dp_idmap_range));
-                t->c.gid_map = calloc(1, sizeof(dp_idmap_range));
-                if (!t->c.uid_map || !t->c.gid_map || t->uid_base == 0)
-                        goto fail;
-                *t->c.uid_map = (dp_idmap_range){0, t->uid_base, 65536};
-                *t->c.gid_map = (dp_idmap_range){0, base_g, 65536};
-                t->c.n_uid_map = t->c.n_gid_map = 1;
-        }
-        return t;
-fail:
-        fprintf(stderr, "cannot describe container %s\n", t->name);
-        ctr_stop(t);
-        return NULL;
+        return dpt_run_argv(NULL, NULL, argv);
 }
 
 /* Host path of something inside the container. */
@@ -284,10 +109,10 @@ static void monitor_start(const ctr *t, monitor *m, const char *filters)
         snprintf(m->pidfile, sizeof(m->pidfile), "/tmp/mon%u.pid", mon_seq);
         assert_int_equal(udev_listeners(t), 0);
         assert_int_equal(
-                ctr_sh(t, NULL,
-                       "timeout 60 udevadm monitor --udev --property %s "
-                       ">%s 2>&1 </dev/null & echo $! >%s",
-                       filters, m->out, m->pidfile),
+                dpt_ctr_sh(t, NULL,
+                           "timeout 60 udevadm monitor --udev --property %s "
+                           ">%s 2>&1 </dev/null & echo $! >%s",
+                           filters, m->out, m->pidfile),
                 0);
         for (int i = 0; i < 500 && udev_listeners(t) == 0; i++)
                 sleep_ms(10);
@@ -298,11 +123,11 @@ static void monitor_start(const ctr *t, monitor *m, const char *filters)
 
 static void monitor_stop(const ctr *t, monitor *m)
 {
-        (void)ctr_sh(t, NULL, "kill $(cat %s)", m->pidfile);
+        (void)dpt_ctr_sh(t, NULL, "kill $(cat %s)", m->pidfile);
         for (int i = 0; i < 500 && udev_listeners(t) > 0; i++)
                 sleep_ms(10);
         assert_int_equal(udev_listeners(t), 0);
-        (void)ctr_sh(t, NULL, "rm -f %s %s", m->out, m->pidfile);
+        (void)dpt_ctr_sh(t, NULL, "rm -f %s %s", m->out, m->pidfile);
 }
 
 /* Waits until the monitor's output holds every needle. */
@@ -400,9 +225,10 @@ static void check_cycle(const ctr *t, const fwd_case *fc)
                 assert_int_equal(lstat(tag, &st), 0);
                 assert_int_equal(st.st_uid, t->uid_base);
         }
-        assert_int_equal(
-                ctr_sh(t, &info, "udevadm info --query=property %s", n->path),
-                0);
+        assert_int_equal(dpt_ctr_sh(t, &info,
+                                    "udevadm info --query=property %s",
+                                    n->path),
+                         0);
         if (!strstr(info, fc->want_prop) || !strstr(info, "TAGS=:seat:"))
                 fail_msg("udevadm info inside %s:\n%s", t->name, info);
 
@@ -435,8 +261,8 @@ static void check_loop(const ctr *t)
                 .tags = tags,
                 .node = {.path = path,
                          .type = 'b',
-                         .major = loop_major,
-                         .minor = loop_minor,
+                         .major = loop.major,
+                         .minor = loop.minor,
                          .mode = 0660},
                 .want_prop = "ID_FS_TYPE=ext4",
         };
@@ -471,15 +297,15 @@ static void check_macvtap(const ctr *t)
         assert_int_equal(ctr_net(t, "ip link add link dptfva name dptfmv "
                                     "type macvtap mode bridge"),
                          0);
-        assert_int_equal(ctr_sh(t, &idx, "cat /sys/class/net/dptfmv/ifindex"),
-                         0);
-        assert_int_equal(ctr_sh(t, &dev,
-                                "cat /sys/class/net/dptfmv/macvtap/tap%s/dev",
-                                idx),
-                         0);
+        assert_int_equal(
+                dpt_ctr_sh(t, &idx, "cat /sys/class/net/dptfmv/ifindex"), 0);
+        assert_int_equal(
+                dpt_ctr_sh(t, &dev,
+                           "cat /sys/class/net/dptfmv/macvtap/tap%s/dev", idx),
+                0);
         assert_int_equal(sscanf(dev, "%u:%u", &maj, &min), 2);
-        assert_int_equal(ctr_sh(t, &link, "readlink -f /sys/class/net/dptfmv"),
-                         0);
+        assert_int_equal(
+                dpt_ctr_sh(t, &link, "readlink -f /sys/class/net/dptfmv"), 0);
         assert_true(strneq(link, "/sys/", 5));
         snprintf(devpath, sizeof(devpath), "%s/macvtap/tap%s", link + 4, idx);
         snprintf(path, sizeof(path), "/dev/tap%s", idx);
@@ -518,8 +344,8 @@ static dp_node_spec loop_spec(void)
 {
         return (dp_node_spec){.path = "/dev/dptfloop",
                               .type = 'b',
-                              .major = loop_major,
-                              .minor = loop_minor,
+                              .major = loop.major,
+                              .minor = loop.minor,
                               .mode = 0660};
 }
 
@@ -561,8 +387,8 @@ static void test_live_control_socket(void **state)
         {
                 char rel[64];
 
-                snprintf(rel, sizeof(rel), "/run/udev/data/b%u:%u", loop_major,
-                         loop_minor);
+                snprintf(rel, sizeof(rel), "/run/udev/data/b%u:%u", loop.major,
+                         loop.minor);
                 assert_true(exists_in(t, rel));
                 assert_int_equal(fwd_loop(t, "remove"), 0);
                 assert_false(exists_in(t, rel));
@@ -575,13 +401,14 @@ static void test_udevd_process(void **state)
         char rel[64];
 
         /* A process named systemd-udevd in the container's pid namespace. */
-        assert_int_equal(ctr_sh(t, NULL,
-                                "cp /usr/bin/sleep /tmp/systemd-udevd && "
-                                "(/tmp/systemd-udevd 60 </dev/null "
-                                ">/dev/null 2>&1 & echo $! >/tmp/udevd.pid)"),
-                         0);
-        snprintf(rel, sizeof(rel), "/run/udev/data/b%u:%u", loop_major,
-                 loop_minor);
+        assert_int_equal(
+                dpt_ctr_sh(t, NULL,
+                           "cp /usr/bin/sleep /tmp/systemd-udevd && "
+                           "(/tmp/systemd-udevd 60 </dev/null "
+                           ">/dev/null 2>&1 & echo $! >/tmp/udevd.pid)"),
+                0);
+        snprintf(rel, sizeof(rel), "/run/udev/data/b%u:%u", loop.major,
+                 loop.minor);
         for (int i = 0; i < 200; i++) {
                 int r = fwd_loop(t, "add");
 
@@ -595,11 +422,11 @@ static void test_udevd_process(void **state)
                         fail_msg("systemd-udevd process not detected");
         }
         assert_false(exists_in(t, rel));
-        assert_int_equal(ctr_sh(t, NULL,
-                                "kill $(cat /tmp/udevd.pid); "
-                                "while kill -0 $(cat /tmp/udevd.pid) "
-                                "2>/dev/null; do sleep 0.05; done; "
-                                "rm -f /tmp/systemd-udevd /tmp/udevd.pid"),
+        assert_int_equal(dpt_ctr_sh(t, NULL,
+                                    "kill $(cat /tmp/udevd.pid); "
+                                    "while kill -0 $(cat /tmp/udevd.pid) "
+                                    "2>/dev/null; do sleep 0.05; done; "
+                                    "rm -f /tmp/systemd-udevd /tmp/udevd.pid"),
                          0);
         assert_int_equal(fwd_loop(t, "add"), 0);
         assert_true(exists_in(t, rel));
@@ -633,7 +460,7 @@ static void test_symlinks(void **state)
         char id[32];
         int r;
 
-        snprintf(id, sizeof(id), "b%u:%u", loop_major, loop_minor);
+        snprintf(id, sizeof(id), "b%u:%u", loop.major, loop.minor);
 
         /* /run/udev -> / */
         assert_int_equal(symlink("/", udev), 0);
@@ -724,70 +551,28 @@ static void test_bad_args(void **state)
                          -EINVAL);
 }
 
-static int setup_plain(void **state)
-{
-        return (*state = ctr_start(false, false)) ? 0 : -1;
-}
-
-static int teardown_ctr(void **state)
-{
-        ctr_stop(*state);
-        *state = NULL;
-        return 0;
-}
-
 /* ---- fixtures ---- */
-
-static int make_loop(void)
-{
-        const char *argv[] = {"/sbin/losetup", "--find", "--show", loopfile,
-                              NULL};
-        _cleanup_free_ char *out = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-
-        fd = mkstemp(loopfile);
-        if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
-                return -1;
-        if (run_argv(&out, argv) != 0)
-                return -1;
-        out[strcspn(out, "\n")] = 0;
-        snprintf(loopdev, sizeof(loopdev), "%s", out);
-        if (!strneq(loopdev, "/dev/", 5) || stat(loopdev, &st) < 0 ||
-            !S_ISBLK(st.st_mode))
-                return -1;
-        snprintf(loopname, sizeof(loopname), "%.31s", loopdev + 5);
-        loop_major = major(st.st_rdev);
-        loop_minor = minor(st.st_rdev);
-        return 0;
-}
 
 static int group_setup(void **state)
 {
-        if (!mkdtemp(nodedir))
+        if (dpt_nodedir_make(nodedir) < 0)
                 return -1;
-        setenv("DEVPASS_NODE_DIR", nodedir, 1);
-        if (make_loop() < 0) {
+        if (dpt_loop_make(&loop, "/tmp/dptfwdloopXXXXXX", NULL) < 0) {
                 fprintf(stderr, "cannot set up a loop device\n");
                 return -1;
         }
-        shared_priv = ctr_start(false, true);
-        shared_userns = ctr_start(true, true);
+        snprintf(loopname, sizeof(loopname), "%.31s", loop.dev + 5);
+        shared_priv = dpt_ctr_start(false, true);
+        shared_userns = dpt_ctr_start(true, true);
         return shared_priv && shared_userns ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
-        const char *argv[] = {"/sbin/losetup", "-d", loopdev, NULL};
-
-        ctr_stop(shared_priv);
-        ctr_stop(shared_userns);
-        if (loopdev[0])
-                (void)run_argv(NULL, argv);
-        (void)unlink(loopfile);
-        while (umount2(nodedir, MNT_DETACH) == 0)
-                ;
-        (void)rmdir(nodedir);
+        dpt_ctr_stop(shared_priv);
+        dpt_ctr_stop(shared_userns);
+        dpt_loop_remove(&loop);
+        dpt_nodedir_remove(nodedir);
         return 0;
 }
 
@@ -801,18 +586,19 @@ int main(int argc, char *argv[])
                 cmocka_unit_test(test_userns_macvtap),
                 cmocka_unit_test(test_udevd_process),
                 cmocka_unit_test_setup_teardown(test_live_control_socket,
-                                                setup_plain, teardown_ctr),
-                cmocka_unit_test_setup_teardown(test_no_run_udev, setup_plain,
-                                                teardown_ctr),
-                cmocka_unit_test_setup_teardown(test_symlinks, setup_plain,
-                                                teardown_ctr),
+                                                dpt_ctr_setup_priv,
+                                                dpt_ctr_teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_no_run_udev, dpt_ctr_setup_priv, dpt_ctr_teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_symlinks, dpt_ctr_setup_priv, dpt_ctr_teardown),
         };
 
         if (argc != 2) {
                 fprintf(stderr, "usage: %s PATH-TO-dp-testctr\n", argv[0]);
                 return 2;
         }
-        testctr = argv[1];
+        dpt_ctr_init(argv[1], "dptf", 0);
         if (geteuid() != 0) {
                 printf("needs root: creates containers, loop devices, "
                        "namespaces\n");

@@ -2,10 +2,7 @@
 # privileged and user-namespaced test containers, checked with the host's
 # udevadm running inside them. Root only.
 add_executable(test-act-forward ${CMAKE_CURRENT_LIST_DIR}/act-forward.c)
-target_link_libraries(test-act-forward PRIVATE devpass-act PkgConfig::CMOCKA)
-if(TARGET dp-testctr)
-  add_dependencies(test-act-forward dp-testctr)
-endif()
+target_link_libraries(test-act-forward PRIVATE dpt-ctr-util)
 add_test(NAME privileged-act-forward
          COMMAND test-act-forward ${CMAKE_BINARY_DIR}/tests/harness/dp-testctr)
 set_tests_properties(privileged-act-forward PROPERTIES SKIP_RETURN_CODE 77

@@ -24,245 +24,37 @@
 
 #include <cmocka.h>
 
+#include "ctr-util.h"
 #include "devpass/act.h"
 #include "devpass/macro.h"
 
-static const char *testctr;
 static char nodedir[] = "/tmp/dptnodesXXXXXX";
-static char loopfile[] = "/tmp/dptnloopXXXXXX";
-static char loopdev[64];
-static unsigned loop_major, loop_minor;
+static dpt_loop loop;
 static char marker[64];
-static unsigned ctr_seq;
 
-typedef struct ctr {
-        dp_container c;
-        char name[64];
-        char rootfs[512];
-        char pidstr[16];
-} ctr;
+typedef dpt_ctr ctr;
 
 /* The shared containers for the tests that leave them intact. */
 static ctr *shared_priv, *shared_userns;
-
-/* Runs argv, returns its exit status (or -1), stdout in *out (NUL-ended).
- * A command that hangs is killed after CMD_TIMEOUT_MS, so that a stuck
- * launcher fails the test instead of hanging it. */
-#define CMD_TIMEOUT_MS 30000
-static int run_argv(char **out, size_t *out_len, const char *const argv[])
-{
-        struct timespec start, now;
-        int pfd[2], status;
-        char *buf = NULL;
-        size_t len = 0, alloc = 0;
-        pid_t pid;
-
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return -1;
-        pid = fork();
-        if (pid < 0)
-                return -1;
-        if (pid == 0) {
-                dup2(pfd[1], STDOUT_FILENO);
-                execv(argv[0], (char *const *)argv);
-                _exit(127);
-        }
-        close(pfd[1]);
-        clock_gettime(CLOCK_MONOTONIC, &start);
-        for (;;) {
-                struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-                long left;
-                ssize_t n;
-
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                left = CMD_TIMEOUT_MS - (now.tv_sec - start.tv_sec) * 1000 -
-                       (now.tv_nsec - start.tv_nsec) / 1000000;
-                if (left <= 0 || poll(&p, 1, (int)left) == 0) {
-                        fprintf(stderr, "%s %s: timed out, killed\n", argv[0],
-                                argv[1]);
-                        kill(pid, SIGKILL);
-                        break;
-                }
-                if (alloc - len < 4096) {
-                        alloc = alloc ? alloc * 2 : 8192;
-                        buf = realloc(buf, alloc + 1);
-                        assert_non_null(buf);
-                }
-                n = read(pfd[0], buf + len, alloc - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                len += (size_t)n;
-        }
-        close(pfd[0]);
-        if (buf)
-                buf[len] = 0;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -1;
-        if (out)
-                *out = buf;
-        else
-                free(buf);
-        if (out_len)
-                *out_len = len;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Runs `sh -c CMD` inside the container; stdout in *out, trailing newline
- * stripped. */
-static int ctr_sh(const ctr *t, char **out, const char *cmd)
-{
-        const char *argv[] = {testctr, "exec", t->pidstr, "--",
-                              "sh",    "-c",   cmd,       NULL};
-        char *o = NULL;
-        int r = run_argv(&o, NULL, argv);
-
-        if (o) {
-                size_t n = strlen(o);
-
-                while (n > 0 && o[n - 1] == '\n')
-                        o[--n] = 0;
-        }
-        if (out)
-                *out = o;
-        else
-                free(o);
-        return r;
-}
 
 static void assert_sh_output(const ctr *t, const char *cmd, const char *want)
 {
         _cleanup_free_ char *out = NULL;
 
-        assert_int_equal(ctr_sh(t, &out, cmd), 0);
+        assert_int_equal(dpt_ctr_sh(t, &out, "%s", cmd), 0);
         assert_non_null(out);
         assert_string_equal(out, want);
 }
 
 static void assert_open_result(const ctr *t, const char *path, const char *want)
 {
-        const char *argv[] = {testctr, "open", t->pidstr, path, "r", NULL};
+        const char *argv[] = {dpt_testctr, "open", t->pidstr, path, "r", NULL};
         _cleanup_free_ char *out = NULL;
 
-        (void)run_argv(&out, NULL, argv);
+        (void)dpt_run_argv(&out, NULL, argv);
         assert_non_null(out);
         out[strcspn(out, "\n")] = 0;
         assert_string_equal(out, want);
-}
-
-static void ctr_free(ctr *t)
-{
-        if (!t)
-                return;
-        safe_close(t->c.pidfd);
-        free(t->c.ref);
-        free(t->c.name);
-        free(t->c.uid_map);
-        free(t->c.gid_map);
-        free(t->c.cgroup_v1_devices);
-        free(t->c.cgroup_v2);
-        free(t);
-}
-
-static void ctr_stop(ctr *t)
-{
-        const char *argv[] = {testctr, "stop", NULL, NULL};
-
-        if (!t)
-                return;
-        if (t->name[0]) {
-                argv[2] = t->name;
-                (void)run_argv(NULL, NULL, argv);
-        }
-        ctr_free(t);
-}
-
-/* Starts a harness container and builds the dp_container that container
- * resolution would produce for it. */
-static ctr *ctr_start(bool userns)
-{
-        const char *argv[] = {testctr, "start", "--name", NULL, NULL, NULL};
-        const char *info_argv[] = {testctr, "info", NULL, NULL};
-        _cleanup_free_ char *out = NULL, *info = NULL;
-        char *save = NULL;
-        unsigned base_u = 0, base_g = 0;
-        ctr *t = calloc(1, sizeof(*t));
-        int pid = 0;
-
-        if (!t)
-                return NULL;
-        t->c.pidfd = -EBADF;
-        snprintf(t->name, sizeof(t->name), "dptn%d-%u", (int)getpid(),
-                 ++ctr_seq);
-        argv[3] = t->name;
-        if (userns)
-                argv[4] = "--userns";
-        if (run_argv(&out, NULL, argv) != 0 || !out ||
-            sscanf(out, "%d", &pid) != 1 || pid <= 0) {
-                fprintf(stderr, "dp-testctr start failed: %s\n", strna(out));
-                t->name[0] = 0;
-                ctr_free(t);
-                return NULL;
-        }
-        snprintf(t->pidstr, sizeof(t->pidstr), "%d", pid);
-        info_argv[2] = t->pidstr;
-        if (run_argv(&info, NULL, info_argv) != 0 || !info)
-                goto fail;
-        for (char *l = strtok_r(info, "\n", &save); l;
-             l = strtok_r(NULL, "\n", &save)) {
-                if (strneq(l, "uid_base=", 9))
-                        base_u = (unsigned)strtoul(l + 9, NULL, 10);
-                else if (strneq(l, "gid_base=", 9))
-                        base_g = (unsigned)strtoul(l + 9, NULL, 10);
-                else if (strneq(l, "rootfs=", 7))
-                        snprintf(t->rootfs, sizeof(t->rootfs), "%s", l + 7);
-                else if (strneq(l, "cgroup_v1=", 10) && l[10])
-                        t->c.cgroup_v1_devices = strdup(l + 10);
-                else if (strneq(l, "cgroup_v2=", 10) && l[10])
-                        t->c.cgroup_v2 = strdup(l + 10);
-        }
-        t->c.pid = pid;
-        t->c.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (t->c.pidfd < 0)
-                goto fail;
-        t->c.runtime = DP_RUNTIME_PID;
-        if (asprintf(&t->c.ref, "pid:%d", pid) < 0)
-                goto fail;
-        t->c.name = strdup(t->pidstr);
-        t->c.userns = userns;
-        if (userns) {
-                t->c.uid_map = calloc(1, sizeof(dp_idmap_range));
-                t->c.gid_map = calloc(1, sizeof(dp_idmap_range));
-                if (!t->c.uid_map || !t->c.gid_map || base_u == 0)
-                        goto fail;
-                *t->c.uid_map = (dp_idmap_range){0, base_u, 65536};
-                *t->c.gid_map = (dp_idmap_range){0, base_g, 65536};
-                t->c.n_uid_map = t->c.n_gid_map = 1;
-        }
-        return t;
-fail:
-        fprintf(stderr, "cannot describe container %s\n", t->name);
-        ctr_stop(t);
-        return NULL;
-}
-
-static int setup_priv(void **state)
-{
-        return (*state = ctr_start(false)) ? 0 : -1;
-}
-
-static int setup_userns(void **state)
-{
-        return (*state = ctr_start(true)) ? 0 : -1;
-}
-
-static int teardown_ctr(void **state)
-{
-        ctr_stop(*state);
-        *state = NULL;
-        return 0;
 }
 
 static bool in_mountinfo(pid_t pid, const char *mountpoint)
@@ -329,15 +121,15 @@ static void check_loop_lifecycle(const ctr *t)
 {
         dp_node_spec spec = {.path = "/dev/dptloop",
                              .type = 'b',
-                             .major = loop_major,
-                             .minor = loop_minor,
+                             .major = loop.major,
+                             .minor = loop.minor,
                              .mode = 0660,
                              .uid = 0,
                              .gid = 6};
         _cleanup_free_ char *out = NULL;
-        const char *argv[] = {testctr,  "exec",    t->pidstr,
-                              "--",     "dd",      "if=/dev/dptloop",
-                              "bs=512", "count=1", NULL};
+        const char *argv[] = {dpt_testctr, "exec",    t->pidstr,
+                              "--",        "dd",      "if=/dev/dptloop",
+                              "bs=512",    "count=1", NULL};
         size_t len = 0;
         bool created = false;
 
@@ -347,7 +139,7 @@ static void check_loop_lifecycle(const ctr *t)
         assert_int_equal(dp_act_node_present(&t->c, &spec), 1);
 
         /* The data written on the host is read through the node inside. */
-        assert_int_equal(run_argv(&out, &len, argv), 0);
+        assert_int_equal(dpt_run_argv(&out, &len, argv), 0);
         assert_true(len >= strlen(marker));
         assert_non_null(memmem(out, len, marker, strlen(marker)));
         assert_sh_output(t, "stat -c '%a %u %g %F' /dev/dptloop",
@@ -360,7 +152,7 @@ static void check_loop_lifecycle(const ctr *t)
 
         assert_int_equal(dp_act_node_remove(&t->c, &spec), 0);
         assert_int_equal(dp_act_node_present(&t->c, &spec), 0);
-        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dev/dptloop"), 0);
+        assert_int_not_equal(dpt_ctr_sh(t, NULL, "test -e /dev/dptloop"), 0);
         /* Missing is success. */
         assert_int_equal(dp_act_node_remove(&t->c, &spec), 0);
 }
@@ -376,7 +168,7 @@ static void check_nested_mode_owner(const ctr *t)
                              .gid = 44};
         bool created = false;
 
-        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dev/dri"), 0);
+        assert_int_not_equal(dpt_ctr_sh(t, NULL, "test -e /dev/dri"), 0);
         assert_int_equal(dp_act_node_create(&t->c, &spec, &created), 0);
         assert_true(created);
         assert_sh_output(t, "stat -c '%a %u %g %F %t:%T' /dev/dri/card0",
@@ -396,9 +188,9 @@ static void check_nested_mode_owner(const ctr *t)
         assert_sh_output(t, "stat -c '%a %u %g' /dev/dri/card0", "600 5 6");
 
         assert_int_equal(dp_act_node_remove(&t->c, &spec), 0);
-        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dev/dri/card0"), 0);
+        assert_int_not_equal(dpt_ctr_sh(t, NULL, "test -e /dev/dri/card0"), 0);
         /* The directory stays: it may hold other things by now. */
-        assert_int_equal(ctr_sh(t, NULL, "test -d /dev/dri"), 0);
+        assert_int_equal(dpt_ctr_sh(t, NULL, "test -d /dev/dri"), 0);
 }
 
 /* Things already at the target are never replaced nor removed. */
@@ -418,7 +210,7 @@ static void check_existing_targets(const ctr *t, bool with_mknod)
                  with_mknod ? " && mknod /dev/dptother c 1 3 && "
                               "mknod /dev/dptblk b 1 3"
                             : "");
-        assert_int_equal(ctr_sh(t, NULL, cmd), 0);
+        assert_int_equal(dpt_ctr_sh(t, NULL, "%s", cmd), 0);
 
         for (size_t i = 0; i < n; i++) {
                 /* c 1:3 is /dev/null: even a symlink to a node with the
@@ -450,11 +242,12 @@ static void check_existing_targets(const ctr *t, bool with_mknod)
                                  "/dev/dptblk | tr '\\n' ,",
                                  "character special file 1:3,"
                                  "block special file 1:3,");
-        assert_int_equal(ctr_sh(t, NULL,
-                                "rm -rf /dev/dptreg /dev/dptfifo /dev/dptdir "
-                                "/dev/dptsym /dev/dptnullsym /dev/dptother "
-                                "/dev/dptblk"),
-                         0);
+        assert_int_equal(
+                dpt_ctr_sh(t, NULL,
+                           "rm -rf /dev/dptreg /dev/dptfifo /dev/dptdir "
+                           "/dev/dptsym /dev/dptnullsym /dev/dptother "
+                           "/dev/dptblk"),
+                0);
 }
 
 /* `/dev/dri -> /etc` and a symlinked directory on the way: -ELOOP, nothing
@@ -468,14 +261,14 @@ static void check_hostile_symlinks(const ctr *t)
                              .mode = 0666};
         bool created = false;
 
-        assert_int_equal(ctr_sh(t, NULL,
-                                "rm -rf /dev/dri && ln -s /etc /dev/dri && "
-                                "ln -s /tmp /dev/dptsub"),
+        assert_int_equal(dpt_ctr_sh(t, NULL,
+                                    "rm -rf /dev/dri && ln -s /etc /dev/dri && "
+                                    "ln -s /tmp /dev/dptsub"),
                          0);
         assert_int_equal(dp_act_node_create(&t->c, &spec, &created), -ELOOP);
         assert_host_absent("/etc/dptcard");
         assert_rootfs_absent(t, "etc/dptcard");
-        assert_int_not_equal(ctr_sh(t, NULL, "test -e /etc/dptcard"), 0);
+        assert_int_not_equal(dpt_ctr_sh(t, NULL, "test -e /etc/dptcard"), 0);
         assert_int_equal(dp_act_node_present(&t->c, &spec), 0);
         assert_int_equal(dp_act_node_remove(&t->c, &spec), -ELOOP);
 
@@ -486,9 +279,9 @@ static void check_hostile_symlinks(const ctr *t)
 
         /* Now the whole /dev is a symlink to the container's /. */
         /* Lazily: /dev carries the pts and shm mounts. */
-        assert_int_equal(ctr_sh(t, NULL,
-                                "umount -l /dev && rm -rf /dev && "
-                                "ln -s / /dev"),
+        assert_int_equal(dpt_ctr_sh(t, NULL,
+                                    "umount -l /dev && rm -rf /dev && "
+                                    "ln -s / /dev"),
                          0);
         assert_sh_output(t, "readlink /dev", "/");
         spec.path = "/dev/dptevil";
@@ -499,7 +292,7 @@ static void check_hostile_symlinks(const ctr *t)
         assert_host_absent("/dptevildir");
         assert_rootfs_absent(t, "dptevil");
         assert_rootfs_absent(t, "dptevildir");
-        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dptevil"), 0);
+        assert_int_not_equal(dpt_ctr_sh(t, NULL, "test -e /dptevil"), 0);
         assert_int_equal(count_host_nodes(t->c.pid), 0);
 }
 
@@ -610,7 +403,7 @@ static void test_userns_mount_visible(void **state)
         assert_false(in_mountinfo(t->c.pid, "/dev/dptm"));
         assert_int_equal(count_host_nodes(t->c.pid), 0);
         /* The placeholder under the mount went too. */
-        assert_int_not_equal(ctr_sh(t, NULL, "test -e /dev/dptm"), 0);
+        assert_int_not_equal(dpt_ctr_sh(t, NULL, "test -e /dev/dptm"), 0);
 }
 
 static void test_userns_nested_mode_owner(void **state)
@@ -639,59 +432,26 @@ static void test_userns_dead_init(void **state)
 
 /* ---- fixtures: a loop device, the host node dir, shared containers ---- */
 
-static int make_loop(void)
-{
-        const char *argv[] = {"/sbin/losetup", "--find", "--show", loopfile,
-                              NULL};
-        _cleanup_free_ char *out = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-
-        fd = mkstemp(loopfile);
-        if (fd < 0)
-                return -1;
-        snprintf(marker, sizeof(marker), "DPT-NODE-MARKER-%d", (int)getpid());
-        if (write(fd, marker, strlen(marker)) != (ssize_t)strlen(marker) ||
-            ftruncate(fd, 1 << 20) < 0)
-                return -1;
-        if (run_argv(&out, NULL, argv) != 0 || !out)
-                return -1;
-        out[strcspn(out, "\n")] = 0;
-        snprintf(loopdev, sizeof(loopdev), "%s", out);
-        if (stat(loopdev, &st) < 0 || !S_ISBLK(st.st_mode))
-                return -1;
-        loop_major = major(st.st_rdev);
-        loop_minor = minor(st.st_rdev);
-        return 0;
-}
-
 static int group_setup(void **state)
 {
-        if (!mkdtemp(nodedir))
+        if (dpt_nodedir_make(nodedir) < 0)
                 return -1;
-        setenv("DEVPASS_NODE_DIR", nodedir, 1);
-        if (make_loop() < 0) {
+        snprintf(marker, sizeof(marker), "DPT-NODE-MARKER-%d", (int)getpid());
+        if (dpt_loop_make(&loop, "/tmp/dptnloopXXXXXX", marker) < 0) {
                 fprintf(stderr, "cannot set up a loop device\n");
                 return -1;
         }
-        shared_priv = ctr_start(false);
-        shared_userns = ctr_start(true);
+        shared_priv = dpt_ctr_start(false, false);
+        shared_userns = dpt_ctr_start(true, false);
         return shared_priv && shared_userns ? 0 : -1;
 }
 
 static int group_teardown(void **state)
 {
-        const char *argv[] = {"/sbin/losetup", "-d", loopdev, NULL};
-
-        ctr_stop(shared_priv);
-        ctr_stop(shared_userns);
-        if (loopdev[0])
-                (void)run_argv(NULL, NULL, argv);
-        (void)unlink(loopfile);
-        /* devpass mounted a tmpfs there on first use. */
-        while (umount2(nodedir, MNT_DETACH) == 0)
-                ;
-        (void)rmdir(nodedir);
+        dpt_ctr_stop(shared_priv);
+        dpt_ctr_stop(shared_userns);
+        dpt_loop_remove(&loop);
+        dpt_nodedir_remove(nodedir);
         return 0;
 }
 
@@ -702,25 +462,30 @@ int main(int argc, char *argv[])
                 cmocka_unit_test(test_priv_loop),
                 cmocka_unit_test(test_priv_nested_mode_owner),
                 cmocka_unit_test(test_priv_existing),
-                cmocka_unit_test_setup_teardown(test_priv_hostile, setup_priv,
-                                                teardown_ctr),
-                cmocka_unit_test_setup_teardown(test_priv_dead_init, setup_priv,
-                                                teardown_ctr),
+                cmocka_unit_test_setup_teardown(test_priv_hostile,
+                                                dpt_ctr_setup_priv,
+                                                dpt_ctr_teardown),
+                cmocka_unit_test_setup_teardown(test_priv_dead_init,
+                                                dpt_ctr_setup_priv,
+                                                dpt_ctr_teardown),
                 cmocka_unit_test(test_userns_loop),
                 cmocka_unit_test(test_userns_mount_visible),
                 cmocka_unit_test(test_userns_nested_mode_owner),
                 cmocka_unit_test(test_userns_existing),
                 cmocka_unit_test_setup_teardown(test_userns_hostile,
-                                                setup_userns, teardown_ctr),
+                                                dpt_ctr_setup_userns,
+                                                dpt_ctr_teardown),
                 cmocka_unit_test_setup_teardown(test_userns_dead_init,
-                                                setup_userns, teardown_ctr),
+                                                dpt_ctr_setup_userns,
+                                                dpt_ctr_teardown),
         };
 
         if (argc != 2) {
                 fprintf(stderr, "usage: %s PATH-TO-dp-testctr\n", argv[0]);
                 return 2;
         }
-        testctr = argv[1];
+        /* A stuck launcher fails the test instead of hanging it. */
+        dpt_ctr_init(argv[1], "dptn", 30000);
         if (geteuid() != 0) {
                 printf("needs root: creates containers, loop devices and "
                        "mounts\n");

@@ -1,10 +1,7 @@
 # Device node injection into real privileged and user-namespaced test
 # containers (agent/act/node*.c). Root only.
 add_executable(test-act-node ${CMAKE_CURRENT_LIST_DIR}/act-node.c)
-target_link_libraries(test-act-node PRIVATE devpass-act PkgConfig::CMOCKA)
-if(TARGET dp-testctr)
-  add_dependencies(test-act-node dp-testctr)
-endif()
+target_link_libraries(test-act-node PRIVATE dpt-ctr-util)
 add_test(NAME privileged-act-node
          COMMAND test-act-node ${CMAKE_BINARY_DIR}/tests/harness/dp-testctr)
 set_tests_properties(privileged-act-node PROPERTIES SKIP_RETURN_CODE 77

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "ctr-util.h"
 #include "devpass/act.h"
 #include "devpass/macro.h"
 
@@ -25,140 +26,7 @@
 #define RENDER_LINK  "/dev/dri/by-path/pci-0000:00:02.0-render"
 #define PLANTED_LINK "/dev/gfx/by-path/pci-0000:00:02.0-card"
 
-static const char *testctr;
-static unsigned ctr_seq;
-
-typedef struct ctr {
-        dp_container c;
-        char name[64];
-        char pidstr[16];
-        unsigned uid_base, gid_base;
-} ctr;
-
-/* Runs argv; stdout (NUL-ended) in *out when out is set. */
-static int run_argv(char **out, const char *const argv[])
-{
-        char buf[8192];
-        size_t len = 0;
-        int pfd[2], status;
-        pid_t pid;
-        ssize_t n;
-
-        if (pipe2(pfd, O_CLOEXEC) < 0)
-                return -1;
-        pid = fork();
-        if (pid < 0)
-                return -1;
-        if (pid == 0) {
-                dup2(pfd[1], STDOUT_FILENO);
-                execv(argv[0], (char *const *)argv);
-                _exit(127);
-        }
-        close(pfd[1]);
-        while ((n = read(pfd[0], buf + len, sizeof(buf) - 1 - len)) > 0 ||
-               (n < 0 && errno == EINTR))
-                if (n > 0)
-                        len += (size_t)n;
-        close(pfd[0]);
-        buf[len] = 0;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -1;
-        if (out)
-                *out = strdup(buf);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void ctr_stop(ctr *t)
-{
-        const char *argv[] = {testctr, "stop", NULL, NULL};
-
-        if (!t)
-                return;
-        if (t->name[0]) {
-                argv[2] = t->name;
-                (void)run_argv(NULL, argv);
-        }
-        safe_close(t->c.pidfd);
-        free(t->c.ref);
-        free(t->c.name);
-        free(t->c.uid_map);
-        free(t->c.gid_map);
-        free(t);
-}
-
-static ctr *ctr_start(bool userns)
-{
-        const char *argv[] = {testctr, "start", "--name", NULL, NULL, NULL};
-        const char *info_argv[] = {testctr, "info", NULL, NULL};
-        _cleanup_free_ char *out = NULL, *info = NULL;
-        ctr *t = calloc(1, sizeof(*t));
-        char *save = NULL;
-        int pid = 0;
-
-        if (!t)
-                return NULL;
-        t->c.pidfd = -EBADF;
-        snprintf(t->name, sizeof(t->name), "dptl%d-%u", (int)getpid(),
-                 ++ctr_seq);
-        argv[3] = t->name;
-        if (userns)
-                argv[4] = "--userns";
-        if (run_argv(&out, argv) != 0 || !out || sscanf(out, "%d", &pid) != 1) {
-                fprintf(stderr, "dp-testctr start failed: %s\n", strna(out));
-                t->name[0] = 0;
-                ctr_stop(t);
-                return NULL;
-        }
-        snprintf(t->pidstr, sizeof(t->pidstr), "%d", pid);
-        info_argv[2] = t->pidstr;
-        if (run_argv(&info, info_argv) != 0 || !info)
-                goto fail;
-        for (char *l = strtok_r(info, "\n", &save); l;
-             l = strtok_r(NULL, "\n", &save)) {
-                if (strneq(l, "uid_base=", 9))
-                        t->uid_base = (unsigned)strtoul(l + 9, NULL, 10);
-                else if (strneq(l, "gid_base=", 9))
-                        t->gid_base = (unsigned)strtoul(l + 9, NULL, 10);
-        }
-        t->c.pid = pid;
-        t->c.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (t->c.pidfd < 0 || asprintf(&t->c.ref, "pid:%d", pid) < 0)
-                goto fail;
-        t->c.runtime = DP_RUNTIME_PID;
-        t->c.name = strdup(t->pidstr);
-        t->c.userns = userns;
-        if (userns) {
-                t->c.uid_map = calloc(1, sizeof(dp_idmap_range));
-                t->c.gid_map = calloc(1, sizeof(dp_idmap_range));
-                if (!t->c.uid_map || !t->c.gid_map || t->uid_base == 0)
-                        goto fail;
-                *t->c.uid_map = (dp_idmap_range){0, t->uid_base, 65536};
-                *t->c.gid_map = (dp_idmap_range){0, t->gid_base, 65536};
-                t->c.n_uid_map = t->c.n_gid_map = 1;
-        }
-        return t;
-fail:
-        ctr_stop(t);
-        return NULL;
-}
-
-static int setup_priv(void **state)
-{
-        return (*state = ctr_start(false)) ? 0 : -1;
-}
-
-static int setup_userns(void **state)
-{
-        return (*state = ctr_start(true)) ? 0 : -1;
-}
-
-static int teardown_ctr(void **state)
-{
-        ctr_stop(*state);
-        *state = NULL;
-        return 0;
-}
+typedef dpt_ctr ctr;
 
 /* Host view of a path inside the container. */
 static const char *host_path(const ctr *t, const char *inside)
@@ -174,10 +42,10 @@ static void assert_inside_readlink(const ctr *t, const char *path,
                                    const char *want)
 {
         _cleanup_free_ char *out = NULL;
-        const char *argv[] = {testctr,    "exec", t->pidstr, "--",
-                              "readlink", path,   NULL};
+        const char *argv[] = {dpt_testctr, "exec", t->pidstr, "--",
+                              "readlink",  path,   NULL};
 
-        assert_int_equal(run_argv(&out, argv), 0);
+        assert_int_equal(dpt_run_argv(&out, NULL, argv), 0);
         assert_non_null(out);
         out[strcspn(out, "\n")] = 0;
         assert_string_equal(out, want);
@@ -313,11 +181,12 @@ int main(int argc, char **argv)
                 fprintf(stderr, "SKIP: needs root\n");
                 return 77;
         }
-        testctr = argv[1];
+        dpt_ctr_init(argv[1], "dptl", 0);
         r = _cmocka_run_group_tests("gpu-node-link-priv", priv,
-                                    ELEMENTSOF(priv), setup_priv, teardown_ctr);
+                                    ELEMENTSOF(priv), dpt_ctr_setup_priv,
+                                    dpt_ctr_teardown);
         r |= _cmocka_run_group_tests("gpu-node-link-userns", userns,
-                                     ELEMENTSOF(userns), setup_userns,
-                                     teardown_ctr);
+                                     ELEMENTSOF(userns), dpt_ctr_setup_userns,
+                                     dpt_ctr_teardown);
         return r ? 1 : 0;
 }

@@ -2,10 +2,7 @@
 # whole GPU bundles granted end to end with the fake-major trick (umockdev
 # device facts, real containers and cgroups). Root only.
 add_executable(test-gpu-node-link ${CMAKE_CURRENT_LIST_DIR}/gpu-node-link.c)
-target_link_libraries(test-gpu-node-link PRIVATE devpass-act PkgConfig::CMOCKA)
-if(TARGET dp-testctr)
-  add_dependencies(test-gpu-node-link dp-testctr)
-endif()
+target_link_libraries(test-gpu-node-link PRIVATE dpt-ctr-util)
 add_test(NAME privileged-gpu-node-link
          COMMAND test-gpu-node-link ${CMAKE_BINARY_DIR}/tests/harness/dp-testctr)
 set_tests_properties(privileged-gpu-node-link PROPERTIES SKIP_RETURN_CODE 77

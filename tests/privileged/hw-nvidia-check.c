@@ -7,20 +7,8 @@
 #include <dirent.h>
 #include <string.h>
 
+#include "check.h"
 #include "devpass/hw.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                              \
-        do {                                                          \
-                if (!(cond)) {                                        \
-                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, \
-                                __LINE__, #cond);                     \
-                        fprintf(stderr, __VA_ARGS__);                 \
-                        fputc('\n', stderr);                          \
-                        failures++;                                   \
-                }                                                     \
-        } while (0)
 
 static const dp_node *node(const dp_device *d, const char *path)
 {

@@ -10,20 +10,8 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "check.h"
 #include "devpass/hw.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                              \
-        do {                                                          \
-                if (!(cond)) {                                        \
-                        fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, \
-                                __LINE__, #cond);                     \
-                        fprintf(stderr, __VA_ARGS__);                 \
-                        fputc('\n', stderr);                          \
-                        failures++;                                   \
-                }                                                     \
-        } while (0)
 
 static dp_device *find_by_name(dp_device_list *l, const char *subsystem,
                                const char *name)
