@@ -98,7 +98,9 @@ static void print_grant(json_object *g)
         if (nd)
                 printf("    netdev %s\n", json_object_get_string(nd));
         nodes = json_object_object_get(g, "holders");
-        for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+        for (size_t i = 0; json_object_is_type(nodes, json_type_array) &&
+                           i < json_object_array_length(nodes);
+             i++) {
                 json_object *h = json_object_array_get_idx(nodes, i);
 
                 printf("    held open by pid %d (%s): survives a detach\n",

@@ -95,7 +95,7 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
                 return fail(ret_error, r, "attaching %s to %s failed: %s",
                             device_ref, c->ref, attach_strerror(r));
         if (ret_grant) {
-                r = dp_grant_list_json(g, ret_grant);
+                r = dp_grant_list_json(g, false, ret_grant);
                 if (r < 0)
                         return fail(ret_error, r, "out of memory");
         }
@@ -198,7 +198,7 @@ static json_object *holders_json(const dp_grant *g)
         return a;
 }
 
-int dp_grant_list_json(const dp_grant *g, json_object **ret)
+int dp_grant_list_json(const dp_grant *g, bool holders, json_object **ret)
 {
         json_object *o = json_object_new_object(), *nodes;
         char acc[4];
@@ -244,7 +244,10 @@ int dp_grant_list_json(const dp_grant *g, json_object **ret)
                 o, "state",
                 json_object_new_string(dp_grant_state_to_string(g->state)));
         json_object_object_add(o, "pid", json_object_new_int(g->pid));
-        json_object_object_add(o, "holders", holders_json(g));
+        /* scanning every process's descriptors is for `list`, not for the
+         * reply to an attach that just made the node */
+        if (holders)
+                json_object_object_add(o, "holders", holders_json(g));
         *ret = o;
         return 0;
 }
@@ -258,7 +261,7 @@ int dp_list_json(const dp_engine *e, json_object **ret)
         for (size_t i = 0; i < e->ledger->n; i++) {
                 json_object *g;
 
-                if (dp_grant_list_json(e->ledger->grants[i], &g) < 0) {
+                if (dp_grant_list_json(e->ledger->grants[i], true, &g) < 0) {
                         json_object_put(a);
                         return -ENOMEM;
                 }

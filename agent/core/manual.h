@@ -18,8 +18,10 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
                      const char *device_ref, char **ret_error);
 /* The `list --json` array. */
 int dp_list_json(const dp_engine *e, struct json_object **ret);
-/* One grant in the stable `list` shape. */
-int dp_grant_list_json(const dp_grant *g, struct json_object **ret);
+/* One grant in the stable `list` shape; holders: also the processes inside
+ * that hold its nodes open (a /proc scan). */
+int dp_grant_list_json(const dp_grant *g, bool holders,
+                       struct json_object **ret);
 /* The `explain --json` object; policy may be NULL (no rules loaded). */
 int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
                     struct json_object **ret, char **ret_error);
