@@ -16,3 +16,8 @@ add_executable(dpt-grant ${CMAKE_CURRENT_LIST_DIR}/grant-cli.c)
 target_link_libraries(dpt-grant PRIVATE devpass-core)
 set_target_properties(dpt-grant PROPERTIES
   RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/e2e)
+
+add_executable(dpt-notify-check ${CMAKE_CURRENT_LIST_DIR}/notify-check.c)
+add_test(NAME e2e-agent-notify
+         COMMAND sh -c "d=$(mktemp -d) && $<TARGET_FILE:dpt-notify-check> $<TARGET_FILE:devpassd> $d; r=$?; rm -rf $d; exit $r")
+set_tests_properties(e2e-agent-notify PROPERTIES LABELS "e2e" TIMEOUT 60)
