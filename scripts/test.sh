@@ -41,9 +41,10 @@ cmake -S . -B build-asan -DDEVPASS_SANITIZE=ON -DDEVPASS_WERROR=ON \
 cmake --build build-asan -j"$JOBS"
 export ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 ctest --test-dir build-asan --output-on-failure -L unit -j"$JOBS"
 ctest --test-dir build-asan --output-on-failure -LE unit -j1
-unset ASAN_OPTIONS UBSAN_OPTIONS
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 step "fuzz (${FUZZ_SECONDS}s per target)"
 CC=clang cmake -S . -B build-fuzz -DDEVPASS_FUZZ=ON -DDEVPASS_TESTS=ON \
