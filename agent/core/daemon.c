@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <libudev.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -114,6 +115,9 @@ int dp_daemon_enumerate(dp_daemon *d)
         dp_device_list_clear(&d->devices);
         d->devices = l;
         log_debug("%zu devices present", l.n);
+        /* enumeration peaks at several times the device list (libudev's
+         * own objects); give that back instead of keeping it resident */
+        malloc_trim(0);
         return 0;
 }
 
@@ -499,6 +503,7 @@ int dp_daemon_run(dp_daemon *d)
         (void)dp_reconcile(d, NULL, NULL);
         (void)dp_reconcile_verify(d);
         d->engine->adopt_found = false;
+        malloc_trim(0);
         log_info("devpassd ready: %zu devices, %zu containers, %zu grants, "
                  "%s uevents",
                  d->devices.n, d->n_ctrs, d->engine->ledger->n,

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* LXC through liblxc: a container under the lxcpath (the global
- * "lxc.lxcpath", usually /var/lib/lxc; $DEVPASS_LXC_PATH overrides). Without
- * liblxc at build time the runtime counts as not installed. */
+ * "lxc.lxcpath", usually /var/lib/lxc; $DEVPASS_LXC_PATH overrides).
+ * liblxc is loaded with dlopen() the first time an LXC container is looked
+ * up: it pulls in seven more libraries (seccomp, SELinux, AppArmor, …) that
+ * a host without LXC, or a devpassctl that only talks to the agent, should
+ * not pay for in start-up time and memory. Without liblxc (at build time or
+ * on the host) the runtime counts as not installed. */
+#include <dlfcn.h>
 #include <string.h>
 
 #include "core/runtime.h"
@@ -10,13 +15,43 @@
 #ifdef HAVE_LIBLXC
 #include <lxc/lxccontainer.h>
 
+static struct {
+        bool tried;
+        void *dl;
+        struct lxc_container *(*container_new)(const char *, const char *);
+        int (*container_put)(struct lxc_container *);
+        int (*list_active)(const char *, char ***, struct lxc_container ***);
+        const char *(*config_item)(const char *);
+} lxc;
+
+static int lxc_load(void)
+{
+        if (lxc.tried)
+                return lxc.dl ? 0 : -ENOMEDIUM;
+        lxc.tried = true;
+        lxc.dl = dlopen("liblxc.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!lxc.dl)
+                return -ENOMEDIUM;
+        lxc.container_new = dlsym(lxc.dl, "lxc_container_new");
+        lxc.container_put = dlsym(lxc.dl, "lxc_container_put");
+        lxc.list_active = dlsym(lxc.dl, "list_active_containers");
+        lxc.config_item = dlsym(lxc.dl, "lxc_get_global_config_item");
+        if (!lxc.container_new || !lxc.container_put || !lxc.list_active ||
+            !lxc.config_item) {
+                dlclose(lxc.dl);
+                lxc.dl = NULL;
+                return -ENOMEDIUM;
+        }
+        return 0;
+}
+
 static const char *lxc_path(void)
 {
         const char *e = getenv("DEVPASS_LXC_PATH");
 
         if (!isempty(e))
                 return e;
-        e = lxc_get_global_config_item("lxc.lxcpath");
+        e = lxc.config_item("lxc.lxcpath");
         return isempty(e) ? "/var/lib/lxc" : e;
 }
 
@@ -27,7 +62,10 @@ static int lxc_find(const char *name, pid_t *ret_pid,
         pid_t pid;
         int r;
 
-        c = lxc_container_new(name, lxc_path());
+        r = lxc_load();
+        if (r < 0)
+                return r;
+        c = lxc.container_new(name, lxc_path());
         if (!c)
                 return -ENOENT; /* liblxc refuses names it cannot hold */
         if (!c->is_running(c))
@@ -38,7 +76,7 @@ static int lxc_find(const char *name, pid_t *ret_pid,
                 if (r == 0)
                         *ret_pid = pid;
         }
-        lxc_container_put(c);
+        lxc.container_put(c);
         return r;
 }
 
@@ -46,9 +84,12 @@ static int lxc_list(char ***ret_names)
 {
         _cleanup_strv_free_ char **out = NULL;
         char **names = NULL;
-        int n, r = 0;
+        int n, r;
 
-        n = list_active_containers(lxc_path(), &names, NULL);
+        r = lxc_load();
+        if (r < 0)
+                return r;
+        n = lxc.list_active(lxc_path(), &names, NULL);
         if (n < 0)
                 return -EIO;
         out = calloc(1, sizeof(char *));
