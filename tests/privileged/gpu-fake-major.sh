@@ -24,7 +24,9 @@ V2=$(awk '$3 == "cgroup2" {print $2; exit}' /proc/mounts)
 
 TMP=$(mktemp -d /tmp/dptgpu.XXXXXX)
 SUF=$$
-CTRS=()
+# known up front: start() runs in a command substitution, whose changes to
+# variables do not reach this shell
+CTRS=("dptga$SUF" "dptgb$SUF" "dptgc$SUF")
 cleanup() {
         for c in "${CTRS[@]}"; do "$TESTCTR" stop "$c" >/dev/null 2>&1; done
         mountpoint -q "$TMP/bpf" && umount "$TMP/bpf"
@@ -35,7 +37,6 @@ trap cleanup EXIT
 start() { # NAME OPTIONS...
         local out
         out=$("$TESTCTR" start --name "$1" "${@:2}") || { echo "FAIL: start $1"; exit 1; }
-        CTRS+=("$1")
         echo "${out%% *}"
 }
 PID_A=$(start "dptga$SUF" --v1-deny) || exit 1
