@@ -22,15 +22,20 @@ static void list_clearp(dp_device_list *l)
 }
 #define _cleanup_list_ _cleanup_(list_clearp)
 
-static int from_udev(dp_hw *hw, struct udev_device *u, dp_device **ret)
+/* All devices, and a "candidate" flag per device for the caller to set. */
+static int enumerate_candidates(dp_hw *hw, dp_device_list *l, bool **ret)
 {
-        _cleanup_udev_device_ struct udev_device *o = NULL;
+        bool *match;
         int r;
 
-        r = dp_hw_owner_device(hw, u, &o);
+        r = dp_hw_enumerate(hw, l);
         if (r < 0)
                 return r;
-        return dp_hw_device_from_syspath(hw, udev_device_get_syspath(o), ret);
+        match = calloc(l->n + 1, sizeof(bool));
+        if (!match)
+                return -ENOMEM;
+        *ret = match;
+        return 0;
 }
 
 static bool is_ancestor(const char *a, const char *b)
@@ -88,18 +93,15 @@ static int resolve_node(dp_hw *hw, const char *ref, dp_device **ret)
 
                 have_dev = true;
                 if (u) {
-                        r = from_udev(hw, u, ret);
+                        r = dp_hw_device_from_udev(hw, u, ret);
                         if (r != -ENOENT)
                                 return r;
                 }
         }
 
-        r = dp_hw_enumerate(hw, &l);
+        r = enumerate_candidates(hw, &l, &match);
         if (r < 0)
                 return r;
-        match = calloc(l.n + 1, sizeof(bool));
-        if (!match)
-                return -ENOMEM;
         for (size_t i = 0; i < l.n; i++)
                 for (size_t k = 0; k < l.items[i]->n_nodes; k++) {
                         const dp_node *n = &l.items[i]->nodes[k];
@@ -121,12 +123,9 @@ static int resolve_usb(dp_hw *hw, const dp_hw_ref *ref, dp_device **ret)
         size_t count = 0;
         int r;
 
-        r = dp_hw_enumerate(hw, &l);
+        r = enumerate_candidates(hw, &l, &match);
         if (r < 0)
                 return r;
-        match = calloc(l.n + 1, sizeof(bool));
-        if (!match)
-                return -ENOMEM;
         for (size_t i = 0; i < l.n; i++) {
                 const dp_device *d = l.items[i];
 
@@ -155,16 +154,13 @@ static int resolve_pci(dp_hw *hw, const char *slot, dp_device **ret)
         u = udev_device_new_from_subsystem_sysname(dp_hw_udev(hw), "pci", slot);
         if (!u)
                 return -ENOENT;
-        r = from_udev(hw, u, ret);
+        r = dp_hw_device_from_udev(hw, u, ret);
         if (r != -ENOENT)
                 return r;
 
-        r = dp_hw_enumerate(hw, &l);
+        r = enumerate_candidates(hw, &l, &match);
         if (r < 0)
                 return r;
-        match = calloc(l.n + 1, sizeof(bool));
-        if (!match)
-                return -ENOMEM;
         for (size_t i = 0; i < l.n; i++) {
                 const dp_device *d = l.items[i];
 
@@ -190,12 +186,12 @@ int dp_hw_resolve(dp_hw *hw, const char *ref, dp_device **ret)
                 break;
         case DP_HW_REF_SYSFS:
                 u = udev_device_new_from_syspath(dp_hw_udev(hw), r.value);
-                k = u ? from_udev(hw, u, ret) : -ENOENT;
+                k = u ? dp_hw_device_from_udev(hw, u, ret) : -ENOENT;
                 break;
         case DP_HW_REF_NET:
                 u = udev_device_new_from_subsystem_sysname(dp_hw_udev(hw),
                                                            "net", r.value);
-                k = u ? from_udev(hw, u, ret) : -ENOENT;
+                k = u ? dp_hw_device_from_udev(hw, u, ret) : -ENOENT;
                 break;
         case DP_HW_REF_USB:
                 k = resolve_usb(hw, &r, ret);
