@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 
 #include "core/engine.h"
+#include "devpass/hw.h"
 #include "devpass/log.h"
 
 /* Crash-test hook: DEVPASS_CRASH_AT=STEP makes the process SIGKILL itself
@@ -318,25 +319,6 @@ static void gpu_links(dp_engine *e, const dp_grant *g, const dp_container *c,
         }
 }
 
-static unsigned hidraw_major(void)
-{
-        _cleanup_free_ char *text = NULL;
-
-        if (read_full_file("/proc/devices", &text, NULL) < 0)
-                return 0;
-        for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-                unsigned maj;
-                char name[64];
-
-                if (sscanf(l, "%u %63s", &maj, name) == 2 &&
-                    streq(name, "hidraw"))
-                        return maj;
-                if (startswith(l, "Block devices:"))
-                        break;
-        }
-        return 0;
-}
-
 /* evdev and hidraw descriptors opened before the revoke can be cut off for
  * real; every other kind keeps working until closed (documented). */
 static void revoke_open_fds(dp_engine *e, const dp_grant *g,
@@ -351,10 +333,12 @@ static void revoke_open_fds(dp_engine *e, const dp_grant *g,
                 const dp_grant_node *n = &g->nodes[i];
                 int r;
 
-                if (n->type != 'c' || (n->major != 13 && !hid_read)) {
-                        if (n->type != 'c')
-                                continue;
-                        hid = hidraw_major();
+                if (n->type != 'c')
+                        continue;
+                /* hidraw's major is dynamic: looked up once, when needed */
+                if (n->major != 13 && !hid_read) {
+                        if (dp_hw_char_major("hidraw", &hid) < 0)
+                                hid = 0;
                         hid_read = true;
                 }
                 r = e->ops->revoke_open(c->pid, n->type, n->major, n->minor,
@@ -743,13 +727,17 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         return 0;
 }
 
+/* A granted node mirrors this host node (path and numbers). */
+static bool mirrors(const dp_grant_node *n, const dp_node *dn)
+{
+        return n->host && streq(n->host, dn->path) && n->type == dn->type &&
+               n->major == dn->major && n->minor == dn->minor;
+}
+
 static bool grant_has_node(const dp_grant *g, size_t n, const dp_node *dn)
 {
         for (size_t i = 0; i < n; i++)
-                if (g->nodes[i].host && streq(g->nodes[i].host, dn->path) &&
-                    g->nodes[i].type == dn->type &&
-                    g->nodes[i].major == dn->major &&
-                    g->nodes[i].minor == dn->minor)
+                if (mirrors(&g->nodes[i], dn))
                         return true;
         return false;
 }
@@ -758,10 +746,7 @@ static bool device_has_node(const dp_device *d, size_t want,
                             const dp_grant_node *n)
 {
         for (size_t k = 0; k < want; k++)
-                if (n->host && streq(d->nodes[k].path, n->host) &&
-                    d->nodes[k].type == n->type &&
-                    d->nodes[k].major == n->major &&
-                    d->nodes[k].minor == n->minor)
+                if (mirrors(n, &d->nodes[k]))
                         return true;
         return false;
 }

@@ -162,6 +162,16 @@ static int read_proc_devices(char **ret)
         return read_full_file(path, ret, NULL);
 }
 
+int dp_hw_char_major(const char *name, unsigned *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = read_proc_devices(&text);
+
+        if (r < 0)
+                return r;
+        return dp_hw_proc_devices_major(text, 'c', name, ret);
+}
+
 /* A node the driver backs: when it exists as a char node its own numbers
  * win (they are what the kernel will check), otherwise the numbers the
  * driver registered. */

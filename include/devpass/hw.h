@@ -48,6 +48,10 @@ int dp_hw_owner_syspath(dp_hw *hw, struct udev_device *u, char **ret);
  * -ENOENT if nothing matches, -ENOTUNIQ if several do. */
 int dp_hw_resolve(dp_hw *hw, const char *ref, dp_device **ret);
 
+/* The major of the char driver called name in /proc/devices ("hidraw",
+ * "nvidia-uvm", …); -ENOENT when it is not registered. */
+int dp_hw_char_major(const char *name, unsigned *ret);
+
 /* True when systemd-udevd is running (its database is usable). */
 bool dp_hw_udevd_running(void);
 
