@@ -95,7 +95,7 @@ int dp_daemon_reload(dp_daemon *d, char **ret_error)
 
                 /* read only the attributes the rules can look at; a changed
                  * set means the cached devices must be read again */
-                if (names && dp_hw_set_attributes(d->hw, names) >= 0 &&
+                if (names && dp_hw_set_attributes(d->hw, names) > 0 &&
                     d->devices.n > 0)
                         (void)dp_daemon_enumerate(d);
         }

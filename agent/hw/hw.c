@@ -21,10 +21,23 @@ struct dp_hw {
         bool attr_filter;
 };
 
+static bool same_names(char *const *a, char *const *b)
+{
+        if (strv_length(a) != strv_length(b))
+                return false;
+        STRV_FOREACH (n, a)
+                if (!strv_contains(b, *n))
+                        return false;
+        return true;
+}
+
 int dp_hw_set_attributes(dp_hw *hw, char *const *names)
 {
         char **copy = NULL;
 
+        if (hw->attr_filter == (names != NULL) &&
+            (!names || same_names(names, hw->attr_names)))
+                return 0;
         if (names) {
                 copy = strv_copy(names);
                 if (!copy)
@@ -33,7 +46,7 @@ int dp_hw_set_attributes(dp_hw *hw, char *const *names)
         strv_free(hw->attr_names);
         hw->attr_names = copy;
         hw->attr_filter = names != NULL;
-        return 0;
+        return 1;
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct udev_device *, udev_device_unref)

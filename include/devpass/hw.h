@@ -22,7 +22,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(dp_hw *, dp_hw_free)
 #define _cleanup_hw_free_ _cleanup_(dp_hw_freep)
 struct udev *dp_hw_udev(dp_hw *hw);
 /* Limits the sysfs attributes read per device to names (NULL: all, the
- * default). The agent passes the names its policy's Attribute= keys use. */
+ * default). The agent passes the names its policy's Attribute= keys use.
+ * Returns 1 when the set changed (devices read before lack or carry the
+ * wrong attributes), 0 when it is the same. */
 int dp_hw_set_attributes(dp_hw *hw, char *const *names);
 
 /* All passable host devices, classified, each with its whole node bundle
