@@ -62,15 +62,20 @@ int verb_devices(ctl_opts *o)
         return CTL_OK;
 }
 
-static int load_policy(ctl_opts *o, dp_policy **ret)
+/* The given files/dirs, else --policy-dir, else the default dirs; every
+ * diagnostic goes to stderr. */
+static int load_policy(ctl_opts *o, char **paths, dp_policy **ret)
 {
         dp_diag_list diags = {};
         int r;
 
-        r = o->policy_dirs
-                    ? dp_policy_load_dirs(o->policy_dirs, ret, &diags)
-                    : dp_policy_load_dirs((char *const *)dp_policy_default_dirs,
-                                          ret, &diags);
+        if (paths && *paths)
+                r = dp_policy_load_paths(paths, ret, &diags);
+        else
+                r = dp_policy_load_dirs(
+                        o->policy_dirs ? o->policy_dirs
+                                       : (char *const *)dp_policy_default_dirs,
+                        ret, &diags);
         for (size_t i = 0; i < diags.n; i++)
                 fprintf(stderr, "%s\n", diags.items[i].message);
         dp_diag_list_clear(&diags);
@@ -136,7 +141,7 @@ int verb_explain(ctl_opts *o)
                 }
         }
         if (!e) {
-                r = load_policy(o, &p);
+                r = load_policy(o, NULL, &p);
                 if (r < 0)
                         return ctl_fail("policy has errors; nothing would be "
                                         "granted");
@@ -158,24 +163,13 @@ int verb_explain(ctl_opts *o)
 int verb_policy(ctl_opts *o)
 {
         _cleanup_policy_free_ dp_policy *p = NULL;
-        dp_diag_list diags = {};
-        char **paths = o->args + 1;
         int r;
 
         if (!streq(o->args[0], "check"))
                 return ctl_usage(
                         "unknown policy verb '%s' (try 'policy check')",
                         o->args[0]);
-        if (*paths)
-                r = dp_policy_load_paths(paths, &p, &diags);
-        else if (o->policy_dirs)
-                r = dp_policy_load_dirs(o->policy_dirs, &p, &diags);
-        else
-                r = dp_policy_load_dirs((char *const *)dp_policy_default_dirs,
-                                        &p, &diags);
-        for (size_t i = 0; i < diags.n; i++)
-                fprintf(stderr, "%s\n", diags.items[i].message);
-        dp_diag_list_clear(&diags);
+        r = load_policy(o, o->args + 1, &p);
         if (r < 0) {
                 if (r != -EINVAL)
                         return ctl_fail("reading policy failed: %s",
