@@ -586,22 +586,36 @@ int dp_act_net_move_out(const dp_container *c, const dp_netdev_saved *saved)
         return link_return(sk_in, sk_host, agent_nsfd, link_in, saved);
 }
 
-int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16])
+/* A route socket in the agent's netns and the first link there with mac. */
+static int host_link_by_mac(const char *mac, struct nl_sock **ret_sk,
+                            struct rtnl_link **ret_link)
 {
         _cleanup_nl_sock_ struct nl_sock *sk = NULL;
-        _cleanup_link_ struct rtnl_link *link = NULL;
         uint8_t b[6];
         int r;
 
-        if (!ret_ifname)
-                return -EINVAL;
         r = dp_mac_parse(mac, b);
         if (r < 0)
                 return r;
         r = nl_open(&sk);
         if (r < 0)
                 return r;
-        r = link_find_by_mac(sk, b, &link);
+        r = link_find_by_mac(sk, b, ret_link);
+        if (r < 0)
+                return r;
+        *ret_sk = TAKE_PTR(sk);
+        return 0;
+}
+
+int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16])
+{
+        _cleanup_nl_sock_ struct nl_sock *sk = NULL;
+        _cleanup_link_ struct rtnl_link *link = NULL;
+        int r;
+
+        if (!ret_ifname)
+                return -EINVAL;
+        r = host_link_by_mac(mac, &sk, &link);
         if (r < 0)
                 return r;
         snprintf(ret_ifname, IFNAMSIZ, "%s", rtnl_link_get_name(link));
@@ -613,20 +627,13 @@ int dp_act_net_restore(const dp_netdev_saved *saved)
         _cleanup_nl_sock_ struct nl_sock *sk = NULL;
         _cleanup_link_ struct rtnl_link *link = NULL, *change = NULL,
                                         *taken = NULL;
-        uint8_t b[6];
         int r;
 
         if (!saved || !dp_ifname_valid(saved->name))
                 return -EINVAL;
-        r = dp_mac_parse(saved->mac, b);
-        if (r < 0)
-                return r;
-        r = nl_open(&sk);
-        if (r < 0)
-                return r;
         /* a physical NIC comes back from a dead netns under a kernel-given
          * name; a virtual one (veth, tap, …) is destroyed with the netns */
-        r = link_find_by_mac(sk, b, &link);
+        r = host_link_by_mac(saved->mac, &sk, &link);
         if (r < 0)
                 return r;
         change = rtnl_link_alloc();
