@@ -167,15 +167,20 @@ static void drop_device(dp_daemon *d, const char *syspath)
 
 /* Re-reads one logical device; returns its parent's syspath (a USB device
  * for its tty) so that the parent's bundle is refreshed as well. */
+/* Puts the new facts of one logical device in place — dev when the caller
+ * read them already (it takes dev), else read here; none when removed — and
+ * returns its parent's syspath (a USB device for its tty) so that the
+ * parent's bundle is refreshed as well. */
 static void refresh_device(dp_daemon *d, const char *syspath, bool removed,
-                           char **ret_parent)
+                           dp_device *dev, char **ret_parent)
 {
-        dp_device *dev = NULL;
         const dp_device *old = dp_device_list_find(&d->devices, syspath);
 
         if (old && old->parent_syspath && ret_parent)
                 *ret_parent = strdup(old->parent_syspath);
-        if (removed || dp_hw_device_from_syspath(d->hw, syspath, &dev) < 0) {
+        if (removed ||
+            (!dev && dp_hw_device_from_syspath(d->hw, syspath, &dev) < 0)) {
+                dp_device_free(dev);
                 drop_device(d, syspath);
                 return;
         }
@@ -270,20 +275,11 @@ static void on_uevent(dp_daemon *d)
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *parent = NULL;
 
-                if (p[i].dev) {
-                        const dp_device *old =
-                                dp_device_list_find(&d->devices, p[i].owner);
-
-                        if (old && old->parent_syspath)
-                                parent = strdup(old->parent_syspath);
-                        else if (p[i].dev->parent_syspath)
-                                parent = strdup(p[i].dev->parent_syspath);
-                        replace_device(d, TAKE_PTR(p[i].dev));
-                } else
-                        refresh_device(d, p[i].owner, p[i].removed, &parent);
+                refresh_device(d, p[i].owner, p[i].removed, TAKE_PTR(p[i].dev),
+                               &parent);
                 (void)dp_reconcile(d, p[i].owner, NULL);
                 if (parent && !streq(parent, p[i].owner)) {
-                        refresh_device(d, parent, false, NULL);
+                        refresh_device(d, parent, false, NULL, NULL);
                         (void)dp_reconcile(d, parent, NULL);
                 }
                 free(p[i].owner);
