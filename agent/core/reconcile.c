@@ -63,11 +63,14 @@ static dp_grant_opts rule_opts(const dp_rule *rule)
         };
 }
 
-/* Why g must go, or NULL if it stays. */
-static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c)
+/* Why g must go, or NULL if it stays; then *ret_dev is its device and
+ * *ret_rule the rule that grants it (NULL for a manual grant). */
+static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
+                                 const dp_device **ret_dev,
+                                 const dp_rule **ret_rule)
 {
         const dp_device *dev;
-        const dp_rule *rule;
+        const dp_rule *rule = NULL;
 
         if (!c || !dp_grant_same_instance(g, c) ||
             dp_container_check_alive(c) < 0)
@@ -77,30 +80,30 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c)
         dev = find_device(d, g->device);
         if (!dev)
                 return "device removed";
-        if (streq(g->source, "manual"))
-                return NULL;
-        rule = allow_rule(d, dev);
-        if (!rule)
-                return "no rule grants it any more";
-        if (!streq(dp_rule_source(rule), g->source))
-                return "another rule decides now";
-        if (!rule_targets(rule, g->container))
-                return "rule no longer targets the container";
+        if (!streq(g->source, "manual")) {
+                rule = allow_rule(d, dev);
+                if (!rule)
+                        return "no rule grants it any more";
+                if (!streq(dp_rule_source(rule), g->source))
+                        return "another rule decides now";
+                if (!rule_targets(rule, g->container))
+                        return "rule no longer targets the container";
+        }
+        *ret_dev = dev;
+        *ret_rule = rule;
         return NULL;
 }
 
 /* A grant that stays but whose device's bundle changed is patched in
  * place: the nodes that stay are never touched. */
-static void update_bundle(dp_daemon *d, dp_grant *g, dp_container *c)
+static void update_bundle(dp_daemon *d, dp_grant *g, dp_container *c,
+                          const dp_device *dev, const dp_rule *rule)
 {
-        const dp_device *dev = find_device(d, g->device);
-        const dp_rule *rule;
         dp_grant_opts o;
         int r;
 
-        if (!dev || !dp_grant_bundle_differs(g, dev))
+        if (!dp_grant_bundle_differs(g, dev))
                 return;
-        rule = streq(g->source, "manual") ? NULL : allow_rule(d, dev);
         if (rule)
                 o = rule_opts(rule);
         else {
@@ -133,6 +136,8 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 dp_grant *g;
                 dp_container *c;
                 const char *why;
+                const dp_device *device = NULL;
+                const dp_rule *rule = NULL;
                 _cleanup_free_ char *dev = NULL, *ctr = NULL;
                 bool was_net;
                 int r;
@@ -144,9 +149,9 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                     (ctr_filter && !streq(g->container, ctr_filter)))
                         continue;
                 c = dp_registry_find(d, g->container);
-                why = revoke_reason(d, g, c);
+                why = revoke_reason(d, g, c, &device, &rule);
                 if (!why) {
-                        update_bundle(d, g, c);
+                        update_bundle(d, g, c, device, rule);
                         continue;
                 }
                 dev = strdup(g->device);
