@@ -38,11 +38,12 @@ int dp_ipc_recv(int fd, int timeout_ms, json_object **ret)
 
         if (!buf)
                 return -ENOMEM;
-        /* Byte-wise framing is fine here: messages are small and this side
-         * (the CLI) reads one reply at a time. */
+        /* Peek, then take exactly up to the NUL: whatever follows (the next
+         * monitor event) stays queued for the next call. */
         for (;;) {
                 struct pollfd p = {.fd = fd, .events = POLLIN};
                 ssize_t n;
+                char *end;
                 int r;
 
                 r = poll(&p, 1, timeout_ms);
@@ -53,7 +54,7 @@ int dp_ipc_recv(int fd, int timeout_ms, json_object **ret)
                 }
                 if (r == 0)
                         return -ETIMEDOUT;
-                n = recv(fd, buf + size, 1, 0);
+                n = recv(fd, buf + size, DP_IPC_MAX_MESSAGE - size, MSG_PEEK);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -61,9 +62,16 @@ int dp_ipc_recv(int fd, int timeout_ms, json_object **ret)
                 }
                 if (n == 0)
                         return -ECONNRESET;
-                if (buf[size] == 0)
+                end = memchr(buf + size, 0, (size_t)n);
+                if (end)
+                        n = end - (buf + size) + 1;
+                n = recv(fd, buf + size, (size_t)n, 0);
+                if (n < 0)
+                        return negative_errno();
+                size += (size_t)n;
+                if (end)
                         break;
-                if (++size >= DP_IPC_MAX_MESSAGE)
+                if (size >= DP_IPC_MAX_MESSAGE)
                         return -EMSGSIZE;
         }
         o = json_tokener_parse(buf);
