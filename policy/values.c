@@ -126,6 +126,16 @@ int policy_validate_ifname(const char *s)
         return 0;
 }
 
+int dp_policy_validate_path(const char *s)
+{
+        return s ? policy_validate_path(s) : -EINVAL;
+}
+
+int dp_policy_validate_ifname(const char *s)
+{
+        return s ? policy_validate_ifname(s) : -EINVAL;
+}
+
 /* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
  * U+10FFFF, no truncated sequences. */
 ssize_t policy_utf8_invalid_offset(const char *str, size_t n)

@@ -375,15 +375,12 @@ int dp_grant_opts_from_json(json_object *p, dp_grant_opts *o, char **ret_error)
             (r = opt_str(p, "name", &o->ifname, ret_error)) < 0 ||
             (r = opt_str(p, "access", &access, ret_error)) < 0)
                 return r;
-        if (o->path && (o->path[0] != '/' || strstr(o->path, "/../") ||
-                        strstr(o->path, "/./") || endswith(o->path, "/..") ||
-                        endswith(o->path, "/.") || strstr(o->path, "//") ||
-                        strlen(o->path) > 4095))
+        /* the same rules as the policy's Path= and InterfaceName= */
+        if (o->path && dp_policy_validate_path(o->path) < 0)
                 return fail(ret_error, -EINVAL,
-                            "path must be absolute without . or .. components");
-        if (o->ifname && (strlen(o->ifname) == 0 || strlen(o->ifname) > 15 ||
-                          strpbrk(o->ifname, "/: \t\n") ||
-                          streq(o->ifname, ".") || streq(o->ifname, "..")))
+                            "path must be absolute without empty, . or .. "
+                            "components");
+        if (o->ifname && dp_policy_validate_ifname(o->ifname) < 0)
                 return fail(ret_error, -EINVAL, "invalid interface name");
         if (access && dp_access_parse(access, &o->access) < 0)
                 return fail(ret_error, -EINVAL,

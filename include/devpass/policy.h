@@ -90,6 +90,12 @@ char **dp_policy_attribute_names(const dp_policy *p);
 const dp_rule *dp_policy_match(const dp_policy *p, const dp_device *d,
                                char ***trace);
 
+/* The checks Path= and InterfaceName= make, for the same settings given
+ * on the command line or over IPC: an absolute path without empty, "." or
+ * ".." components or control characters; a valid Linux interface name. */
+int dp_policy_validate_path(const char *s);
+int dp_policy_validate_ifname(const char *s);
+
 /* Container references: "NAME", "RUNTIME:NAME", "pid:PID", "cgroup:PATH".
  * Validates syntax only (globs allowed where allow_glob). */
 int dp_container_ref_validate(const char *ref, bool allow_glob);

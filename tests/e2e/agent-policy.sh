@@ -81,6 +81,10 @@ ctl attach nosuchruntime:x "$L1" 2>/dev/null; [ $? -eq 1 ] || fail "unknown runt
 ctl attach "pid:$CTR" "$L2" 2>/dev/null; [ $? -eq 1 ] || fail "double attach"
 ctl attach 2>/dev/null; [ $? -eq 2 ] || fail "usage error"
 ctl attach "pid:$CTR" "$L1" --bogus 2>/dev/null; [ $? -eq 2 ] || fail "unknown option"
+# --path and --name obey the same rules as Path= and InterfaceName=
+ctl attach "pid:$CTR" "$L1" --path /dev/x/ 2>/dev/null; [ $? -eq 2 ] || fail "--path with a trailing /"
+ctl attach "pid:$CTR" "$L1" --path "$(printf '/dev/a\tb')" 2>/dev/null; [ $? -eq 2 ] || fail "--path with a tab"
+ctl attach "pid:$CTR" "$L1" --name 'a:b' 2>/dev/null; [ $? -eq 2 ] || fail "--name with a colon"
 set -e
 
 # IPC abuse: the agent answers with an error and keeps serving
