@@ -375,8 +375,6 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
             !json_object_is_type(p, json_type_object))
                 return reply_error(c, "devpass.InvalidParameter",
                                    "parameters must be an object");
-        if (!p)
-                p = NULL;
         writer = streq(method, "devpass.Attach") ||
                  streq(method, "devpass.Detach") ||
                  streq(method, "devpass.Reload");
