@@ -70,6 +70,8 @@ int log_internal(int level, int error, const char *file, int line,
                  const char *fmt, ...)
 {
         int saved = errno;
+        char buf[4096];
+        size_t n = 0;
         va_list ap;
         bool prefix;
 
@@ -80,18 +82,25 @@ int log_internal(int level, int error, const char *file, int line,
                 return -error;
         }
         prefix = prefix_mode == 1 || (prefix_mode == 0 && stderr_is_journal());
+        /* one write per line: stderr is unbuffered, and a line in pieces
+         * costs a syscall each and can interleave with other writers */
         if (prefix)
-                fprintf(stderr, "<%d>", level);
-        if (ident && !prefix)
-                fprintf(stderr, "%s: ", ident);
-        if (max_level >= LOG_DEBUG)
-                fprintf(stderr, "(%s:%d) ", file, line);
+                n = snprintf(buf, sizeof(buf), "<%d>", level);
+        else if (ident)
+                n = snprintf(buf, sizeof(buf), "%s: ", ident);
+        if (max_level >= LOG_DEBUG && n < sizeof(buf))
+                n += (size_t)snprintf(buf + n, sizeof(buf) - n, "(%s:%d) ",
+                                      file, line);
         va_start(ap, fmt);
         /* %m in fmt refers to the error passed in, not a stale errno */
         errno = error;
-        vfprintf(stderr, fmt, ap);
+        if (n < sizeof(buf))
+                n += (size_t)vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        if (n >= sizeof(buf) - 1)
+                n = sizeof(buf) - 2; /* truncated: keep the newline */
+        buf[n++] = '\n';
+        (void)!write(STDERR_FILENO, buf, n);
         errno = saved;
         return -error;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -296,14 +297,73 @@ static int child_remove(const ns_job *job)
         return 0;
 }
 
-/* Runs fn in a forked child that joined only the container's mount
- * namespace. setns(CLONE_NEWNS) needs a single-threaded caller, which a fresh
- * child is; it never joins the PID namespace and never execs. Returns fn's
- * result: 0, a positive code, or a negative errno. */
+typedef struct ns_child {
+        int mntfd;
+        int (*fn)(const ns_job *);
+        ns_job *job;
+} ns_child;
+
+static int child_main(void *arg)
+{
+        const ns_child *nc = arg;
+        int r;
+
+        if (setns(nc->mntfd, CLONE_NEWNS) < 0)
+                _exit(errno > 0 && errno < 256 ? errno : EIO);
+        r = child_assume_ids(nc->job->req);
+        if (r >= 0)
+                r = nc->fn(nc->job);
+        if (r < 0)
+                r = -r < 256 ? -r : EIO;
+        _exit(r);
+}
+
+/* The child shares our memory and we sleep until it exits (what
+ * posix_spawn does): no page tables to copy, so a grant costs tens of
+ * microseconds less than with fork(). It gets its own file table and fs
+ * state, so its setns() and fchdir() never reach us, and it only makes
+ * direct system calls (setns, setfsuid, capset, mount calls) that act on the
+ * calling task alone. Sanitizers do not know the borrowed stack: fork there. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define NS_CHILD_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NS_CHILD_FORK 1
+#endif
+#endif
+
+static pid_t spawn_child(ns_child *nc)
+{
+#ifdef NS_CHILD_FORK
+        pid_t pid = fork();
+
+        if (pid == 0)
+                child_main(nc);
+        return pid;
+#else
+        enum { STACK = 256 * 1024 };
+        void *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        pid_t pid;
+
+        if (stack == MAP_FAILED)
+                return -1;
+        pid = clone(child_main, (char *)stack + STACK,
+                    CLONE_VM | CLONE_VFORK | SIGCHLD, nc);
+        (void)munmap(stack, STACK);
+        return pid;
+#endif
+}
+
+/* Runs fn in a child that joined only the container's mount namespace.
+ * setns(CLONE_NEWNS) needs a caller that shares its fs state with nobody,
+ * which a fresh child is; it never joins the PID namespace and never execs.
+ * Returns fn's result: 0, a positive code, or a negative errno. */
 static int run_in_mntns(const dp_container *c, int (*fn)(const ns_job *),
                         ns_job *job)
 {
         _cleanup_close_ int mntfd = -EBADF, rootfd = -EBADF;
+        ns_child nc = {.fn = fn, .job = job};
         int status, r;
         pid_t pid;
 
@@ -314,20 +374,11 @@ static int run_in_mntns(const dp_container *c, int (*fn)(const ns_job *),
         if (r < 0)
                 return r;
         job->rootfd = rootfd;
+        nc.mntfd = mntfd;
 
-        pid = fork();
+        pid = spawn_child(&nc);
         if (pid < 0)
                 return negative_errno();
-        if (pid == 0) {
-                if (setns(mntfd, CLONE_NEWNS) < 0)
-                        _exit(errno > 0 && errno < 256 ? errno : EIO);
-                r = child_assume_ids(job->req);
-                if (r >= 0)
-                        r = fn(job);
-                if (r < 0)
-                        r = -r < 256 ? -r : EIO;
-                _exit(r);
-        }
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return negative_errno();

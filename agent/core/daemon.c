@@ -264,6 +264,11 @@ static void on_uevent(dp_daemon *d)
                                   streq(owner, syspath);
                         log_debug("uevent %s %s (owner %s)", action, syspath,
                                   strna(owner));
+                        /* a bdi, a partition's queue, a connector: nothing
+                         * a policy can name and nothing we hold */
+                        if (!dev && owner && streq(owner, syspath) &&
+                            !dp_device_list_find(&d->devices, owner))
+                                owner = (free(owner), NULL);
                         if (owner)
                                 pending_add(p, &n, owner, dev, removed);
                         else

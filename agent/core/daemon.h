@@ -72,6 +72,11 @@ int dp_daemon_enumerate(dp_daemon *d);
 int dp_registry_rescan(dp_daemon *d);
 dp_container *dp_registry_find(dp_daemon *d, const char *ref);
 int dp_registry_handle_pidfd(dp_daemon *d, int fd);
+/* lookup.c: a device or running container the agent tracks; -ENOENT / NULL
+ * when it does not (then resolve it from scratch). */
+int dp_daemon_lookup_device(const dp_daemon *d, const char *ref,
+                            dp_device **ret);
+const dp_container *dp_daemon_lookup_container(dp_daemon *d, const char *ref);
 /* Sends one event line to monitor clients and logs it. */
 void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
         _printf_(3, 4);

@@ -63,26 +63,34 @@ static const char *attach_strerror(int r)
         }
 }
 
-int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
-                     const char *device_ref, const dp_grant_opts *o,
-                     json_object **ret_grant, char **ret_error)
+int dp_manual_attach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                          const dp_grant_opts *o, json_object **ret_grant,
+                          char **ret_error)
 {
-        _cleanup_container_free_ dp_container *c = NULL;
-        _cleanup_device_free_ dp_device *d = NULL;
+        _cleanup_container_free_ dp_container *own_c = NULL;
+        _cleanup_device_free_ dp_device *own_d = NULL;
+        const dp_container *c = refs->c;
+        const dp_device *d = refs->d;
         dp_grant *g = NULL;
         int r;
 
-        r = dp_container_resolve(container_ref, &c);
-        if (r < 0)
-                return fail(ret_error, r, "%s: %s", container_ref,
-                            dp_container_strerror(r));
-        r = dp_hw_resolve(hw, device_ref, &d);
-        if (r < 0)
-                return fail(ret_error, r, "%s: %s", device_ref,
-                            device_strerror(r));
+        if (!c) {
+                r = dp_container_resolve(refs->container, &own_c);
+                if (r < 0)
+                        return fail(ret_error, r, "%s: %s", refs->container,
+                                    dp_container_strerror(r));
+                c = own_c;
+        }
+        if (!d) {
+                r = dp_hw_resolve(hw, refs->device, &own_d);
+                if (r < 0)
+                        return fail(ret_error, r, "%s: %s", refs->device,
+                                    device_strerror(r));
+                d = own_d;
+        }
         if (dp_ledger_find(e->ledger, c->ref, d->syspath))
                 return fail(ret_error, -EEXIST, "%s is already attached to %s",
-                            device_ref, c->ref);
+                            refs->device, c->ref);
         if (o->path && d->klass == DP_CLASS_NET)
                 return fail(ret_error, -EINVAL,
                             "--path does not apply to a NIC (use --name)");
@@ -93,13 +101,23 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
         r = dp_engine_attach(e, c, d, o, &g);
         if (r < 0)
                 return fail(ret_error, r, "attaching %s to %s failed: %s",
-                            device_ref, c->ref, attach_strerror(r));
+                            refs->device, c->ref, attach_strerror(r));
         if (ret_grant) {
                 r = dp_grant_list_json(g, false, ret_grant);
                 if (r < 0)
                         return fail(ret_error, r, "out of memory");
         }
         return 0;
+}
+
+int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
+                     const char *device_ref, const dp_grant_opts *o,
+                     json_object **ret_grant, char **ret_error)
+{
+        const dp_manual_refs refs = {.container = container_ref,
+                                     .device = device_ref};
+
+        return dp_manual_attach_refs(e, hw, &refs, o, ret_grant, ret_error);
 }
 
 /* Does the user's container reference name the ledger's canonical one?
@@ -128,22 +146,29 @@ static bool grant_names_device(const dp_grant *g, const char *ref)
                                  streq(g->netdev.name_inside, name));
 }
 
-int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
-                     const char *device_ref, char **ret_error)
+int dp_manual_detach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                          char **ret_error)
 {
-        _cleanup_container_free_ dp_container *c = NULL;
-        _cleanup_device_free_ dp_device *d = NULL;
+        _cleanup_container_free_ dp_container *own_c = NULL;
+        _cleanup_device_free_ dp_device *own_d = NULL;
+        const char *container_ref = refs->container, *device_ref = refs->device;
+        const dp_container *c = refs->c;
+        const dp_device *d = refs->d;
         dp_grant *g = NULL;
         size_t found = 0;
         int r;
 
-        r = dp_container_resolve(container_ref, &c);
-        if (r < 0 && r != -ESRCH && r != -ENOENT)
-                return fail(ret_error, r, "%s: %s", container_ref,
-                            dp_container_strerror(r));
+        if (!c) {
+                r = dp_container_resolve(container_ref, &own_c);
+                if (r < 0 && r != -ESRCH && r != -ENOENT)
+                        return fail(ret_error, r, "%s: %s", container_ref,
+                                    dp_container_strerror(r));
+                c = own_c;
+        }
         /* The device may be gone (unplugged, or a NIC now inside the
          * container), so the ledger is searched by every name it knows. */
-        (void)dp_hw_resolve(hw, device_ref, &d);
+        if (!d && dp_hw_resolve(hw, device_ref, &own_d) >= 0)
+                d = own_d;
         for (size_t i = 0; i < e->ledger->n; i++) {
                 dp_grant *x = e->ledger->grants[i];
 
@@ -169,6 +194,15 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
                 return fail(ret_error, r, "detaching %s from %s failed: %s",
                             device_ref, container_ref, attach_strerror(r));
         return 0;
+}
+
+int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
+                     const char *device_ref, char **ret_error)
+{
+        const dp_manual_refs refs = {.container = container_ref,
+                                     .device = device_ref};
+
+        return dp_manual_detach_refs(e, hw, &refs, ret_error);
 }
 
 /* Processes inside the container that hold a granted node open: after a

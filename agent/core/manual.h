@@ -11,6 +11,20 @@
 
 struct json_object;
 
+/* What a request names, as the user wrote it, and what the caller already
+ * resolved it to (the agent keeps running containers and devices at hand);
+ * NULL: resolve here. */
+typedef struct dp_manual_refs {
+        const char *container, *device;
+        const dp_container *c;
+        const dp_device *d;
+} dp_manual_refs;
+
+int dp_manual_attach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                          const dp_grant_opts *o,
+                          struct json_object **ret_grant, char **ret_error);
+int dp_manual_detach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                          char **ret_error);
 int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
                      const char *device_ref, const dp_grant_opts *o,
                      struct json_object **ret_grant, char **ret_error);

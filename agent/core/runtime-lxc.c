@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* LXC through liblxc: a container under the lxcpath (the global
  * "lxc.lxcpath", usually /var/lib/lxc; $DEVPASS_LXC_PATH overrides).
- * liblxc is loaded with dlopen() the first time an LXC container is looked
- * up: it pulls in seven more libraries (seccomp, SELinux, AppArmor, …) that
- * a host without LXC, or a devpassctl that only talks to the agent, should
- * not pay for in start-up time and memory. Without liblxc (at build time or
- * on the host) the runtime counts as not installed. */
+ * liblxc pulls in seven more libraries (seccomp, SELinux, AppArmor, …),
+ * about 1.2 MiB of resident pages, that a host without LXC, a devpassctl that
+ * only talks to the agent, or an agent between container starts should not
+ * carry. So it is loaded with dlopen() only to look a container up (once per
+ * container start) and unloaded right after; which containers run is read
+ * from their command sockets in /proc/net/unix, as liblxc does itself.
+ * Without liblxc (at build time or on the host) the runtime counts as not
+ * installed. */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/runtime.h"
@@ -16,43 +20,60 @@
 #include <lxc/lxccontainer.h>
 
 static struct {
-        bool tried;
+        bool missing; /* dlopen() failed once: the runtime is not here */
         void *dl;
         struct lxc_container *(*container_new)(const char *, const char *);
         int (*container_put)(struct lxc_container *);
         int (*list_active)(const char *, char ***, struct lxc_container ***);
         const char *(*config_item)(const char *);
+        char *path; /* lxc.lxcpath, kept across unloads */
 } lxc;
+
+static void lxc_unload(void)
+{
+        if (lxc.dl)
+                dlclose(lxc.dl);
+        lxc.dl = NULL;
+}
 
 static int lxc_load(void)
 {
-        if (lxc.tried)
-                return lxc.dl ? 0 : -ENOMEDIUM;
-        lxc.tried = true;
-        lxc.dl = dlopen("liblxc.so.1", RTLD_NOW | RTLD_LOCAL);
-        if (!lxc.dl)
+        const char *e;
+
+        if (lxc.missing)
                 return -ENOMEDIUM;
+        if (lxc.dl)
+                return 0;
+        lxc.dl = dlopen("liblxc.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!lxc.dl) {
+                lxc.missing = true;
+                return -ENOMEDIUM;
+        }
         lxc.container_new = dlsym(lxc.dl, "lxc_container_new");
         lxc.container_put = dlsym(lxc.dl, "lxc_container_put");
         lxc.list_active = dlsym(lxc.dl, "list_active_containers");
         lxc.config_item = dlsym(lxc.dl, "lxc_get_global_config_item");
         if (!lxc.container_new || !lxc.container_put || !lxc.list_active ||
             !lxc.config_item) {
-                dlclose(lxc.dl);
-                lxc.dl = NULL;
+                lxc_unload();
+                lxc.missing = true;
                 return -ENOMEDIUM;
         }
+        if (!lxc.path) {
+                e = getenv("DEVPASS_LXC_PATH");
+                if (isempty(e))
+                        e = lxc.config_item("lxc.lxcpath");
+                lxc.path = strdup(isempty(e) ? "/var/lib/lxc" : e);
+                if (!lxc.path) {
+                        lxc_unload();
+                        return -ENOMEM;
+                }
+                /* the socket name has no doubled or trailing slash */
+                for (size_t n = strlen(lxc.path);
+                     n > 1 && lxc.path[n - 1] == '/';)
+                        lxc.path[--n] = 0;
+        }
         return 0;
-}
-
-static const char *lxc_path(void)
-{
-        const char *e = getenv("DEVPASS_LXC_PATH");
-
-        if (!isempty(e))
-                return e;
-        e = lxc.config_item("lxc.lxcpath");
-        return isempty(e) ? "/var/lib/lxc" : e;
 }
 
 static int lxc_find(const char *name, pid_t *ret_pid,
@@ -65,10 +86,10 @@ static int lxc_find(const char *name, pid_t *ret_pid,
         r = lxc_load();
         if (r < 0)
                 return r;
-        c = lxc.container_new(name, lxc_path());
+        c = lxc.container_new(name, lxc.path);
         if (!c)
-                return -ENOENT; /* liblxc refuses names it cannot hold */
-        if (!c->is_running(c))
+                r = -ENOENT; /* liblxc refuses names it cannot hold */
+        else if (!c->is_running(c))
                 r = c->is_defined(c) ? -ESRCH : -ENOENT;
         else {
                 pid = c->init_pid(c);
@@ -76,11 +97,13 @@ static int lxc_find(const char *name, pid_t *ret_pid,
                 if (r == 0)
                         *ret_pid = pid;
         }
-        lxc.container_put(c);
+        if (c)
+                lxc.container_put(c);
+        lxc_unload();
         return r;
 }
 
-static int lxc_list(char ***ret_names)
+static int list_liblxc(char ***ret_names)
 {
         _cleanup_strv_free_ char **out = NULL;
         char **names = NULL;
@@ -89,7 +112,8 @@ static int lxc_list(char ***ret_names)
         r = lxc_load();
         if (r < 0)
                 return r;
-        n = lxc.list_active(lxc_path(), &names, NULL);
+        n = lxc.list_active(lxc.path, &names, NULL);
+        lxc_unload();
         if (n < 0)
                 return -EIO;
         out = calloc(1, sizeof(char *));
@@ -106,6 +130,50 @@ static int lxc_list(char ***ret_names)
         free(names);
         if (r < 0)
                 return r;
+        *ret_names = TAKE_PTR(out);
+        return 0;
+}
+
+/* A running container's monitor listens on the abstract socket
+ * "@LXCPATH/NAME/command". liblxc hashes the name ("@lxc/HASH/command")
+ * when it does not fit a socket address; then only liblxc can tell. */
+static int lxc_list(char ***ret_names)
+{
+        _cleanup_strv_free_ char **out = NULL;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *prefix = NULL;
+        int r;
+
+        if (!lxc.path) /* the first time: learn lxc.lxcpath from liblxc */
+                return list_liblxc(ret_names);
+        prefix = strjoin_sep("", "@", lxc.path, "/", NULL);
+        out = calloc(1, sizeof(char *));
+        if (!prefix || !out)
+                return -ENOMEM;
+        r = read_full_file("/proc/net/unix", &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+                char *sock = strrchr(l, ' '), *name;
+                size_t n;
+
+                if (!sock || *++sock != '@')
+                        continue;
+                if (startswith(sock, "@lxc/") && endswith(sock, "/command"))
+                        return list_liblxc(ret_names);
+                if (!startswith(sock, prefix) || !endswith(sock, "/command"))
+                        continue;
+                name = sock + strlen(prefix);
+                n = strlen(name) - strlen("/command");
+                if (n == 0)
+                        continue;
+                name[n] = 0;
+                if (strchr(name, '/') || strv_contains(out, name))
+                        continue;
+                r = strv_extend(&out, name);
+                if (r < 0)
+                        return r;
+        }
         *ret_names = TAKE_PTR(out);
         return 0;
 }

@@ -8,8 +8,11 @@
  * that are derived from sysfs instead. */
 #include <dirent.h>
 #include <libgen.h>
+#include <limits.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "hw-internal.h"
 
@@ -19,6 +22,8 @@ struct dp_hw {
         struct udev *udev;
         char **attr_names; /* attributes worth reading; NULL: all */
         bool attr_filter;
+        char *lone_syspath; /* the last device asked about by parent_of() */
+        bool lone;          /* … and whether it has no parent device */
 };
 
 static bool same_names(char *const *a, char *const *b)
@@ -73,6 +78,7 @@ void dp_hw_free(dp_hw *hw)
                 return;
         udev_unref(hw->udev);
         strv_free(hw->attr_names);
+        free(hw->lone_syspath);
         free(hw);
 }
 
@@ -88,6 +94,65 @@ static bool numbered(const char *s, const char *prefix)
         if (!s || !strneq(s, prefix, n) || !s[n])
                 return false;
         return strspn(s + n, "0123456789") == strlen(s + n);
+}
+
+/* Whether the device at syspath has no parent device: no directory between
+ * it and /sys/devices holds a uevent file (loop, veth, tap). libudev finds
+ * that out by resolving every ancestor component by component, dozens of
+ * syscalls per level; one access() per level answers it here. */
+static bool has_no_parent(const char *syspath)
+{
+        char path[PATH_MAX];
+        size_t n = strlen(syspath);
+
+        if (!startswith(syspath, "/sys/devices/") || n + 8 >= sizeof(path))
+                return false;
+        memcpy(path, syspath, n + 1);
+        for (;;) {
+                char *slash = strrchr(path, '/');
+
+                if (!slash || slash - path <= (ptrdiff_t)strlen("/sys/devices"))
+                        return true;
+                strcpy(slash, "/uevent");
+                if (access(path, F_OK) >= 0)
+                        return false;
+                *slash = 0;
+        }
+}
+
+/* udev_device_get_parent(), without libudev's walk when there is no parent;
+ * the answer for the last device is kept, as one device is asked about
+ * several times in a row. */
+static struct udev_device *parent_of(dp_hw *hw, struct udev_device *u)
+{
+        const char *sp = udev_device_get_syspath(u);
+
+        if (!sp)
+                return NULL;
+        if (!hw->lone_syspath || !streq(hw->lone_syspath, sp)) {
+                free(hw->lone_syspath);
+                hw->lone_syspath = strdup(sp);
+                hw->lone = has_no_parent(sp);
+        }
+        return hw->lone ? NULL : udev_device_get_parent(u);
+}
+
+static struct udev_device *ancestor_of(dp_hw *hw, struct udev_device *u,
+                                       const char *subsystem,
+                                       const char *devtype)
+{
+        if (!parent_of(hw, u))
+                return NULL;
+        return udev_device_get_parent_with_subsystem_devtype(u, subsystem,
+                                                             devtype);
+}
+
+/* The parent's facts decide the role of these only (dp_hw_classify). */
+static bool role_needs_parent(const char *subsystem)
+{
+        return subsystem &&
+               (streq(subsystem, "drm") || streq(subsystem, "usb") ||
+                streq(subsystem, "input") || streq(subsystem, "sound"));
 }
 
 /* A drm card* child: how a platform (or odd PCI) device shows that it is
@@ -107,9 +172,9 @@ static bool has_drm_card(const char *syspath)
         return found;
 }
 
-static void gather_facts(struct udev_device *u, dp_hw_facts *f)
+static void gather_facts(dp_hw *hw, struct udev_device *u, dp_hw_facts *f)
 {
-        struct udev_device *p = udev_device_get_parent(u);
+        struct udev_device *p = NULL;
         const char *type;
         unsigned t;
 
@@ -132,6 +197,8 @@ static void gather_facts(struct udev_device *u, dp_hw_facts *f)
                 if (type && safe_atou(type, &t) >= 0)
                         f->net_type = t;
         }
+        if (role_needs_parent(f->subsystem))
+                p = parent_of(hw, u);
         if (p) {
                 f->parent_subsystem = udev_device_get_subsystem(p);
                 f->parent_devtype = udev_device_get_devtype(p);
@@ -170,7 +237,7 @@ static bool logical_class(dp_hw *hw, struct udev_device *u, dp_class *ret)
         dp_hw_facts f;
         dp_class c;
 
-        gather_facts(u, &f);
+        gather_facts(hw, u, &f);
         switch (dp_hw_classify(&f, &c)) {
         case DP_HW_ROLE_DEVICE:
                 *ret = c;
@@ -193,13 +260,13 @@ int dp_hw_owner_device(dp_hw *hw, struct udev_device *u,
         dp_hw_facts f;
         dp_class c;
 
-        gather_facts(u, &f);
+        gather_facts(hw, u, &f);
         switch (dp_hw_classify(&f, &c)) {
         case DP_HW_ROLE_DEVICE:
                 *ret = udev_device_ref(u);
                 return 0;
         case DP_HW_ROLE_PART:
-                p = udev_device_get_parent(u);
+                p = parent_of(hw, u);
                 if (!p)
                         return -ENOENT;
                 return dp_hw_owner_device(hw, p, ret);
@@ -254,7 +321,7 @@ static void set_hex_attr(struct udev_device *u, const char *attr, bool *has,
 /* Ids: own (PCI, USB, input), else those of the nearest USB device or PCI
  * function above, so that Vendor= also matches a USB serial port or a PCI
  * NIC's netdev. */
-static int fill_ids(dp_device *d, struct udev_device *u)
+static int fill_ids(dp_hw *hw, dp_device *d, struct udev_device *u)
 {
         struct udev_device *usb, *pci;
 
@@ -270,8 +337,7 @@ static int fill_ids(dp_device *d, struct udev_device *u)
         }
         usb = d->klass == DP_CLASS_USB
                       ? u
-                      : udev_device_get_parent_with_subsystem_devtype(
-                                u, "usb", "usb_device");
+                      : ancestor_of(hw, u, "usb", "usb_device");
         if (usb) {
                 /* an input device's own ids win over its USB device's */
                 if (!d->has_vendor && !d->has_product) {
@@ -283,7 +349,7 @@ static int fill_ids(dp_device *d, struct udev_device *u)
                 return set_str(&d->serial,
                                udev_device_get_sysattr_value(usb, "serial"));
         }
-        pci = udev_device_get_parent_with_subsystem_devtype(u, "pci", NULL);
+        pci = ancestor_of(hw, u, "pci", NULL);
         if (pci && !d->has_vendor && !d->has_product) {
                 set_hex_attr(pci, "vendor", &d->has_vendor, &d->vendor, false);
                 set_hex_attr(pci, "device", &d->has_product, &d->product,
@@ -292,7 +358,7 @@ static int fill_ids(dp_device *d, struct udev_device *u)
         return 0;
 }
 
-static int fill_common(dp_device *d, struct udev_device *u)
+static int fill_common(dp_hw *hw, dp_device *d, struct udev_device *u)
 {
         struct udev_list_entry *e;
         struct udev_device *pci;
@@ -309,17 +375,15 @@ static int fill_common(dp_device *d, struct udev_device *u)
         d->drivers = calloc(1, sizeof(char *));
         if (!d->drivers)
                 return -ENOMEM;
-        for (struct udev_device *p = u; p; p = udev_device_get_parent(p)) {
+        for (struct udev_device *p = u; p;
+             p = p == u ? parent_of(hw, u) : udev_device_get_parent(p)) {
                 const char *drv = udev_device_get_driver(p);
 
                 if (drv && !strv_contains(d->drivers, drv) &&
                     strv_extend(&d->drivers, drv) < 0)
                         return -ENOMEM;
         }
-        pci = streq(d->subsystem, "pci")
-                      ? u
-                      : udev_device_get_parent_with_subsystem_devtype(u, "pci",
-                                                                      NULL);
+        pci = streq(d->subsystem, "pci") ? u : ancestor_of(hw, u, "pci", NULL);
         if (pci && set_str(&d->pci, udev_device_get_sysname(pci)) < 0)
                 return -ENOMEM;
 
@@ -339,7 +403,7 @@ static int fill_common(dp_device *d, struct udev_device *u)
                 if (strv_extend(&d->tags, udev_list_entry_get_name(e)) < 0)
                         return -ENOMEM;
         }
-        return fill_ids(d, u);
+        return fill_ids(hw, d, u);
 }
 
 static int add_udev_node(dp_device *d, struct udev_device *u)
@@ -525,7 +589,7 @@ static int fill_net(dp_device *d, struct udev_device *u)
 
 static int parent_logical(dp_hw *hw, dp_device *d, struct udev_device *u)
 {
-        for (struct udev_device *p = udev_device_get_parent(u); p;
+        for (struct udev_device *p = parent_of(hw, u); p;
              p = udev_device_get_parent(p)) {
                 dp_class c;
 
@@ -550,7 +614,7 @@ static int build_device(dp_hw *hw, struct udev_device *u, dp_class klass,
         if (!d)
                 return -ENOMEM;
         d->klass = klass;
-        r = fill_common(d, u);
+        r = fill_common(hw, d, u);
         if (r < 0)
                 return r;
         r = klass == DP_CLASS_USB ? add_usb_node(d, u) : add_udev_node(d, u);

@@ -166,22 +166,30 @@ void dp_ipc_broadcast(dp_daemon *d, json_object *params)
         }
 }
 
-static bool same_ns(pid_t pid, const char *ns)
+static bool same_ns(pid_t pid, const char *ns, struct stat *self)
 {
-        char p[64], q[64];
-        struct stat a, b;
+        char p[64];
+        struct stat a;
 
+        /* ours never change: looked up once */
+        if (self->st_ino == 0) {
+                snprintf(p, sizeof(p), "/proc/self/ns/%s", ns);
+                if (stat(p, self) < 0)
+                        return false;
+        }
         snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns);
-        snprintf(q, sizeof(q), "/proc/self/ns/%s", ns);
-        return stat(p, &a) == 0 && stat(q, &b) == 0 && a.st_ino == b.st_ino &&
-               a.st_dev == b.st_dev;
+        return stat(p, &a) == 0 && a.st_ino == self->st_ino &&
+               a.st_dev == self->st_dev;
 }
 
 /* The peer runs in the agent's pid and user namespaces (not inside a
  * container that was handed the socket). */
 static bool same_namespaces(pid_t pid)
 {
-        return pid > 0 && same_ns(pid, "pid") && same_ns(pid, "user");
+        static struct stat pidns, userns;
+
+        return pid > 0 && same_ns(pid, "pid", &pidns) &&
+               same_ns(pid, "user", &userns);
 }
 
 int dp_ipc_server_accept(dp_daemon *d)
@@ -287,51 +295,64 @@ static json_object *status_json(dp_daemon *d)
 }
 
 /* A deny rule ends evaluation for manual grants too. */
-static const dp_rule *denied_by(dp_daemon *d, const char *device_ref)
+static const dp_rule *denied_by(dp_daemon *d, const dp_device *dev)
 {
-        _cleanup_device_free_ dp_device *dev = NULL;
         const dp_rule *rule;
 
-        if (!d->policy || dp_hw_resolve(d->hw, device_ref, &dev) < 0)
+        if (!d->policy || !dev)
                 return NULL;
         rule = dp_policy_match(d->policy, dev, NULL);
         return rule && dp_rule_grant(rule)->action == DP_ACTION_DENY ? rule
                                                                      : NULL;
 }
 
+/* The request's device and container as the agent knows them; what it does
+ * not know is resolved by dp_manual_*() themselves. */
+static void refs_lookup(dp_daemon *d, dp_manual_refs *refs, dp_device **ret_dev)
+{
+        refs->c = dp_daemon_lookup_container(d, refs->container);
+        if (dp_daemon_lookup_device(d, refs->device, ret_dev) < 0 &&
+            dp_hw_resolve(d->hw, refs->device, ret_dev) < 0)
+                *ret_dev = NULL;
+        refs->d = *ret_dev;
+}
+
 static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 {
-        const char *ctr = param_str(p, "container"),
-                   *dev = param_str(p, "device");
+        dp_manual_refs refs = {.container = param_str(p, "container"),
+                               .device = param_str(p, "device")};
+        _cleanup_device_free_ dp_device *dev = NULL;
         _cleanup_free_ char *err = NULL;
         json_object *g = NULL, *res;
         const dp_rule *deny;
         dp_grant_opts o;
         int r;
 
-        if (!ctr || !dev)
+        if (!refs.container || !refs.device)
                 return reply_error(c, "devpass.InvalidParameter",
                                    "container and device are required strings");
         r = dp_grant_opts_from_json(p, &o, &err);
         if (r < 0)
                 return reply_error(c, "devpass.InvalidParameter", err);
+        refs_lookup(d, &refs, &dev);
         deny = denied_by(d, dev);
         if (deny) {
                 char msg[512];
 
                 snprintf(msg, sizeof(msg), "%s is denied by policy rule %s",
-                         dev, dp_rule_source(deny));
+                         refs.device, dp_rule_source(deny));
                 return reply_error(c, "devpass.Denied", msg);
         }
         o.source = "manual";
-        r = dp_manual_attach(d->engine, d->hw, ctr, dev, &o, &g, &err);
+        r = dp_manual_attach_refs(d->engine, d->hw, &refs, &o, &g, &err);
         if (r < 0) {
-                dp_daemon_emit(d, "error", "manual attach %s to %s: %s", dev,
-                               ctr, strna(err));
+                dp_daemon_emit(d, "error", "manual attach %s to %s: %s",
+                               refs.device, refs.container, strna(err));
                 return reply_error(c, "devpass.Failed",
                                    err ? err : strerror(-r));
         }
-        dp_daemon_emit(d, "grant", "grant %s to %s: manual", dev, ctr);
+        dp_daemon_emit(d, "grant", "grant %s to %s: manual", refs.device,
+                       refs.container);
         /* track the container so that its stop revokes the grant */
         if (!dp_registry_find(d, json_object_get_string(json_object_object_get(
                                          g, "container"))))
@@ -343,20 +364,25 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 
 static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 {
-        const char *ctr = param_str(p, "container"),
-                   *dev = param_str(p, "device");
+        dp_manual_refs refs = {.container = param_str(p, "container"),
+                               .device = param_str(p, "device")};
+        _cleanup_device_free_ dp_device *dev = NULL;
         _cleanup_free_ char *err = NULL;
         int r;
 
-        if (!ctr || !dev)
+        if (!refs.container || !refs.device)
                 return reply_error(c, "devpass.InvalidParameter",
                                    "container and device are required strings");
-        r = dp_manual_detach(d->engine, d->hw, ctr, dev, &err);
+        /* a device already gone is found in the ledger by its names */
+        refs.c = dp_daemon_lookup_container(d, refs.container);
+        if (dp_daemon_lookup_device(d, refs.device, &dev) >= 0)
+                refs.d = dev;
+        r = dp_manual_detach_refs(d->engine, d->hw, &refs, &err);
         if (r < 0)
                 return reply_error(c, "devpass.Failed",
                                    err ? err : strerror(-r));
-        dp_daemon_emit(d, "revoke", "revoke %s from %s: manual detach", dev,
-                       ctr);
+        dp_daemon_emit(d, "revoke", "revoke %s from %s: manual detach",
+                       refs.device, refs.container);
         return reply(c, NULL);
 }
 
