@@ -25,8 +25,7 @@ static struct {
         struct lxc_container *(*container_new)(const char *, const char *);
         int (*container_put)(struct lxc_container *);
         int (*list_active)(const char *, char ***, struct lxc_container ***);
-        const char *(*config_item)(const char *);
-        char *path; /* lxc.lxcpath, kept across unloads */
+        char *path; /* lxc.lxcpath */
 } lxc;
 
 static void lxc_unload(void)
@@ -38,8 +37,6 @@ static void lxc_unload(void)
 
 static int lxc_load(void)
 {
-        const char *e;
-
         if (lxc.missing)
                 return -ENOMEDIUM;
         if (lxc.dl)
@@ -52,28 +49,46 @@ static int lxc_load(void)
         lxc.container_new = dlsym(lxc.dl, "lxc_container_new");
         lxc.container_put = dlsym(lxc.dl, "lxc_container_put");
         lxc.list_active = dlsym(lxc.dl, "list_active_containers");
-        lxc.config_item = dlsym(lxc.dl, "lxc_get_global_config_item");
-        if (!lxc.container_new || !lxc.container_put || !lxc.list_active ||
-            !lxc.config_item) {
+        if (!lxc.container_new || !lxc.container_put || !lxc.list_active) {
                 lxc_unload();
                 lxc.missing = true;
                 return -ENOMEDIUM;
         }
-        if (!lxc.path) {
-                e = getenv("DEVPASS_LXC_PATH");
-                if (isempty(e))
-                        e = lxc.config_item("lxc.lxcpath");
-                lxc.path = strdup(isempty(e) ? "/var/lib/lxc" : e);
-                if (!lxc.path) {
-                        lxc_unload();
-                        return -ENOMEM;
-                }
-                /* the socket name has no doubled or trailing slash */
-                for (size_t n = strlen(lxc.path);
-                     n > 1 && lxc.path[n - 1] == '/';)
-                        lxc.path[--n] = 0;
-        }
         return 0;
+}
+
+/* lxc.lxcpath as liblxc sees it for root: $DEVPASS_LXC_PATH, else the key
+ * in /etc/lxc/lxc.conf, else the default. Read here rather than asked of
+ * liblxc, which would have to be loaded for it and keeps the answer in
+ * memory that unloading it leaks. */
+static const char *lxc_path(void)
+{
+        _cleanup_free_ char *conf = NULL;
+        const char *e = getenv("DEVPASS_LXC_PATH");
+        char *v = NULL;
+
+        if (lxc.path)
+                return lxc.path;
+        if (isempty(e) && read_full_file("/etc/lxc/lxc.conf", &conf, NULL) >= 0)
+                for (char *l = strtok(conf, "\n"); l; l = strtok(NULL, "\n")) {
+                        l += strspn(l, " \t");
+                        if (!startswith(l, "lxc.lxcpath"))
+                                continue;
+                        l += strlen("lxc.lxcpath");
+                        l += strspn(l, " \t");
+                        if (*l != '=')
+                                continue;
+                        l++;
+                        l += strspn(l, " \t");
+                        l[strcspn(l, " \t#")] = 0;
+                        if (*l)
+                                e = l;
+                }
+        lxc.path = v = strdup(isempty(e) ? "/var/lib/lxc" : e);
+        /* the socket name has no doubled or trailing slash */
+        for (size_t n = v ? strlen(v) : 0; n > 1 && v[n - 1] == '/';)
+                v[--n] = 0;
+        return lxc.path;
 }
 
 static int lxc_find(const char *name, pid_t *ret_pid,
@@ -83,6 +98,8 @@ static int lxc_find(const char *name, pid_t *ret_pid,
         pid_t pid;
         int r;
 
+        if (!lxc_path())
+                return -ENOMEM;
         r = lxc_load();
         if (r < 0)
                 return r;
@@ -109,7 +126,7 @@ static int list_liblxc(char ***ret_names)
         char **names = NULL;
         int n, r;
 
-        r = lxc_load();
+        r = lxc_load(); /* lxc_path() was asked first */
         if (r < 0)
                 return r;
         n = lxc.list_active(lxc.path, &names, NULL);
@@ -144,8 +161,10 @@ static int lxc_list(char ***ret_names)
         _cleanup_free_ char *prefix = NULL;
         int r;
 
-        if (!lxc.path) /* the first time: learn lxc.lxcpath from liblxc */
-                return list_liblxc(ret_names);
+        if (lxc.missing)
+                return -ENOMEDIUM;
+        if (!lxc_path())
+                return -ENOMEM;
         prefix = strjoin_sep("", "@", lxc.path, "/", NULL);
         out = calloc(1, sizeof(char *));
         if (!prefix || !out)
