@@ -36,7 +36,7 @@ int node_open_proc(const dp_container *c, const char *what, int flags,
 /* True if st is a node of the requested type and rdev. */
 bool node_stat_matches(const struct stat *st, const node_req *req);
 /* Gives the node behind an O_PATH fd the requested owner and exact mode. */
-int node_fix_owner_mode(int fd, const node_req *req);
+int node_fix_owner_mode(int fd, const node_req *req, const struct stat *st);
 /* Looks at `base` in dirfd: 1 if it is the requested node (and, with ret_fd,
  * an O_PATH fd to it), 0 if missing, -EEXIST if something else is there. */
 int node_probe(int dirfd, const node_req *req, int *ret_fd);

@@ -170,7 +170,7 @@ static int host_node_make(int ndfd, const char *name, const node_req *req,
                 if (r < 0)
                         return r;
         }
-        r = node_fix_owner_mode(fd, req);
+        r = node_fix_owner_mode(fd, req, NULL);
         if (r < 0) {
                 if (fresh)
                         (void)unlinkat(ndfd, name, 0);
@@ -235,7 +235,7 @@ static int child_create(const ns_job *job)
                         return r;
                 if (r == 0)
                         return -EAGAIN;
-                r = node_fix_owner_mode(nfd, req);
+                r = node_fix_owner_mode(nfd, req, NULL);
                 return r < 0 ? r : CHILD_ADOPTED;
         }
         if (fd < 0)

@@ -134,13 +134,20 @@ bool node_stat_matches(const struct stat *st, const node_req *req)
         return (st->st_mode & S_IFMT) == req->type && st->st_rdev == req->rdev;
 }
 
-int node_fix_owner_mode(int fd, const node_req *req)
+int node_fix_owner_mode(int fd, const node_req *req, const struct stat *st)
 {
-        int r = dp_fchown_opath(fd, req->uid, req->gid);
+        int r;
 
-        if (r < 0)
-                return r;
-        /* After chown, since chown may clear mode bits. */
+        /* st: the node as just made, so that what is right already (root's
+         * ids, the mode when the umask let it through) costs no call */
+        if (!st || st->st_uid != req->uid || st->st_gid != req->gid) {
+                r = dp_fchown_opath(fd, req->uid, req->gid);
+                if (r < 0)
+                        return r;
+                st = NULL; /* chown may clear mode bits */
+        }
+        if (st && (st->st_mode & 07777) == (req->mode & 07777))
+                return 0;
         return dp_fchmod_opath(fd, req->mode);
 }
 
@@ -214,7 +221,7 @@ static int priv_create(const dp_container *c, const node_req *req,
                                 return -EAGAIN;
                         continue;
                 }
-                r = node_fix_owner_mode(fd, req);
+                r = node_fix_owner_mode(fd, req, NULL);
                 if (r < 0)
                         return r;
                 *ret_created = false;
@@ -230,7 +237,7 @@ static int priv_create(const dp_container *c, const node_req *req,
                 return negative_errno();
         if (!node_stat_matches(&st, req))
                 return -EEXIST;
-        r = node_fix_owner_mode(fd, req);
+        r = node_fix_owner_mode(fd, req, &st);
         if (r < 0) {
                 struct stat now;
 
