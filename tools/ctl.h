@@ -10,6 +10,7 @@
 struct json_object;
 
 typedef struct ctl_opts {
+        char **argv; /* the command line as given, for the hand-off */
         const char *socket;
         const char *state_dir;
         char **policy_dirs; /* --policy-dir, repeatable */
@@ -26,7 +27,9 @@ int ctl_fail(const char *fmt, ...) _printf_(1, 2);  /* prints, returns 1 */
 int ctl_usage(const char *fmt, ...) _printf_(1, 2); /* prints, returns 2 */
 void ctl_print_json(struct json_object *o);
 /* Calls the agent. Returns 1 with *ret_reply set when an agent answered,
- * 0 when none runs (the caller acts itself), or a CTL_* failure code. */
+ * 0 when none runs (the caller acts itself), or a negated CTL_* failure
+ * code. The client never returns 0: where no agent could be reached it
+ * hands the command to devpassctl-local. */
 int ctl_call_agent(const ctl_opts *o, const char *method,
                    struct json_object *params, struct json_object **ret_reply);
 
@@ -39,3 +42,17 @@ int verb_list(ctl_opts *o);
 int verb_status(ctl_opts *o);
 int verb_reload(ctl_opts *o);
 int verb_monitor(ctl_opts *o);
+
+/* The work that needs the host's devices, the policy files or the state
+ * dir, done without an agent (local.c, in devpassctl-local). The client
+ * (DEVPASSCTL_CLIENT) links none of it: handoff.c runs devpassctl-local
+ * with the unchanged command line instead. verb_devices and verb_policy
+ * are wholly local. */
+int ctl_check_attach(struct json_object *params); /* CTL_USAGE when invalid */
+int ctl_local_attach(ctl_opts *o, struct json_object *params,
+                     struct json_object **ret_grant);
+int ctl_local_detach(ctl_opts *o);
+int ctl_local_list(ctl_opts *o, struct json_object **ret_grants);
+int ctl_local_explain(ctl_opts *o, struct json_object **ret);
+/* Replaces the process with devpassctl-local; returns only on failure. */
+int ctl_exec_local(const ctl_opts *o);

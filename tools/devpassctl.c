@@ -44,12 +44,27 @@ int ctl_call_agent(const ctl_opts *o, const char *method, json_object *params,
 {
         int r = dp_ipc_call(o->socket, method, params, ret_reply);
 
+#ifdef DEVPASSCTL_CLIENT
+        /* connect() failed, so no agent saw the request: devpassctl-local
+         * acts alone or says why, and checks the command line first as it
+         * always has (an invalid attach option stays a usage error) */
+        switch (-r) {
+        case ENOENT:
+        case ECONNREFUSED:
+        case ENOTDIR:
+        case ELOOP:
+        case ENAMETOOLONG:
+        case EACCES:
+        case EPERM:
+                return -ctl_exec_local(o);
+        }
+#endif
         if (r == -ENOENT || r == -ECONNREFUSED)
                 return 0;
         if (r == -EACCES || r == -EPERM)
-                return ctl_fail("%s: permission denied (the agent's socket is "
-                                "for root)",
-                                o->socket);
+                return -ctl_fail("%s: permission denied (the agent's socket is "
+                                 "for root)",
+                                 o->socket);
         if (r < 0)
                 return -ctl_fail("talking to devpassd at %s: %s", o->socket,
                                  strerror(-r));
@@ -185,7 +200,9 @@ int main(int argc, char **argv)
                 {},
         };
         _cleanup_strv_free_ char **pdirs = NULL, **args = NULL;
-        ctl_opts o = {.socket = DP_DEFAULT_SOCKET, .state_dir = "/run/devpass"};
+        ctl_opts o = {.argv = argv,
+                      .socket = DP_DEFAULT_SOCKET,
+                      .state_dir = "/run/devpass"};
         const verb *v = NULL;
         int c, r;
 

@@ -111,3 +111,71 @@ int verb_monitor(ctl_opts *o)
                 json_object_put(m);
         }
 }
+
+static void print_explain(json_object *e)
+{
+        json_object *x;
+
+        printf("device:     %s\n",
+               json_object_get_string(json_object_object_get(e, "device")));
+        printf("class:      %s\n",
+               json_object_get_string(json_object_object_get(e, "class")));
+        x = json_object_object_get(e, "rule");
+        printf("rule:       %s\n",
+               x ? json_object_get_string(x) : "(none: not passed through)");
+        x = json_object_object_get(e, "action");
+        if (x)
+                printf("action:     %s\n", json_object_get_string(x));
+        x = json_object_object_get(e, "containers");
+        printf("containers:");
+        for (size_t i = 0; i < json_object_array_length(x); i++)
+                printf(" %s",
+                       json_object_get_string(json_object_array_get_idx(x, i)));
+        printf("%s\n", json_object_array_length(x) ? "" : " (none running)");
+        x = json_object_object_get(e, "trace");
+        for (size_t i = 0; i < json_object_array_length(x); i++)
+                printf("  %s\n",
+                       json_object_get_string(json_object_array_get_idx(x, i)));
+}
+
+int verb_explain(ctl_opts *o)
+{
+        json_object *e = NULL, *reply = NULL;
+        int r;
+
+        /* An agent explains with the policy it enforces; offline (or with
+         * an explicit --policy-dir) the files on disk are read. */
+        if (!o->policy_dirs) {
+                json_object *params = json_object_new_object();
+
+                json_object_object_add(params, "device",
+                                       json_object_new_string(o->args[0]));
+                r = ctl_call_agent(o, "devpass.Explain", params, &reply);
+                json_object_put(params);
+                if (r < 0)
+                        return -r;
+                if (r > 0) {
+                        const char *m = dp_ipc_reply_error(reply);
+
+                        if (m) {
+                                r = ctl_fail("%s", m);
+                                json_object_put(reply);
+                                return r;
+                        }
+                        e = json_object_get(
+                                json_object_object_get(reply, "parameters"));
+                        json_object_put(reply);
+                }
+        }
+        if (!e) {
+                r = ctl_local_explain(o, &e);
+                if (r != CTL_OK)
+                        return r;
+        }
+        if (o->json)
+                ctl_print_json(e);
+        else
+                print_explain(e);
+        json_object_put(e);
+        return CTL_OK;
+}

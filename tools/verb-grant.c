@@ -2,9 +2,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
-#include "core/manual.h"
 #include "ctl.h"
-#include "devpass/act.h"
 #include "devpass/protocol.h"
 
 /* Builds the IPC parameters from the command line; the same parser checks
@@ -46,32 +44,6 @@ static int attach_params(const ctl_opts *o, json_object **ret)
                                        json_object_new_int64(v));
         }
         *ret = p;
-        return CTL_OK;
-}
-
-/* Opens the engine for acting without an agent. */
-static int open_offline(const ctl_opts *o, dp_engine **ret_e, dp_hw **ret_hw)
-{
-        int r, lerr = 0;
-
-        r = dp_engine_open(o->state_dir, &dp_act_ops_real, ret_e, &lerr);
-        if (r == -EBUSY)
-                return ctl_fail("state dir %s is locked by a devpass process "
-                                "that does not answer on %s",
-                                o->state_dir, o->socket);
-        if (r < 0)
-                return ctl_fail("cannot open state dir %s: %s", o->state_dir,
-                                strerror(-r));
-        if (lerr < 0)
-                fprintf(stderr,
-                        "devpassctl: warning: ledger in %s was unreadable and "
-                        "is started afresh\n",
-                        o->state_dir);
-        r = dp_hw_new(ret_hw);
-        if (r < 0) {
-                dp_engine_free(*ret_e);
-                return ctl_fail("cannot open udev: %s", strerror(-r));
-        }
         return CTL_OK;
 }
 
@@ -123,7 +95,13 @@ static int via_agent(const ctl_opts *o, const char *method, json_object *params,
                 return r < 0 ? 1 : 0;
         }
         err = dp_ipc_reply_error(reply);
-        if (err)
+        /* the agent checks attach settings with the parser that
+         * ctl_check_attach runs here (the client leaves it to the agent) */
+        if (err && streq(strempty(json_object_get_string(
+                                 json_object_object_get(reply, "error"))),
+                         "devpass.InvalidParameter"))
+                *rc = ctl_usage("%s", err);
+        else if (err)
                 *rc = ctl_fail("%s", err);
         else {
                 *rc = CTL_OK;
@@ -137,42 +115,27 @@ static int via_agent(const ctl_opts *o, const char *method, json_object *params,
 
 int verb_attach(ctl_opts *o)
 {
-        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
-        _cleanup_hw_free_ dp_hw *hw = NULL;
-        _cleanup_free_ char *err = NULL;
         json_object *params = NULL, *res = NULL, *g = NULL;
-        dp_grant_opts go;
         int r, rc;
 
         r = attach_params(o, &params);
         if (r != CTL_OK)
                 return r;
-        r = dp_grant_opts_from_json(params, &go, &err);
-        if (r < 0) {
-                json_object_put(params);
-                return ctl_usage("%s", err);
-        }
-        if (via_agent(o, "devpass.Attach", params, &res, &rc)) {
-                json_object_put(params);
-                if (rc == CTL_OK) {
-                        g = json_object_object_get(res, "grant");
-                        if (o->json)
-                                ctl_print_json(g);
-                        else
-                                print_grant(g);
-                }
-                json_object_put(res);
-                return rc;
-        }
-        r = open_offline(o, &e, &hw);
+        r = ctl_check_attach(params);
         if (r != CTL_OK) {
                 json_object_put(params);
                 return r;
         }
-        r = dp_manual_attach(e, hw, o->args[0], o->args[1], &go, &g, &err);
+        if (via_agent(o, "devpass.Attach", params, &res, &rc)) {
+                if (rc == CTL_OK)
+                        g = json_object_get(
+                                json_object_object_get(res, "grant"));
+                json_object_put(res);
+        } else
+                rc = ctl_local_attach(o, params, &g);
         json_object_put(params);
-        if (r < 0)
-                return ctl_fail("%s", err ? err : strerror(-r));
+        if (rc != CTL_OK)
+                return rc;
         if (o->json)
                 ctl_print_json(g);
         else
@@ -183,9 +146,6 @@ int verb_attach(ctl_opts *o)
 
 int verb_detach(ctl_opts *o)
 {
-        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
-        _cleanup_hw_free_ dp_hw *hw = NULL;
-        _cleanup_free_ char *err = NULL;
         json_object *params = json_object_new_object();
         int r, rc;
 
@@ -195,22 +155,13 @@ int verb_detach(ctl_opts *o)
                                json_object_new_string(o->args[1]));
         r = via_agent(o, "devpass.Detach", params, NULL, &rc);
         json_object_put(params);
-        if (r)
-                return rc;
-        r = open_offline(o, &e, &hw);
-        if (r != CTL_OK)
-                return r;
-        r = dp_manual_detach(e, hw, o->args[0], o->args[1], &err);
-        if (r < 0)
-                return ctl_fail("%s", err ? err : strerror(-r));
-        return CTL_OK;
+        return r ? rc : ctl_local_detach(o);
 }
 
 int verb_list(ctl_opts *o)
 {
-        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
         json_object *res = NULL, *a = NULL;
-        int r, rc;
+        int rc;
 
         if (via_agent(o, "devpass.List", NULL, &res, &rc)) {
                 if (rc != CTL_OK)
@@ -218,20 +169,9 @@ int verb_list(ctl_opts *o)
                 a = json_object_get(json_object_object_get(res, "grants"));
                 json_object_put(res);
         } else {
-                /* Reading needs no lock: saves are atomic renames. */
-                dp_engine view = {};
-
-                r = dp_ledger_load(o->state_dir, &l);
-                if (r < 0 && r != -EBADMSG)
-                        return ctl_fail("cannot read ledger in %s: %s",
-                                        o->state_dir, strerror(-r));
-                if (r == -EBADMSG)
-                        return ctl_fail("ledger in %s is damaged",
-                                        o->state_dir);
-                view.ledger = l;
-                r = dp_list_json(&view, &a);
-                if (r < 0)
-                        return ctl_fail("out of memory");
+                rc = ctl_local_list(o, &a);
+                if (rc != CTL_OK)
+                        return rc;
         }
         if (o->json)
                 ctl_print_json(a);

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
+/* What devpassctl does without an agent: it reads the host's devices, the
+ * policy files and the state dir itself. Only devpassctl-local has this;
+ * the client hands such commands to it (handoff.c). */
 #include <json-c/json.h>
 #include <string.h>
 
 #include "core/manual.h"
 #include "ctl.h"
+#include "devpass/act.h"
 #include "devpass/hw.h"
 #include "devpass/policy.h"
-#include "devpass/protocol.h"
 
 static void print_device(const dp_device *d)
 {
@@ -82,81 +85,23 @@ static int load_policy(ctl_opts *o, char **paths, dp_policy **ret)
         return r;
 }
 
-static void print_explain(json_object *e)
-{
-        json_object *x;
-
-        printf("device:     %s\n",
-               json_object_get_string(json_object_object_get(e, "device")));
-        printf("class:      %s\n",
-               json_object_get_string(json_object_object_get(e, "class")));
-        x = json_object_object_get(e, "rule");
-        printf("rule:       %s\n",
-               x ? json_object_get_string(x) : "(none: not passed through)");
-        x = json_object_object_get(e, "action");
-        if (x)
-                printf("action:     %s\n", json_object_get_string(x));
-        x = json_object_object_get(e, "containers");
-        printf("containers:");
-        for (size_t i = 0; i < json_object_array_length(x); i++)
-                printf(" %s",
-                       json_object_get_string(json_object_array_get_idx(x, i)));
-        printf("%s\n", json_object_array_length(x) ? "" : " (none running)");
-        x = json_object_object_get(e, "trace");
-        for (size_t i = 0; i < json_object_array_length(x); i++)
-                printf("  %s\n",
-                       json_object_get_string(json_object_array_get_idx(x, i)));
-}
-
-int verb_explain(ctl_opts *o)
+int ctl_local_explain(ctl_opts *o, json_object **ret)
 {
         _cleanup_hw_free_ dp_hw *hw = NULL;
         _cleanup_policy_free_ dp_policy *p = NULL;
         _cleanup_free_ char *err = NULL;
-        json_object *e = NULL, *reply = NULL;
         int r;
 
-        /* An agent explains with the policy it enforces; offline (or with
-         * an explicit --policy-dir) the files on disk are read. */
-        if (!o->policy_dirs) {
-                json_object *params = json_object_new_object();
-
-                json_object_object_add(params, "device",
-                                       json_object_new_string(o->args[0]));
-                r = ctl_call_agent(o, "devpass.Explain", params, &reply);
-                json_object_put(params);
-                if (r < 0)
-                        return -r;
-                if (r > 0) {
-                        const char *m = dp_ipc_reply_error(reply);
-
-                        if (m) {
-                                r = ctl_fail("%s", m);
-                                json_object_put(reply);
-                                return r;
-                        }
-                        e = json_object_get(
-                                json_object_object_get(reply, "parameters"));
-                        json_object_put(reply);
-                }
-        }
-        if (!e) {
-                r = load_policy(o, NULL, &p);
-                if (r < 0)
-                        return ctl_fail("policy has errors; nothing would be "
-                                        "granted");
-                r = dp_hw_new(&hw);
-                if (r < 0)
-                        return ctl_fail("cannot open udev: %s", strerror(-r));
-                r = dp_explain_json(hw, p, o->args[0], &e, &err);
-                if (r < 0)
-                        return ctl_fail("%s", err ? err : strerror(-r));
-        }
-        if (o->json)
-                ctl_print_json(e);
-        else
-                print_explain(e);
-        json_object_put(e);
+        r = load_policy(o, NULL, &p);
+        if (r < 0)
+                return ctl_fail("policy has errors; nothing would be "
+                                "granted");
+        r = dp_hw_new(&hw);
+        if (r < 0)
+                return ctl_fail("cannot open udev: %s", strerror(-r));
+        r = dp_explain_json(hw, p, o->args[0], ret, &err);
+        if (r < 0)
+                return ctl_fail("%s", err ? err : strerror(-r));
         return CTL_OK;
 }
 
@@ -187,5 +132,98 @@ int verb_policy(ctl_opts *o)
         } else
                 printf("policy OK: %zu rule%s\n", dp_policy_n_rules(p),
                        dp_policy_n_rules(p) == 1 ? "" : "s");
+        return CTL_OK;
+}
+
+/* Opens the engine for acting without an agent. */
+static int open_offline(const ctl_opts *o, dp_engine **ret_e, dp_hw **ret_hw)
+{
+        int r, lerr = 0;
+
+        r = dp_engine_open(o->state_dir, &dp_act_ops_real, ret_e, &lerr);
+        if (r == -EBUSY)
+                return ctl_fail("state dir %s is locked by a devpass process "
+                                "that does not answer on %s",
+                                o->state_dir, o->socket);
+        if (r < 0)
+                return ctl_fail("cannot open state dir %s: %s", o->state_dir,
+                                strerror(-r));
+        if (lerr < 0)
+                fprintf(stderr,
+                        "devpassctl: warning: ledger in %s was unreadable and "
+                        "is started afresh\n",
+                        o->state_dir);
+        r = dp_hw_new(ret_hw);
+        if (r < 0) {
+                dp_engine_free(*ret_e);
+                return ctl_fail("cannot open udev: %s", strerror(-r));
+        }
+        return CTL_OK;
+}
+
+int ctl_check_attach(json_object *params)
+{
+        _cleanup_free_ char *err = NULL;
+        dp_grant_opts go;
+
+        if (dp_grant_opts_from_json(params, &go, &err) < 0)
+                return ctl_usage("%s", err);
+        return CTL_OK;
+}
+
+int ctl_local_attach(ctl_opts *o, json_object *params, json_object **ret_grant)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_hw_free_ dp_hw *hw = NULL;
+        _cleanup_free_ char *err = NULL;
+        dp_grant_opts go;
+        int r;
+
+        r = dp_grant_opts_from_json(params, &go, &err);
+        if (r < 0)
+                return ctl_usage("%s", err);
+        r = open_offline(o, &e, &hw);
+        if (r != CTL_OK)
+                return r;
+        r = dp_manual_attach(e, hw, o->args[0], o->args[1], &go, ret_grant,
+                             &err);
+        if (r < 0)
+                return ctl_fail("%s", err ? err : strerror(-r));
+        return CTL_OK;
+}
+
+int ctl_local_detach(ctl_opts *o)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_hw_free_ dp_hw *hw = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = open_offline(o, &e, &hw);
+        if (r != CTL_OK)
+                return r;
+        r = dp_manual_detach(e, hw, o->args[0], o->args[1], &err);
+        if (r < 0)
+                return ctl_fail("%s", err ? err : strerror(-r));
+        return CTL_OK;
+}
+
+int ctl_local_list(ctl_opts *o, json_object **ret_grants)
+{
+        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
+        /* Reading needs no lock: saves are atomic renames. */
+        dp_engine view = {};
+        int r;
+
+        r = dp_ledger_load(o->state_dir, &l);
+        if (r < 0 && r != -EBADMSG)
+                return ctl_fail("cannot read ledger in %s: %s", o->state_dir,
+                                strerror(-r));
+        if (r == -EBADMSG)
+                return ctl_fail("ledger in %s is damaged", o->state_dir);
+        view.ledger = l;
+        r = dp_list_json(&view, ret_grants);
+        if (r < 0)
+                return ctl_fail("out of memory");
         return CTL_OK;
 }
