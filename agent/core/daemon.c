@@ -113,7 +113,7 @@ int dp_daemon_enumerate(dp_daemon *d)
         if (r < 0)
                 return log_error_errno(r, "Enumerating devices failed: %m");
         dp_device_list_clear(&d->devices);
-        d->devices = l;
+        d->devices = l; /* packed: see dp_hw_enumerate() */
         log_debug("%zu devices present", l.n);
         /* enumeration peaks at several times the device list (libudev's
          * own objects); give that back instead of keeping it resident */
@@ -145,6 +145,7 @@ static int monitor_open(dp_daemon *d)
 
 static void replace_device(dp_daemon *d, dp_device *dev)
 {
+        dev = dp_device_pack(dev);
         for (size_t i = 0; i < d->devices.n; i++)
                 if (streq(d->devices.items[i]->syspath, dev->syspath)) {
                         dp_device_free(d->devices.items[i]);

@@ -691,6 +691,9 @@ int dp_hw_enumerate(dp_hw *hw, dp_device_list *ret)
                         goto fail;
                 if (r < 0)
                         continue;
+                /* packed at once, so that the next device's scratch
+                 * allocations reuse this one's and the heap stays dense */
+                d = dp_device_pack(d);
                 r = dp_device_list_push(&l, d);
                 if (r < 0) {
                         dp_device_free(d);

@@ -73,6 +73,7 @@ typedef struct dp_device {
         size_t n_nodes;
         char *parent_syspath; /* nearest parent that is itself a dp_device (a
                                  USB device for its tty), or NULL */
+        bool packed;          /* one allocation (dp_device_pack): read-only */
 } dp_device;
 
 dp_device *dp_device_new(void);
@@ -80,6 +81,10 @@ void dp_device_free(dp_device *d);
 DEFINE_TRIVIAL_CLEANUP_FUNC(dp_device *, dp_device_free)
 #define _cleanup_device_free_ _cleanup_(dp_device_freep)
 dp_device *dp_device_copy(const dp_device *d);
+/* d as one allocation, for devices kept long and no longer changed; takes
+ * d (returns it unchanged when memory is short). A packed device must not be
+ * modified; dp_device_copy() gives one that may. */
+dp_device *dp_device_pack(dp_device *d);
 /* Appends a node unless one with the same path is there; copies path. */
 int dp_device_add_node(dp_device *d, const char *path, char type,
                        unsigned major, unsigned minor);

@@ -384,6 +384,56 @@ static void test_nvidia_absent(void **state)
                 assert_int_equal(d->n_nodes, 0);
 }
 
+/* A packed device holds the same facts as the one it was made from, in one
+ * allocation (memcheck in CI catches a field left pointing into the freed
+ * original), and copies back into an ordinary device. */
+static void test_device_pack(void **state)
+{
+        dp_device *d = dp_device_new(), *p, *c;
+        char *props[] = {"DEVNAME=/dev/ttyUSB0", "ID_SERIAL=FT1", NULL};
+
+        (void)state;
+        assert_non_null(d);
+        d->syspath = strdup("/sys/devices/pci0000:00/usb1/1-1");
+        d->subsystem = strdup("usb");
+        d->name = strdup("1-1");
+        d->serial = strdup("FT1");
+        d->klass = DP_CLASS_USB;
+        d->vendor = 0x0403;
+        d->has_vendor = true;
+        d->drivers = strv_copy((char *[]){"usb", "xhci_hcd", NULL});
+        d->properties = strv_copy(props);
+        d->tags = calloc(1, sizeof(char *));
+        assert_int_equal(
+                dp_device_add_node(d, "/dev/bus/usb/001/002", 'c', 189, 1), 0);
+        assert_int_equal(dp_device_add_node(d, "/dev/ttyUSB0", 'c', 188, 0), 0);
+        p = dp_device_pack(d);
+        assert_true(p->packed);
+        assert_string_equal(p->syspath, "/sys/devices/pci0000:00/usb1/1-1");
+        assert_string_equal(p->subsystem, "usb");
+        assert_null(p->devtype);
+        assert_null(p->attributes);
+        assert_non_null(p->tags);
+        assert_null(p->tags[0]);
+        assert_string_equal(p->serial, "FT1");
+        assert_int_equal(p->vendor, 0x0403);
+        assert_int_equal(strv_length(p->drivers), 2);
+        assert_string_equal(p->drivers[1], "xhci_hcd");
+        assert_string_equal(dp_device_property(p, "ID_SERIAL"), "FT1");
+        assert_int_equal(p->n_nodes, 2);
+        assert_string_equal(p->nodes[1].path, "/dev/ttyUSB0");
+        assert_int_equal(p->nodes[1].major, 188);
+        assert_ptr_equal(dp_device_pack(p), p);
+        c = dp_device_copy(p);
+        assert_non_null(c);
+        assert_false(c->packed);
+        assert_string_equal(c->nodes[0].path, "/dev/bus/usb/001/002");
+        assert_string_equal(c->properties[0], "DEVNAME=/dev/ttyUSB0");
+        dp_device_free(p);
+        assert_int_equal(dp_device_add_node(c, "/dev/ttyUSB1", 'c', 188, 1), 0);
+        dp_device_free(c);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -396,6 +446,7 @@ int main(void)
                 cmocka_unit_test(test_nvidia_parse),
                 cmocka_unit_test(test_nvidia_bundle),
                 cmocka_unit_test(test_nvidia_absent),
+                cmocka_unit_test(test_device_pack),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
