@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* NIC moves between the agent's network namespace and a container's, with
- * libnl-route-3.
+ * libnl-route-3. Built as the module devpass-net.so, which net-load.c loads
+ * the first time a NIC moves (see there); this file uses only libc and
+ * libnl.
  *
  * A netlink socket acts in the netns it was created in. For the work inside
  * the container (find the link, set it up or down, move it back out) we
@@ -443,8 +445,8 @@ static int link_return(struct nl_sock *sk_in, struct nl_sock *sk_host,
         return ret;
 }
 
-int dp_act_net_move_in(const dp_container *c, const char *ifname,
-                       const char *name_inside, dp_netdev_saved *ret_saved)
+int dp_net_move_in(const dp_container *c, const char *ifname,
+                   const char *name_inside, dp_netdev_saved *ret_saved)
 {
         _cleanup_nl_sock_ struct nl_sock *sk_host = NULL, *sk_in = NULL;
         _cleanup_link_ struct rtnl_link *link = NULL, *link_in = NULL,
@@ -544,7 +546,7 @@ int dp_act_net_move_in(const dp_container *c, const char *ifname,
         return 0;
 }
 
-int dp_act_net_move_out(const dp_container *c, const dp_netdev_saved *saved)
+int dp_net_move_out(const dp_container *c, const dp_netdev_saved *saved)
 {
         _cleanup_nl_sock_ struct nl_sock *sk_host = NULL, *sk_in = NULL;
         _cleanup_link_ struct rtnl_link *link_in = NULL;
@@ -607,7 +609,7 @@ static int host_link_by_mac(const char *mac, struct nl_sock **ret_sk,
         return 0;
 }
 
-int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16])
+int dp_net_find_by_mac(const char *mac, char ret_ifname[16])
 {
         _cleanup_nl_sock_ struct nl_sock *sk = NULL;
         _cleanup_link_ struct rtnl_link *link = NULL;
@@ -622,7 +624,7 @@ int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16])
         return 0;
 }
 
-int dp_act_net_restore(const dp_netdev_saved *saved)
+int dp_net_restore(const dp_netdev_saved *saved)
 {
         _cleanup_nl_sock_ struct nl_sock *sk = NULL;
         _cleanup_link_ struct rtnl_link *link = NULL, *change = NULL,

@@ -4,3 +4,7 @@ add_test(NAME unit-cli-client
                  ${DEVPASSCTL_IS_STATIC} ${DEVPASSCTL_LOCAL_PATH}
                  ${CMAKE_SOURCE_DIR}/policy/examples $<TARGET_FILE:devpassd>)
 set_tests_properties(unit-cli-client PROPERTIES LABELS "cli" TIMEOUT 60)
+add_test(NAME unit-agent-libs
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/agent-libs.sh
+                 $<TARGET_FILE:devpassd> $<TARGET_FILE:devpass-net>)
+set_tests_properties(unit-agent-libs PROPERTIES LABELS "cli" TIMEOUT 30)
