@@ -2,7 +2,8 @@
 # Sets up, builds and runs the whole devpass test suite, as CI does:
 #   1. -Wall -Wextra -Werror build, every ctest suite (unit, umockdev,
 #      privileged, e2e) — the privileged and e2e suites need root;
-#   2. valgrind memcheck over the unit suite;
+#   2. valgrind memcheck over the unit suite, discovery under umockdev and
+#      devpassctl-local's read-only verbs;
 #   3. the same tests again under AddressSanitizer + UBSan;
 #   4. each libFuzzer target for a bounded time (clang).
 # Usage: scripts/test.sh [--quick]   (--quick: step 1 only)
@@ -32,8 +33,9 @@ ctest --test-dir build-ci --output-on-failure -L unit -j"$JOBS"
 ctest --test-dir build-ci --output-on-failure -LE unit -j1
 [ "${1:-}" = "--quick" ] && exit 0
 
-step "valgrind memcheck (unit)"
+step "valgrind memcheck (unit, discovery, devpassctl-local)"
 ctest --test-dir build-ci --output-on-failure -L unit -T memcheck -j"$JOBS"
+bash tests/valgrind-programs.sh build-ci
 
 step "ASan + UBSan"
 cmake -S . -B build-asan -DDEVPASS_SANITIZE=ON -DDEVPASS_WERROR=ON \
