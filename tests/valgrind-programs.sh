@@ -1,10 +1,13 @@
 #!/bin/bash
-# valgrind memcheck over whole programs, beyond the unit suite: device
-# discovery through the real libudev, libusb, libdrm and libevdev against
-# umockdev fixtures, and devpassctl-local's verbs that read the host and the
-# policy. Any error or definite leak fails. (devpassd and the grant paths
-# cannot run under Debian 12's valgrind 3.19: it does not know pidfd_open,
-# openat2, open_tree or move_mount and fails them with ENOSYS.)
+# valgrind memcheck beyond the unit suite: device discovery through the real
+# libudev, libusb, libdrm and libevdev against umockdev fixtures;
+# devpassctl-local's verbs that read the host and the policy; and the
+# privileged suites that valgrind can run (as root, real kernel): cgroup v1
+# rules, cgroup v2 programs and maps, both on harness containers, NIC
+# restore, container resolution. Any error or definite leak fails.
+# (devpassd, node creation and NIC moves cannot run under Debian 12's
+# valgrind 3.19: it does not know openat2, open_tree, move_mount or
+# pidfd_open and fails them with ENOSYS, and devpass fails closed.)
 #   tests/valgrind-programs.sh BUILD-DIR
 set -euo pipefail
 B=$1
@@ -21,4 +24,13 @@ echo "-- memcheck: devpassctl-local devices / explain / policy check"
 "${CTL[@]}" devices --json >/dev/null
 "${CTL[@]}" explain /dev/null >/dev/null
 "${CTL[@]}" policy check "$ROOT/policy/examples" >/dev/null
+HC=$B/tests/harness/dp-testctr
+P=$B/tests/privileged
+for t in "$P/test-act-cgroup-v1" "$P/test-act-cgroup-v2" \
+        "$P/test-act-cgroup-ctr $HC" "$P/test-act-net-restore" \
+        "$P/test-container-priv harness $HC"; do
+        echo "-- memcheck: ${t#"$B"/}"
+        # shellcheck disable=SC2086 # a command and its arguments
+        "${VG[@]}" $t >/dev/null
+done
 echo "memcheck: no errors, no definite leaks"
