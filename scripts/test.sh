@@ -33,7 +33,7 @@ ctest --test-dir build-ci --output-on-failure -L unit -j"$JOBS"
 ctest --test-dir build-ci --output-on-failure -LE unit -j1
 [ "${1:-}" = "--quick" ] && exit 0
 
-step "valgrind memcheck (unit, discovery, devpassctl-local)"
+step "valgrind memcheck (unit, discovery, devpassctl-local, privileged suites it can run)"
 ctest --test-dir build-ci --output-on-failure -L unit -T memcheck -j"$JOBS"
 bash tests/valgrind-programs.sh build-ci
 
