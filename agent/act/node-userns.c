@@ -332,20 +332,40 @@ static int child_main(void *arg)
 #endif
 #endif
 
-static pid_t spawn_child(ns_child *nc)
+#ifndef NS_CHILD_FORK
+/* Another thread could hold a lock (malloc's) that the child then waits
+ * for; fork() resets those, a shared-memory child cannot. /proc/self/task
+ * has a link per thread besides "." and "..". */
+static bool single_threaded(void)
 {
-#ifdef NS_CHILD_FORK
+        struct stat st;
+
+        return stat("/proc/self/task", &st) == 0 && st.st_nlink == 3;
+}
+#endif
+
+static pid_t fork_child(ns_child *nc)
+{
         pid_t pid = fork();
 
         if (pid == 0)
                 child_main(nc);
         return pid;
+}
+
+static pid_t spawn_child(ns_child *nc)
+{
+#ifdef NS_CHILD_FORK
+        return fork_child(nc);
 #else
         enum { STACK = 256 * 1024 };
-        void *stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        void *stack;
         pid_t pid;
 
+        if (!single_threaded())
+                return fork_child(nc);
+        stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stack == MAP_FAILED)
                 return -1;
         pid = clone(child_main, (char *)stack + STACK,
