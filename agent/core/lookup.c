@@ -8,52 +8,21 @@
  * checked against every runtime — is left to the full resolvers. */
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include "core/daemon.h"
 #include "devpass/container.h"
 
-static bool below(const char *a, const char *b)
-{
-        size_t n = strlen(a);
-
-        return strneq(a, b, n) && b[n] == '/';
-}
-
-static bool has_node(const dp_device *dev, char type, dev_t rdev)
-{
-        for (size_t k = 0; k < dev->n_nodes; k++)
-                if (dev->nodes[k].type == type &&
-                    dev->nodes[k].major == major(rdev) &&
-                    dev->nodes[k].minor == minor(rdev))
-                        return true;
-        return false;
-}
-
-/* The device a node belongs to: of the devices carrying it (a tty and the
- * USB device whose bundle lists it), the innermost one, as dp_hw_resolve()
- * picks. */
+/* The device a node belongs to, as dp_hw_resolve() finds it in a fresh
+ * enumeration; none when that is ambiguous (libudev decides then). */
 static const dp_device *by_node(const dp_daemon *d, const char *path)
 {
-        const dp_device *found = NULL;
+        const dp_device *found;
         struct stat st;
-        char type;
 
         if (stat(path, &st) < 0 ||
-            !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))
+            !(S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) ||
+            dp_hw_node_owner(&d->devices, path, &st, &found) < 0)
                 return NULL;
-        type = S_ISBLK(st.st_mode) ? 'b' : 'c';
-        for (size_t i = 0; i < d->devices.n; i++) {
-                const dp_device *dev = d->devices.items[i];
-
-                if (!has_node(dev, type, st.st_rdev))
-                        continue;
-                if (found && below(dev->syspath, found->syspath))
-                        continue;
-                if (found && !below(found->syspath, dev->syspath))
-                        return NULL; /* two unrelated owners: ask libudev */
-                found = dev;
-        }
         return found;
 }
 

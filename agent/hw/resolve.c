@@ -48,9 +48,10 @@ static bool is_ancestor(const char *a, const char *b)
 /* Picks the one candidate no other candidate lies below: the bundle that
  * names the node most closely (event3 is in input3's bundle and in its USB
  * device's; input3 wins). */
-static int pick_innermost(dp_device_list *l, bool *match, dp_device **ret)
+static int innermost(const dp_device_list *l, const bool *match,
+                     const dp_device **ret)
 {
-        dp_device *found = NULL;
+        const dp_device *found = NULL;
 
         for (size_t i = 0; i < l->n; i++) {
                 bool outer = false;
@@ -69,17 +70,49 @@ static int pick_innermost(dp_device_list *l, bool *match, dp_device **ret)
         }
         if (!found)
                 return -ENOENT;
+        *ret = found;
+        return 0;
+}
+
+static int pick_innermost(dp_device_list *l, bool *match, dp_device **ret)
+{
+        const dp_device *found;
+        int r = innermost(l, match, &found);
+
+        if (r < 0)
+                return r;
         *ret = dp_device_copy(found);
         return *ret ? 0 : -ENOMEM;
+}
+
+int dp_hw_node_owner(const dp_device_list *l, const char *path,
+                     const struct stat *st, const dp_device **ret)
+{
+        _cleanup_free_ bool *match = calloc(l->n + 1, sizeof(bool));
+        char type = st && S_ISBLK(st->st_mode) ? 'b' : 'c';
+
+        if (!match)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n; i++)
+                for (size_t k = 0; k < l->items[i]->n_nodes; k++) {
+                        const dp_node *n = &l->items[i]->nodes[k];
+
+                        if (streq(n->path, path) ||
+                            (st && n->type == type &&
+                             n->major == major(st->st_rdev) &&
+                             n->minor == minor(st->st_rdev)))
+                                match[i] = true;
+                }
+        return innermost(l, match, ret);
 }
 
 static int resolve_node(dp_hw *hw, const char *ref, dp_device **ret)
 {
         _cleanup_list_ dp_device_list l = {};
-        _cleanup_free_ bool *match = NULL;
         /* no realpath(): stat() follows /dev/disk/by-id style links, and
          * the node numbers identify the device wherever the link points */
         const char *path = ref;
+        const dp_device *found;
         bool have_dev = false;
         struct stat st;
         int r;
@@ -99,21 +132,14 @@ static int resolve_node(dp_hw *hw, const char *ref, dp_device **ret)
                 }
         }
 
-        r = enumerate_candidates(hw, &l, &match);
+        r = dp_hw_enumerate(hw, &l);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < l.n; i++)
-                for (size_t k = 0; k < l.items[i]->n_nodes; k++) {
-                        const dp_node *n = &l.items[i]->nodes[k];
-
-                        if (streq(n->path, path) ||
-                            (have_dev &&
-                             n->type == (S_ISBLK(st.st_mode) ? 'b' : 'c') &&
-                             n->major == major(st.st_rdev) &&
-                             n->minor == minor(st.st_rdev)))
-                                match[i] = true;
-                }
-        return pick_innermost(&l, match, ret);
+        r = dp_hw_node_owner(&l, path, have_dev ? &st : NULL, &found);
+        if (r < 0)
+                return r;
+        *ret = dp_device_copy(found);
+        return *ret ? 0 : -ENOMEM;
 }
 
 static int resolve_usb(dp_hw *hw, const dp_hw_ref *ref, dp_device **ret)

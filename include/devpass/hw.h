@@ -13,6 +13,7 @@
 
 struct udev;
 struct udev_device;
+struct stat;
 
 typedef struct dp_hw dp_hw;
 
@@ -49,6 +50,12 @@ int dp_hw_owner_syspath(dp_hw *hw, struct udev_device *u, char **ret);
  * interface name, usb:VID:PID[:SERIAL], pci:DOMAIN:BUS:SLOT.FN.
  * -ENOENT if nothing matches, -ENOTUNIQ if several do. */
 int dp_hw_resolve(dp_hw *hw, const char *ref, dp_device **ret);
+/* Of the devices in l that carry the node at path (by its path, or by the
+ * type and numbers in st when st is given), the innermost one: event3 is in
+ * input3's bundle and in its USB device's, input3 owns it. -ENOENT if none,
+ * -ENOTUNIQ if two unrelated devices do. */
+int dp_hw_node_owner(const dp_device_list *l, const char *path,
+                     const struct stat *st, const dp_device **ret);
 
 /* The major of the char driver called name in /proc/devices ("hidraw",
  * "nvidia-uvm", …); -ENOENT when it is not registered. */
