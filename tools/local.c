@@ -173,6 +173,8 @@ int ctl_check_attach(json_object *params)
 
 int ctl_local_attach(ctl_opts *o, json_object *params, json_object **ret_grant)
 {
+        const dp_manual_refs refs = {.container = o->args[0],
+                                     .device = o->args[1]};
         _cleanup_(dp_engine_freep) dp_engine *e = NULL;
         _cleanup_hw_free_ dp_hw *hw = NULL;
         _cleanup_free_ char *err = NULL;
@@ -185,8 +187,7 @@ int ctl_local_attach(ctl_opts *o, json_object *params, json_object **ret_grant)
         r = open_offline(o, &e, &hw);
         if (r != CTL_OK)
                 return r;
-        r = dp_manual_attach(e, hw, o->args[0], o->args[1], &go, ret_grant,
-                             &err);
+        r = dp_manual_attach(e, hw, &refs, &go, ret_grant, &err);
         if (r < 0)
                 return ctl_fail("%s", err ? err : strerror(-r));
         return CTL_OK;
@@ -194,6 +195,8 @@ int ctl_local_attach(ctl_opts *o, json_object *params, json_object **ret_grant)
 
 int ctl_local_detach(ctl_opts *o)
 {
+        const dp_manual_refs refs = {.container = o->args[0],
+                                     .device = o->args[1]};
         _cleanup_(dp_engine_freep) dp_engine *e = NULL;
         _cleanup_hw_free_ dp_hw *hw = NULL;
         _cleanup_free_ char *err = NULL;
@@ -202,7 +205,7 @@ int ctl_local_detach(ctl_opts *o)
         r = open_offline(o, &e, &hw);
         if (r != CTL_OK)
                 return r;
-        r = dp_manual_detach(e, hw, o->args[0], o->args[1], &err);
+        r = dp_manual_detach(e, hw, &refs, &err);
         if (r < 0)
                 return ctl_fail("%s", err ? err : strerror(-r));
         return CTL_OK;

@@ -63,9 +63,9 @@ static const char *attach_strerror(int r)
         }
 }
 
-int dp_manual_attach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
-                          const dp_grant_opts *o, json_object **ret_grant,
-                          char **ret_error)
+int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                     const dp_grant_opts *o, json_object **ret_grant,
+                     char **ret_error)
 {
         _cleanup_container_free_ dp_container *own_c = NULL;
         _cleanup_device_free_ dp_device *own_d = NULL;
@@ -110,16 +110,6 @@ int dp_manual_attach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         return 0;
 }
 
-int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
-                     const char *device_ref, const dp_grant_opts *o,
-                     json_object **ret_grant, char **ret_error)
-{
-        const dp_manual_refs refs = {.container = container_ref,
-                                     .device = device_ref};
-
-        return dp_manual_attach_refs(e, hw, &refs, o, ret_grant, ret_error);
-}
-
 /* Does the user's container reference name the ledger's canonical one?
  * "web" matches "lxc:web"; "lxc:web" matches itself only. */
 static bool container_ref_names(const char *user, const char *canonical)
@@ -146,8 +136,8 @@ static bool grant_names_device(const dp_grant *g, const char *ref)
                                  streq(g->netdev.name_inside, name));
 }
 
-int dp_manual_detach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
-                          char **ret_error)
+int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                     char **ret_error)
 {
         _cleanup_container_free_ dp_container *own_c = NULL;
         _cleanup_device_free_ dp_device *own_d = NULL;
@@ -194,15 +184,6 @@ int dp_manual_detach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                 return fail(ret_error, r, "detaching %s from %s failed: %s",
                             device_ref, container_ref, attach_strerror(r));
         return 0;
-}
-
-int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
-                     const char *device_ref, char **ret_error)
-{
-        const dp_manual_refs refs = {.container = container_ref,
-                                     .device = device_ref};
-
-        return dp_manual_detach_refs(e, hw, &refs, ret_error);
 }
 
 /* Processes inside the container that hold a granted node open: after a

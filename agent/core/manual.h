@@ -20,16 +20,11 @@ typedef struct dp_manual_refs {
         const dp_device *d;
 } dp_manual_refs;
 
-int dp_manual_attach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
-                          const dp_grant_opts *o,
-                          struct json_object **ret_grant, char **ret_error);
-int dp_manual_detach_refs(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
-                          char **ret_error);
-int dp_manual_attach(dp_engine *e, dp_hw *hw, const char *container_ref,
-                     const char *device_ref, const dp_grant_opts *o,
-                     struct json_object **ret_grant, char **ret_error);
-int dp_manual_detach(dp_engine *e, dp_hw *hw, const char *container_ref,
-                     const char *device_ref, char **ret_error);
+int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                     const dp_grant_opts *o, struct json_object **ret_grant,
+                     char **ret_error);
+int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                     char **ret_error);
 /* The `list --json` array. */
 int dp_list_json(const dp_engine *e, struct json_object **ret);
 /* One grant in the stable `list` shape; holders: also the processes inside

@@ -344,7 +344,7 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
                 return reply_error(c, "devpass.Denied", msg);
         }
         o.source = "manual";
-        r = dp_manual_attach_refs(d->engine, d->hw, &refs, &o, &g, &err);
+        r = dp_manual_attach(d->engine, d->hw, &refs, &o, &g, &err);
         if (r < 0) {
                 dp_daemon_emit(d, "error", "manual attach %s to %s: %s",
                                refs.device, refs.container, strna(err));
@@ -377,7 +377,7 @@ static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         refs.c = dp_daemon_lookup_container(d, refs.container);
         if (dp_daemon_lookup_device(d, refs.device, &dev) >= 0)
                 refs.d = dev;
-        r = dp_manual_detach_refs(d->engine, d->hw, &refs, &err);
+        r = dp_manual_detach(d->engine, d->hw, &refs, &err);
         if (r < 0)
                 return reply_error(c, "devpass.Failed",
                                    err ? err : strerror(-r));
