@@ -63,6 +63,35 @@ int node_open_proc(const dp_container *c, const char *what, int flags,
         return 0;
 }
 
+/* Whatever a runtime or a reference said, nodes are never made in the
+ * host's own tree: not in a process that shares the agent's mount
+ * namespace, nor in one whose root is the agent's root (a mount namespace
+ * of its own without a root of its own still reaches the host's files).
+ * -EHOSTUNREACH. */
+static int node_check_not_host(const dp_container *c)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat a, b;
+        int r;
+
+        r = node_open_proc(c, "ns/mnt", O_RDONLY, &fd);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &a) < 0 || stat("/proc/self/ns/mnt", &b) < 0)
+                return negative_errno();
+        if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                return -EHOSTUNREACH;
+        fd = safe_close(fd);
+        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &fd);
+        if (r < 0)
+                return r;
+        if (fstat(fd, &a) < 0 || stat("/", &b) < 0)
+                return negative_errno();
+        if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                return -EHOSTUNREACH;
+        return 0;
+}
+
 static int map_id(const dp_idmap_range *m, size_t n, uint32_t inside,
                   uint32_t *ret)
 {
@@ -99,6 +128,9 @@ int node_req_init(const dp_container *c, const dp_node_spec *spec,
                 return -EINVAL;
         if (spec->mode & ~07777u)
                 return -EINVAL;
+        r = node_check_not_host(c);
+        if (r < 0)
+                return r;
         /* An id map without entries only makes sense for a container that
          * shares our user namespace. */
         if (c->userns && (c->n_uid_map == 0 || c->n_gid_map == 0))

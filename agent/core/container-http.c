@@ -269,9 +269,17 @@ int dp_http_get(const char *socket_path, const char *path, int timeout_ms,
 
         if (!socket_path || !path || path[0] != '/' || strpbrk(path, "\r\n "))
                 return -EINVAL;
+        /* A runtime's answer decides where host devices go: only root may
+         * give it (runtime-auth.c). */
+        r = dp_socket_file_trusted(socket_path);
+        if (r < 0)
+                return r;
         fd = connect_unix(socket_path, deadline);
         if (fd < 0)
                 return fd;
+        r = dp_peer_check_root(fd, NULL);
+        if (r < 0)
+                return r;
         n = asprintf(&req,
                      "GET %s HTTP/1.1\r\nHost: localhost\r\n"
                      "User-Agent: devpass\r\nAccept: application/json\r\n"

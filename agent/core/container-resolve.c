@@ -301,6 +301,10 @@ static int resolve_runtime(const dp_runtime_ops *ops, const char *name,
         if (!c->ref || !c->name)
                 return -ENOMEM;
         c->runtime = ops->runtime;
+        /* Nothing a runtime said is used before it is checked. */
+        r = dp_runtime_verify(c, extra);
+        if (r < 0)
+                return r;
         c->systemd_managed = extra->systemd_managed;
         if ((ops->runtime == DP_RUNTIME_DOCKER ||
              ops->runtime == DP_RUNTIME_PODMAN) &&
@@ -455,6 +459,15 @@ const char *dp_container_strerror(int error)
                 return "container runtime sent an oversized answer";
         case EBADMSG:
                 return "container runtime sent a malformed answer";
+        case EKEYREJECTED:
+                return "container runtime's answer failed authentication "
+                       "(its socket or peer is not root, or the pid it named "
+                       "is not that container's)";
+        case EHOSTUNREACH:
+                return "the process shares the host's mount, pid and user "
+                       "namespaces: not a container";
+        case ENAMETOOLONG:
+                return "container name too long to authenticate its runtime";
         case EACCES:
         case EPERM:
                 return "permission denied while inspecting the container";

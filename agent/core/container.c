@@ -510,11 +510,18 @@ int dp_container_from_pid(pid_t pid, dp_container **ret)
         if (r < 0)
                 return r;
 
-        bool same;
-        r = ns_same_as_self(procfd, c->pidfd, "user", &same);
+        bool same_user, same_mnt, same_pid;
+        r = ns_same_as_self(procfd, c->pidfd, "user", &same_user);
         if (r < 0)
                 return r;
-        c->userns = !same;
+        c->userns = !same_user;
+        r = ns_same_as_self(procfd, c->pidfd, "mnt", &same_mnt);
+        if (r < 0)
+                return r;
+        r = ns_same_as_self(procfd, c->pidfd, "pid", &same_pid);
+        if (r < 0)
+                return r;
+        c->host_namespaces = same_user && same_mnt && same_pid;
 
         r = proc_read(procfd, c->pidfd, "uid_map", &uid_text);
         if (r < 0)

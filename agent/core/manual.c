@@ -55,6 +55,10 @@ static const char *attach_strerror(int r)
                 return "the device has no device node";
         case -EOPNOTSUPP:
                 return "not supported for this device or container";
+        case -EHOSTUNREACH:
+                return "the target is the host itself (its mount namespace "
+                       "or root): devpass never makes nodes in the host's "
+                       "own tree";
         case -EADDRINUSE:
                 return "the NIC carries the host's default route "
                        "(a policy may allow it with DefaultRouteNIC=yes)";

@@ -38,7 +38,7 @@ static int engine_find(const char *sock, const char *name, pid_t *ret_pid,
                        dp_runtime_extra *ret_extra)
 {
         _cleanup_free_ char *esc = NULL, *path = NULL;
-        json_object *o = NULL, *running, *pid, *parent;
+        json_object *o = NULL, *running, *pid, *parent, *id;
         int r;
 
         esc = dp_http_escape(name);
@@ -67,6 +67,21 @@ static int engine_find(const char *sock, const char *name, pid_t *ret_pid,
                 r = -EBADMSG;
                 goto out;
         }
+        /* The engine's init (runc's child of containerd-shim or conmon)
+         * lives in a cgroup named after the container's full id. */
+        id = get_path(o, "Id", NULL);
+        if (!id || !json_object_is_type(id, json_type_string) ||
+            json_object_get_string_len(id) < 12 ||
+            (size_t)json_object_get_string_len(id) >=
+                    sizeof(ret_extra->cgroup_token) ||
+            strspn(json_object_get_string(id), "0123456789abcdef") !=
+                    (size_t)json_object_get_string_len(id)) {
+                r = -EBADMSG;
+                goto out;
+        }
+        strcpy(ret_extra->cgroup_token, json_object_get_string(id));
+        ret_extra->cgroup_exact = false;
+        ret_extra->parent_root = true;
         *ret_pid = (pid_t)json_object_get_int64(pid);
         /* A parent slice means the systemd cgroup driver placed it; the
          * resolver also checks the init's own cgroup path for a scope. */

@@ -3,6 +3,7 @@
  * answers in {"type": "sync", "metadata": …}. Virtual machines are skipped:
  * their "pid" is the QEMU process, whose cgroup and /dev mean nothing to the
  * guest. Only the default project is consulted. */
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -62,7 +63,8 @@ static bool is_vm(json_object *meta)
         return t && streq(t, "virtual-machine");
 }
 
-static int lxd_like_find(const char *sock, const char *name, pid_t *ret_pid)
+static int lxd_like_find(const char *sock, const char *name, pid_t *ret_pid,
+                         dp_runtime_extra *ret_extra)
 {
         _cleanup_free_ char *esc = NULL, *path = NULL;
         json_object *meta = NULL, *pid;
@@ -111,6 +113,17 @@ static int lxd_like_find(const char *sock, const char *name, pid_t *ret_pid)
                 r = p <= 0 ? -ESRCH : -EBADMSG;
                 goto out;
         }
+        /* Incus and LXD run containers through liblxc: the init is a child
+         * of a root monitor, in the payload cgroup of the instance (default
+         * project: "lxc.payload.NAME"). */
+        r = snprintf(ret_extra->cgroup_token, sizeof(ret_extra->cgroup_token),
+                     "lxc.payload.%s", name);
+        if (r < 0 || (size_t)r >= sizeof(ret_extra->cgroup_token)) {
+                r = -ENAMETOOLONG;
+                goto out;
+        }
+        ret_extra->cgroup_exact = true;
+        ret_extra->parent_root = true;
         *ret_pid = (pid_t)p;
         r = 0;
 out:
@@ -154,7 +167,7 @@ static int lxd_like_list(const char *sock, char ***ret_names)
 static int incus_find(const char *name, pid_t *ret_pid,
                       dp_runtime_extra *ret_extra)
 {
-        return lxd_like_find(incus_socket(), name, ret_pid);
+        return lxd_like_find(incus_socket(), name, ret_pid, ret_extra);
 }
 
 static int incus_list(char ***ret_names)
@@ -165,7 +178,7 @@ static int incus_list(char ***ret_names)
 static int lxd_find(const char *name, pid_t *ret_pid,
                     dp_runtime_extra *ret_extra)
 {
-        return lxd_like_find(lxd_socket(), name, ret_pid);
+        return lxd_like_find(lxd_socket(), name, ret_pid, ret_extra);
 }
 
 static int lxd_list(char ***ret_names)

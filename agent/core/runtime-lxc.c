@@ -10,8 +10,12 @@
  * Without liblxc (at build time or on the host) the runtime counts as not
  * installed. */
 #include <dlfcn.h>
+#include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "core/runtime.h"
 #include "devpass/util.h"
@@ -91,6 +95,103 @@ static const char *lxc_path(void)
         return lxc.path;
 }
 
+/* The monitor's command socket name, as liblxc makes it: "LXCPATH/NAME/
+ * command", or, when that does not fit a socket address, "lxc/HASH/command"
+ * with HASH the 64-bit FNV-1a of "LXCPATH/NAME". */
+static int command_socket_name(const char *name, char *buf, size_t size)
+{
+        /* liblxc keeps room for the leading NUL and a trailing one */
+        size_t room = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 2;
+        uint64_t h = UINT64_C(0xcbf29ce484222325);
+        _cleanup_free_ char *full = NULL;
+        int n;
+
+        n = snprintf(buf, size, "%s/%s/command", lxc.path, name);
+        if (n >= 0 && (size_t)n < room && (size_t)n < size)
+                return 0;
+        full = strjoin_sep("/", lxc.path, name, NULL);
+        if (!full)
+                return -ENOMEM;
+        for (const unsigned char *p = (const unsigned char *)full; *p; p++) {
+                h ^= *p;
+                h *= UINT64_C(0x100000001b3);
+        }
+        n = snprintf(buf, size, "lxc/%016" PRIx64 "/command", h);
+        return n > 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
+}
+
+/* The inode of the listening socket bound to the abstract name, from
+ * /proc/net/unix (the agent's network namespace: abstract names are per
+ * namespace). -ESRCH: nobody listens there. */
+static int command_socket_inode(const char *sockname, unsigned long *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = read_full_file("/proc/net/unix", &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+                unsigned long flags, inode;
+                unsigned type, st;
+                char path[128];
+
+                /* Num RefCount Protocol Flags Type St Inode Path */
+                if (sscanf(l, "%*s %*s %*s %lx %x %x %lu @%127s", &flags, &type,
+                           &st, &inode, path) != 5)
+                        continue;
+                /* __SO_ACCEPTCON: the listener, not an accepted socket */
+                if (!(flags & 0x10000) || !streq(path, sockname))
+                        continue;
+                *ret = inode;
+                return 0;
+        }
+        return -ESRCH;
+}
+
+/* An abstract socket has no owner and no permissions: anyone in the host's
+ * network namespace can bind the name of a container that is not running
+ * and answer liblxc's queries. So the listener must run as root, and the
+ * init liblxc then reports must be the child of the process that holds
+ * that listening socket (the monitor forks the container's init), in the
+ * cgroup LXC gives the payload. Containers of another user's lxcpath are
+ * not served. */
+static int lxc_monitor_check(const char *name, dp_runtime_extra *ret_extra)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int fd = -EBADF;
+        char sockname[sizeof(sa.sun_path)];
+        unsigned long inode;
+        int r, n;
+
+        r = command_socket_name(name, sockname, sizeof(sockname));
+        if (r < 0)
+                return r;
+        n = (int)strlen(sockname);
+        memcpy(sa.sun_path + 1, sockname, (size_t)n);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        if (connect(fd, (struct sockaddr *)&sa,
+                    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+                                (size_t)n)) < 0)
+                return errno == ECONNREFUSED ? 1 : negative_errno();
+        r = dp_peer_check_root(fd, NULL);
+        if (r < 0)
+                return r;
+        r = command_socket_inode(sockname, &inode);
+        if (r < 0)
+                return r == -ESRCH ? -EKEYREJECTED : r;
+        ret_extra->parent_root = true;
+        ret_extra->parent_socket = inode;
+        ret_extra->cgroup_exact = true;
+        n = snprintf(ret_extra->cgroup_token, sizeof(ret_extra->cgroup_token),
+                     "lxc.payload.%s", name);
+        return n > 0 && (size_t)n < sizeof(ret_extra->cgroup_token)
+                       ? 0
+                       : -ENAMETOOLONG;
+}
+
 static int lxc_find(const char *name, pid_t *ret_pid,
                     dp_runtime_extra *ret_extra)
 {
@@ -103,11 +204,20 @@ static int lxc_find(const char *name, pid_t *ret_pid,
         r = lxc_load();
         if (r < 0)
                 return r;
+        /* 1: no monitor listens, so liblxc can only say "stopped" or
+         * "unknown"; its answer decides which. */
+        r = lxc_monitor_check(name, ret_extra);
+        if (r < 0) {
+                lxc_unload();
+                return r;
+        }
         c = lxc.container_new(name, lxc.path);
         if (!c)
                 r = -ENOENT; /* liblxc refuses names it cannot hold */
         else if (!c->is_running(c))
                 r = c->is_defined(c) ? -ESRCH : -ENOENT;
+        else if (r == 1)
+                r = -ESRCH; /* "running" with no monitor listening */
         else {
                 pid = c->init_pid(c);
                 r = pid > 0 ? 0 : -ESRCH;

@@ -67,11 +67,32 @@ static bool machines_dir_present(void)
                access("/usr/bin/systemd-nspawn", X_OK) == 0;
 }
 
-static int machine_leader(const char *name, pid_t *ret_pid)
+/* machined's registration decides where devices go: only a regular file
+ * that root wrote, in a directory only root may change, is believed. */
+static int machine_file_trusted(const char *path)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st, dst;
+
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ENOENT : negative_errno();
+        if (fstat(fd, &st) < 0 || stat(machines_dir(), &dst) < 0)
+                return negative_errno();
+        if (!S_ISREG(st.st_mode))
+                return -ENOENT;
+        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+            dst.st_uid != 0 || (dst.st_mode & (S_IWGRP | S_IWOTH)))
+                return -EKEYREJECTED;
+        return 0;
+}
+
+static int machine_leader(const char *name, pid_t *ret_pid,
+                          dp_runtime_extra *ret_extra)
 {
         _cleanup_free_ char *path = NULL;
         _cleanup_strv_free_ char **env = NULL;
-        const char *cls, *leader;
+        const char *cls, *leader, *scope;
         unsigned pid;
         struct stat st;
         int r;
@@ -87,6 +108,9 @@ static int machine_leader(const char *name, pid_t *ret_pid)
                         return -ENOMEDIUM;
                 return -ENOENT;
         }
+        r = machine_file_trusted(path);
+        if (r < 0)
+                return r;
         r = read_env_file(path, &env);
         if (r < 0)
                 return r == -ENOENT ? -ENOENT : r;
@@ -97,6 +121,16 @@ static int machine_leader(const char *name, pid_t *ret_pid)
         if (!leader || safe_atou(leader, &pid) < 0 || pid == 0 ||
             pid > INT32_MAX)
                 return -ESRCH;
+        scope = strv_env_get(env, "SCOPE");
+        if (scope) {
+                /* the leader lives in (or below) the machine's scope */
+                if (strlen(scope) >= sizeof(ret_extra->cgroup_token) ||
+                    strchr(scope, '/'))
+                        return -EBADMSG;
+                strcpy(ret_extra->cgroup_token, scope);
+                ret_extra->cgroup_exact = true;
+        }
+        ret_extra->parent_root = true;
         *ret_pid = (pid_t)pid;
         return 0;
 }
@@ -108,7 +142,7 @@ static int nspawn_find(const char *name, pid_t *ret_pid,
         char proc[32];
         int r;
 
-        r = machine_leader(name, &pid);
+        r = machine_leader(name, &pid, ret_extra);
         if (r < 0)
                 return r;
         /* A registration left behind by a dead leader: stopped. */

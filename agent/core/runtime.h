@@ -12,9 +12,17 @@
 
 #include "devpass/container.h"
 
-/* What a backend knows beyond the init pid. */
+/* What a backend knows beyond the init pid, and what the pid must satisfy
+ * before its answer is believed (runtime-auth.c). */
 typedef struct dp_runtime_extra {
         bool systemd_managed; /* the runtime's cgroup belongs to systemd */
+        pid_t parent;         /* init's parent must be this pid (0: any) */
+        bool parent_root;     /* init's parent must run as root */
+        unsigned long parent_socket; /* inode of a socket init's parent must
+                                        hold open (0: no check) */
+        bool cgroup_exact;      /* cgroup_token is a whole path component */
+        char cgroup_token[320]; /* init's cgroup paths must hold it ("": no
+                                   check) */
 } dp_runtime_extra;
 
 typedef struct dp_runtime_ops {
@@ -65,6 +73,22 @@ int dp_proc_stat_starttime(const char *text, uint64_t *ret);
 /* Finds the init of a cgroup among the pids of its cgroup.procs: the one
  * whose parent is not in the set, else the lowest. */
 int dp_cgroup_find_init(const char *dir, pid_t *ret);
+
+/* ---- authentication of runtime answers (runtime-auth.c) ---- */
+/* 0 if the peer of the connected unix socket fd runs as root (and, with
+ * ret_pid, its pid); -EKEYREJECTED otherwise. */
+int dp_peer_check_root(int fd, pid_t *ret_pid);
+/* 0 if path is a socket owned by root in a root-owned directory that no one
+ * else may write to (sticky excepted); -ENOMEDIUM if there is no socket,
+ * -EKEYREJECTED if it is not trustworthy. */
+int dp_socket_file_trusted(const char *path);
+/* Parent pid from /proc/PID/status. */
+int dp_proc_ppid(pid_t pid, pid_t *ret);
+/* Checks a resolved container against what its runtime's answer must
+ * satisfy: -EHOSTUNREACH if it shares the agent's mount, pid and user
+ * namespaces, -EKEYREJECTED if its parent or cgroup do not fit, -ESRCH if
+ * it died meanwhile. */
+int dp_runtime_verify(const dp_container *c, const dp_runtime_extra *x);
 
 /* ---- HTTP over AF_UNIX ---- */
 #define DP_HTTP_MAX_RESPONSE (4u * 1024 * 1024)

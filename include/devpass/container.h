@@ -40,6 +40,8 @@ typedef struct dp_container {
         uint64_t starttime; /* /proc/PID/stat field 22: identity across restarts
                              */
         bool userns;        /* own user namespace (unprivileged container) */
+        bool host_namespaces; /* mount, pid and user namespaces all the
+                                 agent's: the host itself, not a container */
         dp_idmap_range *uid_map, *gid_map;
         size_t n_uid_map, n_gid_map;
         char *cgroup_v1_devices; /* absolute dir in the v1 devices hierarchy, or

@@ -5,6 +5,7 @@ add_executable(test-container-priv container-priv.c
     ${CMAKE_SOURCE_DIR}/agent/core/container.c
     ${CMAKE_SOURCE_DIR}/agent/core/container-http.c
     ${CMAKE_SOURCE_DIR}/agent/core/container-resolve.c
+    ${CMAKE_SOURCE_DIR}/agent/core/runtime-auth.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-docker.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-incus.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-lxc.c

@@ -16,7 +16,12 @@
  *                                 prints "replies=R/N", exit 0 when R == N
  *   ipc-idle SOCKET N SECONDS     N clients that connect and never send
  *   ipc-monitor-drop SOCKET       starts devpass.Monitor and vanishes with a
- *                                 reset, its request half-read */
+ *                                 reset, its request half-read
+ *   fake-lxc-monitor NAME UID PID as UID, binds the abstract socket NAME
+ *                                 (an LXC monitor's "LXCPATH/CTR/command")
+ *                                 and answers liblxc: state RUNNING, init
+ *                                 pid PID; prints "ready", runs until
+ *                                 SIGTERM */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +30,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,6 +313,60 @@ static int ipc_monitor_drop(const char *path)
         return 0;
 }
 
+/* liblxc's command protocol (src/lxc/commands.h): a request and a response
+ * are each {int, int, pointer-sized value}; GET_STATE = 3 answers a state
+ * (RUNNING = 2), GET_INIT_PID = 4 a pid, both in the value. */
+struct lxc_wire {
+        int32_t a, b;
+        uint64_t value;
+};
+
+static int fake_lxc_monitor(const char *name, unsigned uid, long pid)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct sigaction act = {.sa_handler = on_term};
+        size_t n = strlen(name);
+        int fd;
+
+        if (n + 1 >= sizeof(sa.sun_path))
+                return 2;
+        if (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+            setresuid(uid, uid, uid) < 0) {
+                perror("setresuid");
+                return 1;
+        }
+        memcpy(sa.sun_path + 1, name, n);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 ||
+            bind(fd, (struct sockaddr *)&sa,
+                 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n)) <
+                    0 ||
+            listen(fd, 16) < 0) {
+                perror("bind");
+                return 1;
+        }
+        sigaction(SIGTERM, &act, NULL);
+        printf("ready\n");
+        while (!stop) {
+                struct lxc_wire req, rsp = {0};
+                int c = accept(fd, NULL, NULL);
+
+                if (c < 0)
+                        continue;
+                if (read(c, &req, sizeof(req)) == (ssize_t)sizeof(req)) {
+                        if (req.a == 3)
+                                rsp.value = 2;
+                        else if (req.a == 4)
+                                rsp.value = (uint64_t)pid;
+                        else
+                                rsp.a = -ENOSYS;
+                        (void)!write(c, &rsp, sizeof(rsp));
+                }
+                close(c);
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         const char *verb = argc > 1 ? argv[1] : "";
@@ -327,6 +387,9 @@ int main(int argc, char **argv)
                                 (unsigned)atoi(argv[4]));
         if (!strcmp(verb, "ipc-monitor-drop") && argc == 3)
                 return ipc_monitor_drop(argv[2]);
+        if (!strcmp(verb, "fake-lxc-monitor") && argc == 5)
+                return fake_lxc_monitor(argv[2], (unsigned)atoi(argv[3]),
+                                        atol(argv[4]));
         fprintf(stderr,
                 "usage: see the comment at the top of hostile-tool.c\n");
         return 2;

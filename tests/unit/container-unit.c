@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* Container resolution without root: parsing of references, id maps,
- * /proc/PID/cgroup and stat, the HTTP client, and the Docker, Podman, Incus,
- * LXD and nspawn backends against fake runtimes this test starts itself. The
- * "container" behind every fake answer is a child process of the test. */
+/* Container resolution: parsing of references, id maps, /proc/PID/cgroup and
+ * stat, the HTTP client, and the Docker, Podman, Incus, LXD and nspawn
+ * backends against fake runtimes this test starts itself. The "container"
+ * behind every fake answer is a child process of the test with a mount
+ * namespace of its own, in a real cgroup whose path holds what each runtime
+ * names its containers' cgroups by (docker's id, lxc.payload.NAME, the
+ * machine scope), since devpass believes no runtime answer that the pid's
+ * cgroup contradicts. Root: it makes namespaces, cgroups and sockets of
+ * other users (the authentication cases). */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -21,11 +27,17 @@
 #include "devpass/util.h"
 
 static char tmpdir[] = "/tmp/dpt-ctr-XXXXXX";
-static pid_t ctr_pid;    /* stands in for a container's init */
+static pid_t ctr_pid;        /* stands in for a container's init */
+static pid_t stranger_pid;   /* own mount namespace, in no runtime's cgroup */
+static char cg_dirs[2][256]; /* ctr_pid's cgroups (v2, v1 devices) */
+#define CG_LEAF  "machine-m1.scope/lxc.payload.web/docker-4fa6e0f0c678"
+#define EVIL_UID 12345
 static pid_t extra_pid;  /* a second one, killed by a test */
 static pid_t servers[3]; /* docker, incus, stall */
 static char sock_docker[128], sock_incus[128], sock_stall[128],
         sock_missing[128], machines[128], cgv2[128];
+
+static void write_file(const char *dir, const char *name, const char *text);
 
 /* ---- a fake runtime daemon ---- */
 
@@ -129,7 +141,10 @@ static void serve(int lfd, const route *routes, size_t n)
         }
 }
 
-static pid_t start_server(const char *path, const route *routes, size_t n)
+/* as_uid: the uid that listens (the kernel records the listener's
+ * credentials at listen(), which is what SO_PEERCRED reports). */
+static pid_t start_server_as(const char *path, const route *routes, size_t n,
+                             uid_t as_uid)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -138,17 +153,100 @@ static pid_t start_server(const char *path, const route *routes, size_t n)
         assert_true(fd >= 0);
         snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
         assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-        assert_int_equal(listen(fd, 16), 0);
         pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
+                if (as_uid != 0 && setresuid(as_uid, as_uid, as_uid) < 0)
+                        _exit(1);
+                if (listen(fd, 16) < 0)
+                        _exit(1);
                 if (routes)
                         serve(fd, routes, n);
                 for (;;) /* accept and never answer */
                         pause();
         }
         close(fd);
+        /* the child listens: wait until a connect() goes through */
+        for (int i = 0; i < 500; i++) {
+                int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                int ok = connect(c, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+                close(c);
+                if (ok)
+                        break;
+                usleep(2000);
+        }
         return pid;
+}
+
+static pid_t start_server(const char *path, const route *routes, size_t n)
+{
+        return start_server_as(path, routes, n, 0);
+}
+
+/* A child that sleeps in a mount namespace of its own (so that it is not
+ * the host), ready when this returns. */
+static pid_t start_sleeper(void)
+{
+        int p[2];
+        char c;
+        pid_t pid;
+
+        assert_int_equal(pipe(p), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(p[0]);
+                if (unshare(CLONE_NEWNS) < 0)
+                        _exit(1);
+                (void)!write(p[1], "x", 1);
+                close(p[1]);
+                for (;;)
+                        pause();
+        }
+        close(p[1]);
+        assert_int_equal(read(p[0], &c, 1), 1);
+        close(p[0]);
+        return pid;
+}
+
+/* Puts pid into ROOT/dpt-unit-PID/CG_LEAF of both device hierarchies. */
+static void cgroups_enter(pid_t pid)
+{
+        const char *roots[2] = {dp_cgroup_v2_root(),
+                                dp_cgroup_v1_devices_root()};
+        const char *files[2] = {"cgroup.procs", "tasks"};
+
+        for (int i = 0; i < 2; i++) {
+                char cmd[512], pidtext[16];
+
+                if (!roots[i])
+                        continue;
+                snprintf(cg_dirs[i], sizeof(cg_dirs[i]), "%s/dpt-unit-%d/%s",
+                         roots[i], (int)getpid(), CG_LEAF);
+                snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", cg_dirs[i]);
+                assert_int_equal(system(cmd), 0);
+                snprintf(pidtext, sizeof(pidtext), "%d\n", (int)pid);
+                write_file(cg_dirs[i], files[i], pidtext);
+        }
+}
+
+static void cgroups_remove(void)
+{
+        for (int i = 0; i < 2; i++) {
+                char *slash;
+
+                if (!cg_dirs[i][0])
+                        continue;
+                /* leaf first, up to dpt-unit-PID */
+                for (int k = 0; k < 4; k++) {
+                        rmdir(cg_dirs[i]);
+                        slash = strrchr(cg_dirs[i], '/');
+                        if (!slash)
+                                break;
+                        *slash = 0;
+                }
+        }
 }
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -167,11 +265,9 @@ static int setup(void **state)
 
         if (!mkdtemp(tmpdir))
                 return -1;
-        ctr_pid = fork();
-        if (ctr_pid == 0) {
-                for (;;)
-                        pause();
-        }
+        ctr_pid = start_sleeper();
+        stranger_pid = start_sleeper();
+        cgroups_enter(ctr_pid);
         snprintf(sock_docker, sizeof(sock_docker), "%s/docker.sock", tmpdir);
         snprintf(sock_incus, sizeof(sock_incus), "%s/incus.sock", tmpdir);
         snprintf(sock_stall, sizeof(sock_stall), "%s/stall.sock", tmpdir);
@@ -188,6 +284,17 @@ static int setup(void **state)
                  "\"2024-01-01T00:00:00Z\"},\"HostConfig\":{\"CgroupParent\":"
                  "\"\",\"Cgroup\":\"\",\"CgroupnsMode\":\"private\"}}",
                  (int)ctr_pid);
+        /* Lies: the test itself (the host), a process in no container's
+         * cgroup. */
+        char host_body[512], stranger_body[512];
+        snprintf(host_body, sizeof(host_body),
+                 "{\"Id\":\"4fa6e0f0c678\",\"State\":{\"Running\":true,"
+                 "\"Pid\":%d}}",
+                 (int)getpid());
+        snprintf(stranger_body, sizeof(stranger_body),
+                 "{\"Id\":\"4fa6e0f0c678\",\"State\":{\"Running\":true,"
+                 "\"Pid\":%d}}",
+                 (int)stranger_pid);
         route docker[] = {
                 {"/containers/web/json", http_ok(body), false},
                 {"/containers/chunky/json", http_chunked(body), false},
@@ -204,6 +311,8 @@ static int setup(void **state)
                  strdup("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{}"),
                  false},
                 {"/containers/huge/json", NULL, true},
+                {"/containers/host/json", http_ok(host_body), false},
+                {"/containers/stranger/json", http_ok(stranger_body), false},
                 {"/containers/err/json",
                  http_status("500 Internal Server Error",
                              "{\"message\":\"x\"}"),
@@ -304,6 +413,11 @@ static int teardown(void **state)
                 kill(ctr_pid, SIGKILL);
                 waitpid(ctr_pid, NULL, 0);
         }
+        if (stranger_pid > 0) {
+                kill(stranger_pid, SIGKILL);
+                waitpid(stranger_pid, NULL, 0);
+        }
+        cgroups_remove();
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
         return system(cmd) == 0 ? 0 : -1;
 }
@@ -790,8 +904,90 @@ static void test_check_alive(void **state)
         assert_non_null(dp_container_strerror(-ENOTUNIQ));
 }
 
+/* Answers devpass must not believe (DESIGN.md §5). */
+static void test_auth(void **state)
+{
+        char sock_evil[160], sock_chowned[160], path[200];
+        dp_container *c = NULL;
+        route web[] = {{"/containers/web/json", NULL, false}};
+        pid_t evil, chowned;
+        char body[512];
+
+        /* The pid is the host itself, or a process in no container's
+         * cgroup: refused though the socket is root's. */
+        assert_int_equal(dp_container_resolve("docker:host", &c),
+                         -EHOSTUNREACH);
+        assert_int_equal(dp_container_resolve("docker:stranger", &c),
+                         -EKEYREJECTED);
+        assert_null(c);
+
+        /* A correct answer, from a listener that is not root. */
+        snprintf(body, sizeof(body),
+                 "{\"Id\":\"4fa6e0f0c678\",\"State\":{\"Running\":true,"
+                 "\"Pid\":%d}}",
+                 (int)ctr_pid);
+        web[0].response = http_ok(body);
+        snprintf(sock_evil, sizeof(sock_evil), "%s/evil.sock", tmpdir);
+        evil = start_server_as(sock_evil, web, 1, EVIL_UID);
+        setenv("DEVPASS_DOCKER_SOCKET", sock_evil, 1);
+        assert_int_equal(dp_container_resolve("docker:web", &c), -EKEYREJECTED);
+        /* … or from root, through a socket file another user owns. */
+        snprintf(sock_chowned, sizeof(sock_chowned), "%s/chowned.sock", tmpdir);
+        chowned = start_server(sock_chowned, web, 1);
+        assert_int_equal(chown(sock_chowned, EVIL_UID, EVIL_UID), 0);
+        setenv("DEVPASS_DOCKER_SOCKET", sock_chowned, 1);
+        assert_int_equal(dp_container_resolve("docker:web", &c), -EKEYREJECTED);
+        assert_int_equal(chown(sock_chowned, 0, 0), 0);
+        assert_int_equal(dp_container_resolve("docker:web", &c), 0);
+        assert_is_ctr(c, DP_RUNTIME_DOCKER, "docker:web");
+        dp_container_free(c);
+        c = NULL;
+        setenv("DEVPASS_DOCKER_SOCKET", sock_docker, 1);
+        kill(evil, SIGKILL);
+        kill(chowned, SIGKILL);
+        waitpid(evil, NULL, 0);
+        waitpid(chowned, NULL, 0);
+        free(web[0].response);
+
+        /* A machine registration another user could have written. */
+        snprintf(body, sizeof(body), "NAME=m1\nLEADER=%d\nCLASS=container\n",
+                 (int)ctr_pid);
+        write_file(machines, "forged", body);
+        snprintf(path, sizeof(path), "%s/forged", machines);
+        assert_int_equal(chown(path, EVIL_UID, EVIL_UID), 0);
+        assert_int_equal(dp_container_resolve("nspawn:forged", &c),
+                         -EKEYREJECTED);
+        assert_int_equal(chown(path, 0, 0), 0);
+        assert_int_equal(chmod(path, 0666), 0);
+        assert_int_equal(dp_container_resolve("nspawn:forged", &c),
+                         -EKEYREJECTED);
+        assert_int_equal(chmod(path, 0644), 0);
+        assert_int_equal(dp_container_resolve("nspawn:forged", &c), 0);
+        dp_container_free(c);
+        c = NULL;
+        /* A registration whose scope is not the leader's cgroup. */
+        snprintf(body, sizeof(body),
+                 "NAME=m2\nLEADER=%d\nCLASS=container\n"
+                 "SCOPE=machine-m2.scope\n",
+                 (int)ctr_pid);
+        write_file(machines, "m2", body);
+        assert_int_equal(dp_container_resolve("nspawn:m2", &c), -EKEYREJECTED);
+        assert_null(c);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/m2", machines);
+        unlink(path);
+        assert_non_null(
+                strstr(dp_container_strerror(-EKEYREJECTED), "authentication"));
+}
+
 int main(void)
 {
+        if (geteuid() != 0) {
+                fprintf(stderr, "container-unit: needs root (namespaces, "
+                                "cgroups, sockets of other users)\n");
+                return 77;
+        }
+
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_runtime_strings),
                 cmocka_unit_test(test_idmap),
@@ -806,6 +1002,7 @@ int main(void)
                 cmocka_unit_test(test_bare_and_list),
                 cmocka_unit_test(test_pid_and_cgroup),
                 cmocka_unit_test(test_check_alive),
+                cmocka_unit_test(test_auth),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
