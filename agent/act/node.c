@@ -253,9 +253,10 @@ static int priv_create(const dp_container *c, const node_req *req,
                                 return -EAGAIN;
                         continue;
                 }
-                r = node_fix_owner_mode(fd, req, NULL);
-                if (r < 0)
-                        return r;
+                /* Not ours: the container's own node, or its bind mount of
+                 * a host /dev entry. Re-owning it would change a file that
+                 * devpass never made (a host node, through the bind mount),
+                 * so it is used as it is. */
                 *ret_created = false;
                 return 0;
         }

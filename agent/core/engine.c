@@ -606,6 +606,11 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
                 }
                 g->nodes[i].created =
                         g->nodes[i].created && (created || e->adopt_found);
+                if (!created && !e->adopt_found)
+                        log_info("%s in %s was already there, not made by "
+                                 "devpass: used as it is (owner and mode "
+                                 "unchanged, never removed)",
+                                 s.path, g->container);
                 if (i == from)
                         fault_point("attach-node");
         }
