@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -471,4 +472,39 @@ int node_userns_remove(const dp_container *c, const node_req *req)
         if (q >= 0 && unlinkat(ndfd, name, 0) < 0 && errno != ENOENT && r >= 0)
                 r = negative_errno();
         return r;
+}
+
+int dp_act_node_forget(pid_t pid, uint64_t starttime, const dp_node_spec *spec)
+{
+        const dp_container c = {.pid = pid, .starttime = starttime};
+        _cleanup_(node_req_done) node_req req = {0};
+        _cleanup_close_ int ndfd = -EBADF;
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        if (!spec || (spec->type != 'c' && spec->type != 'b'))
+                return -EINVAL;
+        r = dp_path_split(spec->path, &req.dir, &req.base);
+        if (r < 0)
+                return r;
+        req.type = spec->type == 'c' ? S_IFCHR : S_IFBLK;
+        req.rdev = makedev(spec->major, spec->minor);
+        r = node_name(&c, &req, &name);
+        if (r < 0)
+                return r;
+        r = node_dir_open(false, &ndfd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        /* only the very node that stood for this grant */
+        r = node_probe(
+                ndfd,
+                &(node_req){.base = name, .type = req.type, .rdev = req.rdev},
+                NULL);
+        if (r <= 0)
+                return r == -EEXIST ? 0 : r;
+        if (unlinkat(ndfd, name, 0) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
 }

@@ -17,5 +17,6 @@ const dp_act_ops dp_act_ops_real = {
         .revoke_open = dp_act_revoke_open,
         .symlink_create = dp_act_symlink_create,
         .symlink_remove = dp_act_symlink_remove,
+        .node_forget = dp_act_node_forget,
         .forward = dp_act_forward,
 };

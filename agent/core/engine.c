@@ -418,6 +418,25 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
                                 g->has_netdev = false;
                 }
         }
+        if (!alive && g->userns && e->ops->node_forget) {
+                /* the container took its mounts along; the host-side nodes
+                 * behind them stay unless removed here */
+                for (size_t i = 0; i < g->n_nodes; i++) {
+                        dp_node_spec s;
+
+                        if (!g->nodes[i].created)
+                                continue;
+                        node_spec(&g->nodes[i], &s);
+                        r = e->ops->node_forget(g->pid, g->starttime, &s);
+                        if (r < 0)
+                                log_warning_errno(r,
+                                                  "Could not remove the host "
+                                                  "node of %s for %s: %m",
+                                                  s.path, g->container);
+                        else
+                                g->nodes[i].created = false;
+                }
+        }
         if (!alive && g->has_netdev && !unfinished) {
                 /* the container is gone: a physical NIC came back to us */
                 r = dp_act_net_restore(&g->netdev);

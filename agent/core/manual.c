@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include <json-c/json.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/manual.h"
+#include "core/runtime.h"
 #include "devpass/act.h"
 #include "devpass/log.h"
 #include "devpass/runtime.h"
@@ -217,6 +219,27 @@ static json_object *holders_json(const dp_grant *g)
         return a;
 }
 
+/* Whether the grant's container instance still runs: its init pid with the
+ * recorded start time (a reused pid has another). */
+static bool grant_container_running(const dp_grant *g)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[32];
+        const char *state;
+        uint64_t st;
+
+        if (g->pid <= 0)
+                return false;
+
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)g->pid);
+        if (read_full_file(path, &text, NULL) < 0 ||
+            dp_proc_stat_starttime(text, &st) < 0 || st != g->starttime)
+                return false;
+        /* an init that exited but was not reaped yet runs no container */
+        state = strrchr(text, ')');
+        return state && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
+}
+
 int dp_grant_list_json(const dp_grant *g, bool holders, json_object **ret)
 {
         json_object *o = json_object_new_object(), *nodes;
@@ -263,6 +286,11 @@ int dp_grant_list_json(const dp_grant *g, bool holders, json_object **ret)
                 o, "state",
                 json_object_new_string(dp_grant_state_to_string(g->state)));
         json_object_object_add(o, "pid", json_object_new_int(g->pid));
+        /* a grant of a container that is gone says so, until the agent's
+         * next pass (or a detach) cleans it up */
+        json_object_object_add(
+                o, "container_running",
+                json_object_new_boolean(grant_container_running(g)));
         /* scanning every process's descriptors is for `list`, not for the
          * reply to an attach that just made the node */
         if (holders)

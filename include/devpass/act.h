@@ -36,6 +36,10 @@ int dp_act_node_create(const dp_container *c, const dp_node_spec *spec,
 int dp_act_node_remove(const dp_container *c, const dp_node_spec *spec);
 /* 1 if the node is present inside with that type and rdev, 0 if not. */
 int dp_act_node_present(const dp_container *c, const dp_node_spec *spec);
+/* After a user-namespaced container (init pid, starttime) is gone: removes
+ * the host-side node that backed spec's bind mount, which nothing else
+ * would remove (it is owned by the container's mapped ids). */
+int dp_act_node_forget(pid_t pid, uint64_t starttime, const dp_node_spec *spec);
 
 /* ---- cgroup v1 (agent/act/cgroup-v1.c) ---- */
 /* 1 if the cgroup's devices.list already allows that access, else 0. */
@@ -107,6 +111,8 @@ typedef struct dp_act_ops {
                               const char *target);
         int (*symlink_remove)(const dp_container *c, const char *path,
                               const char *target);
+        int (*node_forget)(pid_t pid, uint64_t starttime,
+                           const dp_node_spec *spec);
         int (*forward)(const dp_container *c, const char *action,
                        const char *subsystem, const char *devpath,
                        char *const *props, char *const *tags,

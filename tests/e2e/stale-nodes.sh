@@ -1,0 +1,41 @@
+#!/bin/bash
+# Grants of containers that are gone (SECURITY.md, "Stopped containers"):
+# a user-namespaced container's node lives on a host tmpfs, owned by the
+# container's mapped root, bind-mounted in; when the container dies the
+# mount goes with it but the host node stays. `list` must say that the
+# container stopped, and the next pass of the agent must remove the host
+# node along with the grant.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../harness/lib.sh"
+source "$HERE/agent-lib.sh"
+dpt_require_root
+
+agent_setup
+NODES=$AGENT_DIR/nodes
+export DEVPASS_NODE_DIR=$NODES
+dpt_cleanup_add sh -c "umount '$NODES' 2>/dev/null || true"
+img=$(dpt_tmpdir)/disk.img
+head -c 1048576 /dev/zero >"$img"
+LOOP=$(loop_add "$img")
+
+dpt_ctr_start --userns --v1-deny
+CTR=$DPT_PID
+ctl attach "pid:$CTR" "$LOOP" --path /dev/xdisk >/dev/null || fail "attach"
+in_ctr "$CTR" test -b /dev/xdisk || fail "no node inside"
+host_nodes() { ls "$NODES" 2>/dev/null | grep -c "^$CTR-" || true; }
+[[ $(host_nodes) == 1 ]] || fail "expected one host-side node, found $(host_nodes)"
+ctl list --json | grep -q '"container_running": true' || fail "list: running"
+
+"$DPT_HARNESS" stop "$CTR"
+ctl list --json | grep -q '"container_running": false' ||
+        fail "list does not say the container stopped: $(ctl list --json)"
+ctl list | grep -q "container stopped" || fail "human list does not say so"
+[[ $(host_nodes) == 1 ]] || fail "host node vanished by itself?"
+
+agent_start
+dpt_wait_for 5000 sh -c "[ -z \"\$(ls -A '$AGENT_DIR/state/grants')\" ]" ||
+        fail "grant of a stopped container kept: $(ls "$AGENT_DIR/state/grants")"
+[[ $(host_nodes) == 0 ]] || fail "host node of the stopped container left: $(ls "$NODES")"
+ctl list | grep -q "no grants" || fail "list after cleanup: $(ctl list)"
+echo "stale-nodes: host node and grant removed once the container was gone"
