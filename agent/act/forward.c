@@ -27,6 +27,7 @@
 #include "forward-wire.h"
 #include "node-internal.h"
 #include "node-path.h"
+#include "pidns.h"
 
 /* Records are small; anything bigger was not written by us or udevd. */
 #define RECORD_MAX (64u * 1024u)
@@ -62,18 +63,14 @@ static int control_socket_live(int udevfd)
 {
         _cleanup_close_ int fd = -EBADF, s = -EBADF;
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        struct stat st;
         int r;
 
-        r = dp_path_open_entry(udevfd, "control", &fd);
-        if (r == -ENOENT)
+        r = dp_ctr_open(udevfd, "control", O_PATH, S_IFSOCK, &fd);
+        /* Missing, or not a socket (our marker, or anything planted) */
+        if (r == -ENOENT || r == -ENXIO || r == -EISDIR || r == -ELOOP)
                 return 0;
         if (r < 0)
                 return r;
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISSOCK(st.st_mode))
-                return 0;
         /* Connect through our O_PATH fd, so that the inode we checked is the
          * one we reach, whatever the container does to its paths. udevd's
          * control socket is SEQPACKET; non-blocking so a full backlog never
@@ -98,26 +95,26 @@ static bool comm_is_udevd(const char *comm)
                streq(comm, "(udev-worker)");
 }
 
-/* 1 if a udevd process runs in the container's pid namespace. */
+/* 1 if a udevd process runs in the container's pid namespace or one below
+ * it. */
 static int udevd_in_pidns(const dp_container *c)
 {
         _cleanup_close_ int nsfd = -EBADF;
         DIR *d;
         struct dirent *de;
-        struct stat ns;
+        struct stat ns, self;
         int r, found = 0;
 
         r = node_open_proc(c, "ns/pid", O_RDONLY, &nsfd);
         if (r < 0)
                 return r;
-        if (fstat(nsfd, &ns) < 0)
+        if (fstat(nsfd, &ns) < 0 || stat("/proc/self/ns/pid", &self) < 0)
                 return negative_errno();
         d = opendir("/proc");
         if (!d)
                 return negative_errno();
         while (!found && (de = readdir(d))) {
                 char path[64], comm[32] = "";
-                struct stat st;
                 unsigned pid;
                 FILE *f;
 
@@ -133,76 +130,32 @@ static int udevd_in_pidns(const dp_container *c)
                 comm[strcspn(comm, "\n")] = 0;
                 if (!comm_is_udevd(comm))
                         continue;
-                snprintf(path, sizeof(path), "/proc/%u/ns/pid", pid);
-                if (stat(path, &st) < 0)
-                        continue;
-                found = st.st_dev == ns.st_dev && st.st_ino == ns.st_ino;
+                found = dp_pidns_pid_within((pid_t)pid, &ns, &self) > 0;
         }
         closedir(d);
         return found;
 }
 
-/* Writes name in dirfd atomically (temporary file, then rename over it), so
- * a reader never sees half a record and a symlink planted at name is
- * replaced, never followed. */
-static int write_in_dir(int dirfd, const char *name, const char *data,
-                        size_t len, mode_t mode, const fwd_ids *ids)
+static dp_ctr_file file_as(const fwd_ids *ids, mode_t mode, bool noreplace)
 {
-        _cleanup_close_ int fd = -EBADF;
-        char tmp[128];
-        size_t done = 0;
-        int r;
-
-        snprintf(tmp, sizeof(tmp), ".#%s.dp%d", name, (int)getpid());
-        (void)unlinkat(dirfd, tmp, 0);
-        fd = dp_openat2(dirfd, tmp,
-                        O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                        mode, DP_RESOLVE_SAFE_IN_ROOT);
-        if (fd < 0)
-                return fd;
-        while (done < len) {
-                ssize_t n = write(fd, data + done, len - done);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        r = negative_errno();
-                        goto fail;
-                }
-                done += (size_t)n;
-        }
-        if (fchown(fd, ids->uid, ids->gid) < 0 || fchmod(fd, mode) < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        if (renameat(dirfd, tmp, dirfd, name) < 0) {
-                r = negative_errno();
-                goto fail;
-        }
-        return 0;
-fail:
-        (void)unlinkat(dirfd, tmp, 0);
-        return r;
+        return (dp_ctr_file){.mode = mode,
+                             .uid = ids->uid,
+                             .gid = ids->gid,
+                             .noreplace = noreplace};
 }
 
-/* Reads a regular file below dirfd without following symlinks; -ENOENT
- * when missing. */
+/* Reads a regular file below dirfd; -ENOENT when missing, -ENXIO, -EISDIR
+ * or -ELOOP for something else planted there (never opened). */
 static int read_in_dir(int dirfd, const char *name, char **ret)
 {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
-        struct stat st;
         size_t len = 0;
+        int r;
 
-        fd = dp_openat2(dirfd, name,
-                        O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0,
-                        DP_RESOLVE_SAFE_IN_ROOT);
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (!S_ISREG(st.st_mode))
-                return -EBADMSG;
+        r = dp_ctr_open(dirfd, name, O_RDONLY, S_IFREG, &fd);
+        if (r < 0)
+                return r;
         buf = malloc(RECORD_MAX + 1);
         if (!buf)
                 return -ENOMEM;
@@ -231,18 +184,13 @@ static int read_in_dir(int dirfd, const char *name, char **ret)
  * udevd started later unlinks it before binding its socket. */
 static int ensure_control_marker(int udevfd, const fwd_ids *ids)
 {
-        _cleanup_close_ int fd = -EBADF;
+        dp_ctr_file f = file_as(ids, 0600, true);
+        int r;
 
-        fd = dp_openat2(udevfd, "control",
-                        O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                        0600, DP_RESOLVE_SAFE_IN_ROOT);
-        if (fd == -EEXIST)
-                return 0;
-        if (fd < 0)
-                return fd;
-        if (fchown(fd, ids->uid, ids->gid) < 0)
-                return negative_errno();
-        return 0;
+        /* Whatever is there already (a udevd's socket, our marker, or
+         * something the container planted) stays, unopened. */
+        r = dp_ctr_write_file(udevfd, "control", "", 0, &f);
+        return r == -EEXIST ? 0 : r;
 }
 
 static int open_subdir(int udevfd, const char *a, const char *b,
@@ -267,19 +215,16 @@ static int open_subdir(int udevfd, const char *a, const char *b,
 static int tag_index_add(int udevfd, const char *tag, const char *id,
                          const fwd_ids *ids)
 {
-        _cleanup_close_ int dirfd = -EBADF, fd = -EBADF;
+        _cleanup_close_ int dirfd = -EBADF;
+        dp_ctr_file f = file_as(ids, 0444, false);
         int r;
 
         r = open_subdir(udevfd, "tags", tag, ids, true, &dirfd);
         if (r < 0)
                 return r;
-        fd = dp_openat2(dirfd, id, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                        0444, DP_RESOLVE_SAFE_IN_ROOT);
-        if (fd < 0)
-                return fd;
-        if (fchown(fd, ids->uid, ids->gid) < 0 || fchmod(fd, 0444) < 0)
-                return negative_errno();
-        return 0;
+        /* Renamed over whatever sits at the name: a FIFO planted there
+         * would make a plain open() wait for a reader forever. */
+        return dp_ctr_write_file(dirfd, id, "", 0, &f);
 }
 
 static int tag_index_remove(int udevfd, const char *tag, const char *id)
@@ -312,7 +257,10 @@ static int record_remove(int udevfd, const char *id, char *const *tags)
                 r = read_in_dir(datafd, id, &old);
                 if (r >= 0)
                         r = dp_udev_db_record_tags(old, &old_tags);
-                if (r < 0 && r != -ENOENT && r != -EBADMSG && r != -EFBIG)
+                /* Not a record of ours (a FIFO, node, directory or symlink
+                 * planted there, or too big): no tags to learn. */
+                if (r < 0 && r != -ENOENT && r != -EBADMSG && r != -EFBIG &&
+                    r != -ENXIO && r != -EISDIR && r != -ELOOP)
                         return r;
                 if (unlinkat(datafd, id, 0) < 0 && errno != ENOENT)
                         return negative_errno();
@@ -330,12 +278,14 @@ static int record_write(int udevfd, const char *id, const char *record,
                         char *const *tags, const fwd_ids *ids)
 {
         _cleanup_close_ int datafd = -EBADF;
+        dp_ctr_file f;
         int r;
 
         r = open_subdir(udevfd, "data", NULL, ids, true, &datafd);
         if (r < 0)
                 return r;
-        r = write_in_dir(datafd, id, record, strlen(record), 0644, ids);
+        f = file_as(ids, 0644, false);
+        r = dp_ctr_write_file(datafd, id, record, strlen(record), &f);
         if (r < 0)
                 return r;
         STRV_FOREACH (t, tags) {

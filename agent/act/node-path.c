@@ -3,6 +3,10 @@
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sys/fsuid.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -113,22 +117,32 @@ static int open_component(int dirfd, const char *name)
                           DP_RESOLVE_SAFE_IN_ROOT);
 }
 
-/* Creates `name` in dirfd and returns it opened. A directory that appears
- * concurrently under the same name is used as is: what counts is that we end
- * up holding a directory reached without symlinks. */
-static int make_component(int dirfd, const char *name, const dp_path_mkdir *mk)
+/* Gives the directory we just made below dirfd its owner and mode, through
+ * an fd that is known to be that directory: between mkdirat() and this the
+ * container can rename it away or mount something over the name (a bind
+ * mount of a host directory it may not own, such as a shared /usr), and a
+ * chown by name would then hand that to the container's root. The reopen
+ * refuses mount crossings (-EXDEV), and what it reaches must be a directory
+ * owned by our fsuid, as mkdirat() left it; anything else is -EBUSY. */
+static int adopt_new_dir(int dirfd, const char *name, const dp_path_mkdir *mk)
 {
         _cleanup_close_ int fd = -EBADF;
+        struct stat st, parent;
         int r;
 
-        if (mkdirat(dirfd, name, mk->mode) < 0) {
-                if (errno != EEXIST)
-                        return negative_errno();
-                return open_component(dirfd, name);
-        }
-        fd = open_component(dirfd, name);
+        fd = dp_openat2(dirfd, name,
+                        O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0,
+                        DP_RESOLVE_SAFE_IN_ROOT | RESOLVE_NO_XDEV);
         if (fd < 0)
                 return fd;
+        if (fstat(fd, &st) < 0 || fstat(dirfd, &parent) < 0)
+                return negative_errno();
+        /* setfsuid(-1) changes nothing and returns the current fsuid: the
+         * owner mkdirat() gave the directory (the userns path runs with the
+         * container root's). */
+        if (!S_ISDIR(st.st_mode) || st.st_dev != parent.st_dev ||
+            st.st_uid != (uid_t)setfsuid((uid_t)-1))
+                return -EBUSY;
         r = dp_fchown_opath(fd, mk->uid, mk->gid);
         if (r < 0)
                 return r;
@@ -136,6 +150,19 @@ static int make_component(int dirfd, const char *name, const dp_path_mkdir *mk)
         if (r < 0)
                 return r;
         return TAKE_FD(fd);
+}
+
+/* Creates `name` in dirfd and returns it opened. A directory that appears
+ * concurrently under the same name is used as is, and never chowned: what
+ * counts is that we end up holding a directory reached without symlinks. */
+static int make_component(int dirfd, const char *name, const dp_path_mkdir *mk)
+{
+        if (mkdirat(dirfd, name, mk->mode) < 0) {
+                if (errno != EEXIST)
+                        return negative_errno();
+                return open_component(dirfd, name);
+        }
+        return adopt_new_dir(dirfd, name, mk);
 }
 
 int dp_path_open_dir(int rootfd, const char *path, const dp_path_mkdir *mk,
@@ -187,4 +214,127 @@ int dp_path_open_entry(int dirfd, const char *base, int *ret_fd)
                 return fd;
         *ret_fd = fd;
         return 0;
+}
+
+/* The error for an entry of type `have` where `want` was asked for. */
+static int type_error(mode_t have, mode_t want)
+{
+        if (S_ISLNK(have))
+                return -ELOOP;
+        if (want == S_IFDIR)
+                return -ENOTDIR;
+        if (S_ISDIR(have))
+                return -EISDIR;
+        /* FIFOs, sockets, device nodes, or a file where a socket was
+         * wanted. */
+        return -ENXIO;
+}
+
+int dp_ctr_open(int dirfd, const char *path, int flags, mode_t type,
+                int *ret_fd)
+{
+        _cleanup_close_ int pfd = -EBADF;
+        char procpath[64];
+        struct stat st;
+        int fd;
+
+        if (isempty(path) || (flags & (O_CREAT | __O_TMPFILE)))
+                return -EINVAL;
+        if (!(flags & O_PATH) && type != S_IFREG && type != S_IFDIR)
+                return -EINVAL;
+        /* O_PATH opens nothing: no FIFO rendezvous, no driver open(). With
+         * O_NOFOLLOW a symlink at the end is returned, not followed. */
+        pfd = dp_openat2(dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                         DP_RESOLVE_SAFE_IN_ROOT);
+        if (pfd < 0)
+                return pfd;
+        if (fstat(pfd, &st) < 0)
+                return negative_errno();
+        if ((st.st_mode & S_IFMT) != type)
+                return type_error(st.st_mode, type);
+        if (flags & O_PATH) {
+                *ret_fd = TAKE_FD(pfd);
+                return 0;
+        }
+        /* Reopen the inode we checked, not the name, which the container
+         * may have swapped meanwhile. The magic link is ours (/proc/self),
+         * so O_NOFOLLOW must go; O_NONBLOCK costs nothing on a regular file
+         * or directory and keeps any surprise from blocking. */
+        snprintf(procpath, sizeof(procpath), "/proc/self/fd/%d", pfd);
+        flags &= ~O_NOFOLLOW;
+        flags |= O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+        if (type == S_IFDIR)
+                flags |= O_DIRECTORY;
+        fd = open(procpath, flags);
+        if (fd < 0)
+                return negative_errno();
+        *ret_fd = fd;
+        return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return negative_errno();
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+/* rename(2) that never replaces: RENAME_NOREPLACE, or link + unlink where
+ * the filesystem lacks it. */
+static int rename_noreplace(int dirfd, const char *from, const char *to)
+{
+        if (renameat2(dirfd, from, dirfd, to, RENAME_NOREPLACE) == 0)
+                return 0;
+        if (errno != EINVAL && errno != ENOSYS)
+                return negative_errno();
+        if (linkat(dirfd, from, dirfd, to, 0) < 0)
+                return negative_errno();
+        (void)unlinkat(dirfd, from, 0);
+        return 0;
+}
+
+int dp_ctr_write_file(int dirfd, const char *name, const void *data, size_t len,
+                      const dp_ctr_file *f)
+{
+        _cleanup_close_ int fd = -EBADF;
+        char tmp[NAME_MAX + 1];
+        uint64_t rnd;
+        int r;
+
+        if (isempty(name) || strchr(name, '/') || streq(name, ".") ||
+            streq(name, "..") || strlen(name) > NAME_MAX - 20 || !f)
+                return -EINVAL;
+        /* An unpredictable name, so the container cannot have something
+         * waiting there; O_EXCL creates or fails, it never opens. */
+        if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+                return -EIO;
+        snprintf(tmp, sizeof(tmp), ".#%s.%016" PRIx64, name, rnd);
+        fd = dp_openat2(dirfd, tmp,
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0000, DP_RESOLVE_SAFE_IN_ROOT);
+        if (fd < 0)
+                return fd;
+        r = write_all(fd, data, len);
+        /* chown first: it clears set-id bits that fchmod then sets */
+        if (r >= 0 && fchown(fd, f->uid, f->gid) < 0)
+                r = negative_errno();
+        if (r >= 0 && fchmod(fd, f->mode) < 0)
+                r = negative_errno();
+        if (r >= 0)
+                r = f->noreplace
+                            ? rename_noreplace(dirfd, tmp, name)
+                            : RET_NERRNO(renameat(dirfd, tmp, dirfd, name));
+        if (r < 0)
+                (void)unlinkat(dirfd, tmp, 0);
+        return r;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -207,6 +208,137 @@ static void test_fchmod_opath(void **state)
         assert_int_equal(dp_fchown_opath(fd, getuid(), getgid()), 0);
 }
 
+/* ---- dp_ctr_open / dp_ctr_write_file: what a container may plant ---- */
+
+static void plant(const char *rel, mode_t type)
+{
+        char p[512];
+
+        snprintf(p, sizeof(p), "%s/%s", tmpdir, rel);
+        (void)unlink(p);
+        if (type == S_IFIFO)
+                assert_int_equal(mkfifo(p, 0666), 0);
+        else if (type == S_IFSOCK)
+                assert_int_equal(mknod(p, S_IFSOCK | 0666, 0), 0);
+        else
+                assert_int_equal(mknod(p, type | 0666, makedev(1, 3)), 0);
+}
+
+static mode_t type_at(const char *rel)
+{
+        struct stat st;
+        char p[512];
+
+        snprintf(p, sizeof(p), "%s/%s", tmpdir, rel);
+        if (lstat(p, &st) < 0)
+                return 0;
+        return st.st_mode & S_IFMT;
+}
+
+static void test_ctr_open(void **state)
+{
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF, sfd = -EBADF;
+        int bad = -EBADF;
+        char buf[8];
+
+        /* A FIFO would block a plain open() for ever; the alarm turns a
+         * hang into a failure. */
+        alarm(10);
+        assert_int_equal(dp_path_open_dir(rootfd, "/dev", NULL, &dfd), 0);
+        assert_int_equal(dp_ctr_open(dfd, "file", O_RDONLY, S_IFREG, &fd), 0);
+        assert_int_equal(read(fd, buf, sizeof(buf)), 0);
+        assert_int_equal(dp_ctr_open(rootfd, "dev", O_RDONLY, S_IFDIR, &sfd),
+                         0);
+        sfd = safe_close(sfd);
+
+        plant("dev/fifo", S_IFIFO);
+        assert_int_equal(dp_ctr_open(dfd, "fifo", O_RDONLY, S_IFREG, &bad),
+                         -ENXIO);
+        assert_int_equal(dp_ctr_open(dfd, "fifo", O_WRONLY, S_IFREG, &bad),
+                         -ENXIO);
+        assert_int_equal(dp_ctr_open(dfd, "fifo", O_RDONLY, S_IFDIR, &bad),
+                         -ENOTDIR);
+        plant("dev/sock", S_IFSOCK);
+        assert_int_equal(dp_ctr_open(dfd, "sock", O_RDWR, S_IFREG, &bad),
+                         -ENXIO);
+        /* O_PATH may ask for a socket (it opens nothing) */
+        assert_int_equal(dp_ctr_open(dfd, "sock", O_PATH, S_IFSOCK, &sfd), 0);
+        assert_int_equal(dp_ctr_open(dfd, "file", O_PATH, S_IFSOCK, &bad),
+                         -ENXIO);
+        if (geteuid() == 0) {
+                plant("dev/chr", S_IFCHR);
+                plant("dev/blk", S_IFBLK);
+                assert_int_equal(
+                        dp_ctr_open(dfd, "chr", O_RDONLY, S_IFREG, &bad),
+                        -ENXIO);
+                assert_int_equal(dp_ctr_open(dfd, "blk", O_RDWR, S_IFREG, &bad),
+                                 -ENXIO);
+        }
+        assert_int_equal(dp_ctr_open(dfd, "evil", O_RDONLY, S_IFREG, &bad),
+                         -ELOOP);
+        assert_int_equal(
+                dp_ctr_open(rootfd, "dev/up/dev/file", O_RDONLY, S_IFREG, &bad),
+                -ELOOP);
+        assert_int_equal(dp_ctr_open(rootfd, "dev", O_RDONLY, S_IFREG, &bad),
+                         -EISDIR);
+        assert_int_equal(dp_ctr_open(dfd, "missing", O_RDONLY, S_IFREG, &bad),
+                         -ENOENT);
+        assert_int_equal(
+                dp_ctr_open(dfd, "file", O_RDONLY | O_CREAT, S_IFREG, &bad),
+                -EINVAL);
+        assert_int_equal(dp_ctr_open(dfd, "fifo", O_RDONLY, S_IFIFO, &bad),
+                         -EINVAL);
+        assert_int_equal(bad, -EBADF);
+        alarm(0);
+}
+
+static void test_ctr_write_file(void **state)
+{
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        const dp_ctr_file f = {.mode = 0640, .uid = getuid(), .gid = getgid()};
+        dp_ctr_file keep = f;
+        char buf[16] = "";
+        struct stat st;
+        char p[512];
+
+        alarm(10);
+        assert_int_equal(dp_path_open_dir(rootfd, "/dev", NULL, &dfd), 0);
+        /* A FIFO at the name is replaced, never opened. */
+        plant("dev/rec", S_IFIFO);
+        assert_int_equal(dp_ctr_write_file(dfd, "rec", "hello", 5, &f), 0);
+        assert_int_equal(type_at("dev/rec"), S_IFREG);
+        snprintf(p, sizeof(p), "%s/dev/rec", tmpdir);
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        assert_int_equal(st.st_size, 5);
+        assert_int_equal(dp_ctr_open(dfd, "rec", O_RDONLY, S_IFREG, &fd), 0);
+        assert_int_equal(read(fd, buf, sizeof(buf)), 5);
+        assert_memory_equal(buf, "hello", 5);
+
+        /* noreplace leaves whatever is there, unopened */
+        keep.noreplace = true;
+        plant("dev/ctl", S_IFIFO);
+        assert_int_equal(dp_ctr_write_file(dfd, "ctl", "", 0, &keep), -EEXIST);
+        assert_int_equal(type_at("dev/ctl"), S_IFIFO);
+        assert_int_equal(dp_ctr_write_file(dfd, "ctl2", "", 0, &keep), 0);
+        assert_int_equal(type_at("dev/ctl2"), S_IFREG);
+        /* a directory at the name is not replaced */
+        mkpath("dev/isdir", 0755);
+        assert_true(dp_ctr_write_file(dfd, "isdir", "x", 1, &f) < 0);
+        assert_int_equal(type_at("dev/isdir"), S_IFDIR);
+        assert_int_equal(dp_ctr_write_file(dfd, "a/b", "", 0, &f), -EINVAL);
+        assert_int_equal(dp_ctr_write_file(dfd, "..", "", 0, &f), -EINVAL);
+        /* no temporary file is left behind */
+        {
+                char cmd[600];
+
+                snprintf(cmd, sizeof(cmd),
+                         "test -z \"$(find '%s/dev' -name '.#*')\"", tmpdir);
+                assert_int_equal(system(cmd), 0);
+        }
+        alarm(0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -217,6 +349,8 @@ int main(void)
                 cmocka_unit_test(test_create_dirs),
                 cmocka_unit_test(test_open_entry),
                 cmocka_unit_test(test_fchmod_opath),
+                cmocka_unit_test(test_ctr_open),
+                cmocka_unit_test(test_ctr_write_file),
         };
         long r = syscall(SYS_openat2, -1, "", NULL, 0);
 

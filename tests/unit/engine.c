@@ -127,6 +127,16 @@ static const dp_act_ops fake = {
         .net_move_out = f_net_out,
 };
 
+static int f_revoke_open(pid_t init, char t, unsigned ma, unsigned mi,
+                         unsigned hid)
+{
+        logcall("revokefd %c%u:%u", t, ma, mi);
+        return 0;
+}
+
+/* The same with descriptor revocation, which the other tests leave out. */
+static dp_act_ops fake_revoking;
+
 static char statedir[64];
 
 static uint64_t self_starttime(void)
@@ -234,6 +244,29 @@ static void test_attach_detach_order(void **state)
                                    "v1deny c195:255;v2revoke c195:255;"
                                    "rm /dev/nvidia0;rm /dev/nvidiactl;");
         assert_int_equal(e->ledger->n, 0);
+}
+
+/* Open descriptors are revoked only once the cgroup refuses the device:
+ * before that, a process inside could open a fresh descriptor after its old
+ * one was cut off. And before the node goes, so none is opened through it. */
+static void test_detach_revokes_fds_after_deny(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = gpu("/sys/devices/gpu0", 0);
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+
+        fake_revoking = fake;
+        fake_revoking.revoke_open = f_revoke_open;
+        assert_int_equal(dp_engine_open(statedir, &fake_revoking, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        calls[0] = 0;
+        assert_int_equal(dp_engine_detach(e, g, c), 0);
+        assert_string_equal(calls, "v1deny c195:0;v2revoke c195:0;"
+                                   "v1deny c195:255;v2revoke c195:255;"
+                                   "revokefd c195:0;revokefd c195:255;"
+                                   "rm /dev/nvidia0;rm /dev/nvidiactl;");
 }
 
 static void test_rollback(void **state)
@@ -472,6 +505,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_attach_detach_order, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+                cmocka_unit_test_setup_teardown(
+                        test_detach_revokes_fds_after_deny, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_shared_companion, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_runtime_allowance_kept,
