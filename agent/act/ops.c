@@ -18,5 +18,7 @@ const dp_act_ops dp_act_ops_real = {
         .symlink_create = dp_act_symlink_create,
         .symlink_remove = dp_act_symlink_remove,
         .node_forget = dp_act_node_forget,
+        .node_backing = dp_act_node_backing,
+        .node_backing_remove = dp_act_node_backing_remove,
         .forward = dp_act_forward,
 };

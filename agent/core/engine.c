@@ -381,6 +381,53 @@ static int remove_nodes(dp_engine *e, dp_grant *g, const dp_container *c,
         return ret;
 }
 
+/* A node made where the host sees it too outlives the container: remember
+ * where, so that it can go once the container is gone. */
+static void note_backing(dp_engine *e, const dp_container *c, dp_grant_node *n,
+                         const dp_node_spec *s)
+{
+        char *path = NULL;
+        uint64_t dev = 0, ino = 0;
+        int r;
+
+        r = e->ops->node_backing(c, s, &path, &dev, &ino);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot tell where %s in %s lives: %m",
+                                s->path, c->ref);
+                return;
+        }
+        free(n->backing);
+        n->backing = path;
+        n->backing_dev = dev;
+        n->backing_ino = ino;
+}
+
+/* After the container is gone: what it left on a host filesystem. */
+static void remove_backings(dp_engine *e, dp_grant *g)
+{
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                dp_grant_node *n = &g->nodes[i];
+                dp_node_spec s;
+                int r;
+
+                if (!n->created || !n->backing)
+                        continue;
+                node_spec(n, &s);
+                r = e->ops->node_backing_remove(n->backing, &s, n->backing_dev,
+                                                n->backing_ino);
+                if (r < 0)
+                        log_warning_errno(r,
+                                          "Could not remove %s, left by %s: "
+                                          "%m",
+                                          n->backing, g->container);
+                else if (r > 0)
+                        log_info("Removed %s, left by the stopped %s",
+                                 n->backing, g->container);
+                if (r >= 0)
+                        n->created = false;
+        }
+}
+
 int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
 {
         bool alive = dp_grant_same_instance(g, c) &&
@@ -418,6 +465,8 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
                                 g->has_netdev = false;
                 }
         }
+        if (!alive && !g->userns && e->ops->node_backing_remove)
+                remove_backings(e, g);
         if (!alive && g->userns && e->ops->node_forget) {
                 /* the container took its mounts along; the host-side nodes
                  * behind them stay unless removed here */
@@ -625,6 +674,8 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
                 }
                 g->nodes[i].created =
                         g->nodes[i].created && (created || e->adopt_found);
+                if (created && !c->userns && e->ops->node_backing)
+                        note_backing(e, c, &g->nodes[i], &s);
                 if (!created && !e->adopt_found)
                         log_info("%s in %s was already there, not made by "
                                  "devpass: used as it is (owner and mode "

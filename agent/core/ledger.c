@@ -37,6 +37,7 @@ void dp_grant_free(dp_grant *g)
         for (size_t i = 0; i < g->n_nodes; i++) {
                 free(g->nodes[i].path);
                 free(g->nodes[i].host);
+                free(g->nodes[i].backing);
         }
         free(g->nodes);
         free(g->cgs);
@@ -53,9 +54,12 @@ int dp_grant_add_node(dp_grant *g, const dp_grant_node *n)
         a[g->n_nodes] = *n;
         a[g->n_nodes].path = strdup(n->path);
         a[g->n_nodes].host = n->host ? strdup(n->host) : NULL;
-        if (!a[g->n_nodes].path || (n->host && !a[g->n_nodes].host)) {
+        a[g->n_nodes].backing = n->backing ? strdup(n->backing) : NULL;
+        if (!a[g->n_nodes].path || (n->host && !a[g->n_nodes].host) ||
+            (n->backing && !a[g->n_nodes].backing)) {
                 free(a[g->n_nodes].path);
                 free(a[g->n_nodes].host);
+                free(a[g->n_nodes].backing);
                 return -ENOMEM;
         }
         g->n_nodes++;
@@ -157,7 +161,15 @@ static int node_to_json(const dp_grant_node *n, json_object **ret)
             add_int(o, "minor", n->minor) < 0 ||
             add_int(o, "mode", n->mode) < 0 || add_int(o, "uid", n->uid) < 0 ||
             add_int(o, "gid", n->gid) < 0 ||
-            add_bool(o, "created", n->created) < 0) {
+            add_bool(o, "created", n->created) < 0 ||
+            (n->backing &&
+             (add_str(o, "backing", n->backing) < 0 ||
+              json_object_object_add(o, "backing_dev",
+                                     json_object_new_uint64(n->backing_dev)) <
+                      0 ||
+              json_object_object_add(o, "backing_ino",
+                                     json_object_new_uint64(n->backing_ino)) <
+                      0))) {
                 json_object_put(o);
                 return -ENOMEM;
         }
@@ -338,8 +350,23 @@ static int node_from_json(json_object *o, dp_grant *g)
             (r = get_int(o, "mode", 0, 07777, &mode)) < 0 ||
             (r = get_int(o, "uid", 0, UINT32_MAX, &uid)) < 0 ||
             (r = get_int(o, "gid", 0, UINT32_MAX, &gid)) < 0 ||
-            (r = get_bool(o, "created", &n.created)) < 0)
+            (r = get_bool(o, "created", &n.created)) < 0 ||
+            (r = get_str(o, "backing", true, &n.backing)) < 0)
                 goto out;
+        if (n.backing) {
+                json_object *v;
+
+                if (n.backing[0] != '/' ||
+                    !json_object_object_get_ex(o, "backing_dev", &v) ||
+                    !json_object_is_type(v, json_type_int) ||
+                    (n.backing_dev = json_object_get_uint64(v), false) ||
+                    !json_object_object_get_ex(o, "backing_ino", &v) ||
+                    !json_object_is_type(v, json_type_int)) {
+                        r = -EBADMSG;
+                        goto out;
+                }
+                n.backing_ino = json_object_get_uint64(v);
+        }
         if (n.path[0] != '/') {
                 r = -EBADMSG;
                 goto out;
@@ -353,6 +380,7 @@ static int node_from_json(json_object *o, dp_grant *g)
 out:
         free(n.path);
         free(n.host);
+        free(n.backing);
         return r;
 }
 

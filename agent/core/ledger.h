@@ -28,6 +28,9 @@ typedef struct dp_grant_node {
         unsigned mode;
         uint32_t uid, gid; /* as seen inside */
         bool created;      /* devpass made it (false: it was already there) */
+        char *backing;     /* where the agent sees it when it would outlive the
+                              container (a /dev on a host filesystem), or NULL */
+        uint64_t backing_dev, backing_ino; /* the inode devpass made there */
 } dp_grant_node;
 
 typedef struct dp_grant_cg {

@@ -40,6 +40,18 @@ int dp_act_node_present(const dp_container *c, const dp_node_spec *spec);
  * the host-side node that backed spec's bind mount, which nothing else
  * would remove (it is owned by the container's mapped ids). */
 int dp_act_node_forget(pid_t pid, uint64_t starttime, const dp_node_spec *spec);
+/* For a node devpass made in a running privileged container: the path at
+ * which the agent's own mount namespace sees it (*ret_path, malloc'ed) and
+ * its inode, when the container's /dev lives in a filesystem the host has
+ * mounted too (a directory rootfs without a /dev tmpfs), so that the node
+ * would outlive the container; *ret_path = NULL when it dies with it. */
+int dp_act_node_backing(const dp_container *c, const dp_node_spec *spec,
+                        char **ret_path, uint64_t *ret_dev, uint64_t *ret_ino);
+/* After the container is gone: removes the node at path if it still is that
+ * very inode and node (1), else leaves whatever is there (0). No symlink on
+ * the way is followed. */
+int dp_act_node_backing_remove(const char *path, const dp_node_spec *spec,
+                               uint64_t dev, uint64_t ino);
 
 /* ---- cgroup v1 (agent/act/cgroup-v1.c) ---- */
 /* 1 if the cgroup's devices.list already allows that access, else 0. */
@@ -113,6 +125,11 @@ typedef struct dp_act_ops {
                               const char *target);
         int (*node_forget)(pid_t pid, uint64_t starttime,
                            const dp_node_spec *spec);
+        int (*node_backing)(const dp_container *c, const dp_node_spec *spec,
+                            char **ret_path, uint64_t *ret_dev,
+                            uint64_t *ret_ino);
+        int (*node_backing_remove)(const char *path, const dp_node_spec *spec,
+                                   uint64_t dev, uint64_t ino);
         int (*forward)(const dp_container *c, const char *action,
                        const char *subsystem, const char *devpath,
                        char *const *props, char *const *tags,
