@@ -407,31 +407,10 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
                 if (r < 0 && ret == 0)
                         ret = r;
                 fault_point("detach-node");
-                if (g->has_netdev) {
-                        r = e->ops->net_move_out(c, &g->netdev);
-                        /* a move that never happened leaves nothing inside */
-                        if (r == -ENODEV && unfinished)
-                                r = 0;
-                        if (r < 0 && ret == 0)
-                                ret = r;
-                        if (r >= 0)
-                                g->has_netdev = false;
-                }
         }
-        if (!alive && g->has_netdev && !unfinished) {
-                /* the container is gone: a physical NIC came back to us */
-                r = dp_act_net_restore(&g->netdev);
-                if (r >= 0)
-                        log_info("NIC %s (%s) returned from %s and renamed "
-                                 "back",
-                                 g->netdev.name, g->netdev.mac, g->container);
-                else if (r != -ENODEV)
-                        log_warning_errno(r,
-                                          "NIC %s (%s) returned from %s "
-                                          "but could not be restored: %m",
-                                          g->netdev.name, g->netdev.mac,
-                                          g->container);
-        }
+        r = dp_engine_return_nic(e, g, c, alive, unfinished);
+        if (r < 0 && ret == 0)
+                ret = r;
         if (ret < 0) {
                 (void)dp_engine_save_grant(e, g);
                 return ret;
@@ -670,8 +649,14 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                         return r;
         }
         if (d->klass == DP_CLASS_NET) {
-                /* where to look for it if we die during the move */
+                dp_netdev_saved id;
+
+                /* where to look for it if we die during the move: its
+                 * identity, not only its names */
                 g->has_netdev = true;
+                if (e->ops->net_identify &&
+                    e->ops->net_identify(d->name, &id) >= 0)
+                        g->netdev = id;
                 snprintf(g->netdev.name_inside, sizeof(g->netdev.name_inside),
                          "%s", o->ifname ? o->ifname : d->name);
                 if (d->mac && strlen(d->mac) < sizeof(g->netdev.mac))
@@ -692,7 +677,8 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         if (d->klass == DP_CLASS_NET) {
                 dp_netdev_saved saved = {};
 
-                r = e->ops->net_move_in(c, d->name, o->ifname, &saved);
+                r = e->ops->net_move_in(c, d->name, o->ifname, &saved,
+                                        &added->netns_fd);
                 if (r >= 0) {
                         added->netdev = saved;
                         (void)dp_engine_save_grant(e, added);

@@ -75,3 +75,9 @@ bool dp_grant_same_instance(const dp_grant *g, const dp_container *c);
  * e->save_error) and retried by dp_engine_flush(). */
 int dp_engine_save_grant(dp_engine *e, dp_grant *g);
 int dp_engine_flush(dp_engine *e);
+
+/* engine-net.c: the NIC part of dp_engine_detach(). alive: c is g's running
+ * instance; unfinished: the move in may never have happened. A NIC not found
+ * by its identity sets g->lost and fails (-ESTALE, -ENODEV). */
+int dp_engine_return_nic(dp_engine *e, dp_grant *g, const dp_container *c,
+                         bool alive, bool unfinished);
