@@ -397,6 +397,73 @@ static void test_init_dead_move_out(void **state)
         assert_false(host_has(a));
 }
 
+/* With the netns held (ret_netns_fd), a veth outlives the container's init
+ * and comes back with its name, MAC and MTU. */
+static void test_init_dead_held(void **state)
+{
+        fixture *f = *state;
+        const char *a = track(f, "va"), *b = track(f, "vb");
+        dp_netdev_saved s;
+        linkinfo before, after;
+        int nsfd = -1;
+
+        veth_add(a, b);
+        assert_int_equal(run("ip link set dev %s mtu 1440 up", a), 0);
+        assert_true(host_link(a, &before));
+        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s, &nsfd), 0);
+        assert_true(nsfd >= 0);
+        assert_string_equal(s.kind, "veth");
+        assert_true(s.anchor_ifindex > 0);
+        kill_init(f);
+        assert_int_equal(dp_act_net_move_out(&f->c, -1, &s), -ESRCH);
+        assert_int_equal(dp_act_net_move_out(NULL, nsfd, &s), 0);
+        close(nsfd);
+        assert_true(host_link(a, &after));
+        assert_string_equal(after.mac, before.mac);
+        assert_int_equal(after.mtu, 1440);
+        assert_true(after.up);
+        assert_true(host_has(b));
+}
+
+/* Root inside hides the veth in a netns of its own and leaves a decoy with
+ * the same name and MAC: nothing is moved back, -ESTALE. */
+static void test_decoy_refused(void **state)
+{
+        fixture *f = *state;
+        const char *a = track(f, "va"), *b = track(f, "vb");
+        dp_netdev_saved s;
+        char out[512];
+        int hide;
+
+        veth_add(a, b);
+        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s, NULL), 0);
+        hide = fork();
+        if (hide == 0) {
+                execlp("unshare", "unshare", "-n", "sleep", "60", NULL);
+                _exit(127);
+        }
+        for (int i = 0; i < 100; i++) {
+                if (capture(out, sizeof(out), "readlink /proc/%d/exe", hide) ==
+                            0 &&
+                    strstr(out, "sleep"))
+                        break;
+                usleep(20 * 1000);
+        }
+        assert_int_equal(run("nsenter -t %d -n ip link set lan0 netns %d",
+                             (int)f->c.pid, hide),
+                         0);
+        assert_int_equal(run("nsenter -t %d -n ip link add lan0 address %s "
+                             "type veth peer name lan0p",
+                             (int)f->c.pid, s.mac),
+                         0);
+        assert_int_equal(dp_act_net_move_out(&f->c, -1, &s), -ESTALE);
+        assert_false(host_has(a));
+        assert_int_equal(inside_link(f, "lan0", out, sizeof(out)), 0);
+        assert_non_null(strstr(out, s.mac));
+        kill(hide, SIGKILL);
+        waitpid(hide, NULL, 0);
+}
+
 /* A macvtap is a NIC with a char node; its lower stays on the host. */
 static void test_macvtap_roundtrip(void **state)
 {
@@ -458,6 +525,10 @@ int main(int argc, char **argv)
                 cmocka_unit_test_setup_teardown(test_init_dead_move_in, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_init_dead_move_out, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_init_dead_held, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_decoy_refused, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_macvtap_roundtrip, setup,
                                                 teardown),
