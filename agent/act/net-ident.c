@@ -28,6 +28,16 @@
 #include "devpass/macro.h"
 #include "net-internal.h"
 
+/* A private copy of sk's callbacks (nl_socket_get_cb() takes a reference). */
+static struct nl_cb *cb_clone(struct nl_sock *sk)
+{
+        struct nl_cb *own = nl_socket_get_cb(sk), *cb;
+
+        cb = own ? nl_cb_clone(own) : NULL;
+        nl_cb_put(own);
+        return cb;
+}
+
 static bool from_kernel(struct nl_msg *msg)
 {
         struct sockaddr_nl *src = nlmsg_get_src(msg);
@@ -133,7 +143,7 @@ int dp_link_facts_dump(struct nl_sock *sk, dp_link_facts **ret, size_t *ret_n)
         r = nl_send_simple(sk, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof(ifi));
         if (r < 0)
                 return dp_nl_errno(r);
-        cb = nl_cb_clone(nl_socket_get_cb(sk));
+        cb = cb_clone(sk);
         if (!cb)
                 return -ENOMEM;
         nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, dump_one, &ctx);
@@ -213,7 +223,7 @@ int dp_netns_id(struct nl_sock *sk, int nsfd, int32_t *ret)
         nlmsg_free(msg);
         if (r < 0)
                 return dp_nl_errno(r);
-        cb = nl_cb_clone(nl_socket_get_cb(sk));
+        cb = cb_clone(sk);
         if (!cb)
                 return -ENOMEM;
         nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, nsid_one, &ctx);
@@ -445,7 +455,7 @@ int dp_watch_open(struct nl_sock *sk)
 int dp_watch_moved(struct nl_sock *mon, int ifindex, int *ret_new_ifindex)
 {
         watch_ctx ctx = {.ifindex = ifindex};
-        struct nl_cb *cb = nl_cb_clone(nl_socket_get_cb(mon));
+        struct nl_cb *cb = cb_clone(mon);
         int r = 0;
 
         if (!cb)
