@@ -73,6 +73,10 @@ static void print_grant(json_object *g)
             !json_object_get_boolean(nd))
                 printf("    container stopped: the agent's next pass (or "
                        "detach) cleans this grant up\n");
+        if (json_object_object_get(g, "lost"))
+                printf("    LOST: %s\n",
+                       json_object_get_string(
+                               json_object_object_get(g, "lost")));
         nodes = json_object_object_get(g, "holders");
         for (size_t i = 0; json_object_is_type(nodes, json_type_array) &&
                            i < json_object_array_length(nodes);

@@ -63,11 +63,12 @@ static const char *module_path(void)
 
 static struct {
         void *dl;
+        int (*identify)(const char *, dp_netdev_saved *);
         int (*move_in)(const dp_container *, const char *, const char *,
-                       dp_netdev_saved *);
-        int (*move_out)(const dp_container *, const dp_netdev_saved *);
-        int (*find_by_mac)(const char *, char[16]);
+                       dp_netdev_saved *, int *);
+        int (*move_out)(const dp_container *, int, const dp_netdev_saved *);
         int (*restore)(const dp_netdev_saved *);
+        int (*netns_open)(const dp_container *, int *);
 } net;
 
 static int net_load(void)
@@ -90,11 +91,13 @@ static int net_load(void)
                           dlerror());
                 return -ELIBACC;
         }
+        net.identify = dlsym(dl, "dp_net_identify");
         net.move_in = dlsym(dl, "dp_net_move_in");
         net.move_out = dlsym(dl, "dp_net_move_out");
-        net.find_by_mac = dlsym(dl, "dp_net_find_by_mac");
         net.restore = dlsym(dl, "dp_net_restore");
-        if (!net.move_in || !net.move_out || !net.find_by_mac || !net.restore) {
+        net.netns_open = dlsym(dl, "dp_net_netns_open");
+        if (!net.identify || !net.move_in || !net.move_out || !net.restore ||
+            !net.netns_open) {
                 log_error("%s lacks an entry point: %s", path, dlerror());
                 dlclose(dl);
                 return -ELIBBAD;
@@ -103,26 +106,37 @@ static int net_load(void)
         return 0;
 }
 
+int dp_act_net_identify(const char *ifname, dp_netdev_saved *ret)
+{
+        int r = net_load();
+
+        return r < 0 ? r : net.identify(ifname, ret);
+}
+
 int dp_act_net_move_in(const dp_container *c, const char *ifname,
-                       const char *name_inside, dp_netdev_saved *ret_saved)
+                       const char *name_inside, dp_netdev_saved *ret_saved,
+                       int *ret_netns_fd)
 {
         int r = net_load();
 
-        return r < 0 ? r : net.move_in(c, ifname, name_inside, ret_saved);
+        return r < 0 ? r
+                     : net.move_in(c, ifname, name_inside, ret_saved,
+                                   ret_netns_fd);
 }
 
-int dp_act_net_move_out(const dp_container *c, const dp_netdev_saved *saved)
+int dp_act_net_move_out(const dp_container *c, int netns_fd,
+                        const dp_netdev_saved *saved)
 {
         int r = net_load();
 
-        return r < 0 ? r : net.move_out(c, saved);
+        return r < 0 ? r : net.move_out(c, netns_fd, saved);
 }
 
-int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16])
+int dp_act_net_netns_open(const dp_container *c, int *ret_fd)
 {
         int r = net_load();
 
-        return r < 0 ? r : net.find_by_mac(mac, ret_ifname);
+        return r < 0 ? r : net.netns_open(c, ret_fd);
 }
 
 int dp_act_net_restore(const dp_netdev_saved *saved)

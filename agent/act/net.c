@@ -21,7 +21,9 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/netlink.h>
 
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
@@ -258,6 +260,10 @@ static int nl_open(struct nl_sock **ret)
 static int nl_open_in_netns(int netnsfd, struct nl_sock **ret)
 {
         _cleanup_nl_sock_ struct nl_sock *sk = NULL;
+        /* Connected to the kernel's port: the kernel then refuses unicasts
+         * from the container's own netlink sockets to ours, which its root
+         * (CAP_NET_ADMIN in there) could otherwise send as fake answers. */
+        struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
         _cleanup_close_ int self = -EBADF;
         int r;
 
@@ -272,6 +278,9 @@ static int nl_open_in_netns(int netnsfd, struct nl_sock **ret)
         if (setns(netnsfd, CLONE_NEWNET) < 0)
                 return negative_errno();
         r = nl_connect(sk, NETLINK_ROUTE);
+        if (r >= 0 && connect(nl_socket_get_fd(sk), (struct sockaddr *)&kernel,
+                              sizeof(kernel)) < 0)
+                r = -NLE_BAD_SOCK;
         /* Going back to a netns we hold an fd of cannot fail for lack of
          * privilege; if it still did, carrying on would run every later
          * network operation of this thread inside a container. */
@@ -298,29 +307,6 @@ static int link_get(struct nl_sock *sk, int ifindex, const char *name,
                 return -ENODEV;
         *ret = link;
         return 0;
-}
-
-/* In the socket's netns, the first link with that MAC (ifindex order). */
-static int link_find_by_mac(struct nl_sock *sk, const uint8_t mac[6],
-                            struct rtnl_link **ret)
-{
-        _cleanup_nl_cache_ struct nl_cache *cache = NULL;
-        int r;
-
-        r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
-        if (r < 0)
-                return dp_nl_errno(r);
-        for (struct nl_object *o = nl_cache_get_first(cache); o;
-             o = nl_cache_get_next(o)) {
-                struct rtnl_link *l = (struct rtnl_link *)o;
-
-                if (link_has_mac(l, mac)) {
-                        nl_object_get(o);
-                        *ret = l;
-                        return 0;
-                }
-        }
-        return -ENODEV;
 }
 
 static int link_set_up(struct nl_sock *sk, struct rtnl_link *link, bool up)
@@ -360,64 +346,55 @@ static int link_move(struct nl_sock *sk, struct rtnl_link *link, int nsfd,
         return r < 0 ? dp_nl_errno(r) : 0;
 }
 
-/* Moves link_in from the container (sk_in) to the agent's netns and
- * restores what `saved` recorded. 0; -EADDRINUSE when the original name was
- * taken on the host, so the NIC is back under another name; other errors
- * when it could not be moved or found again. */
-static int link_return(struct nl_sock *sk_in, struct nl_sock *sk_host,
-                       int agent_nsfd, struct rtnl_link *link_in,
-                       const dp_netdev_saved *saved)
+/* Moves link (in sk's netns) to the netns behind nsfd, renamed to name
+ * (NULL: keep; the kernel keeps the current name when it is free there).
+ * *ret_ifindex: where the kernel put it, from its notice on mon (a watch
+ * socket in the source netns), or 0 if no notice came. The rename can fail
+ * after the move: then the move's error with *ret_ifindex set. */
+static int link_move_watched(struct nl_sock *sk, struct nl_sock *mon,
+                             struct rtnl_link *link, int nsfd, const char *name,
+                             int *ret_ifindex)
+{
+        int ifindex = rtnl_link_get_ifindex(link), r, q;
+
+        *ret_ifindex = 0;
+        r = link_move(sk, link, nsfd, name);
+        q = dp_watch_moved(mon, ifindex, ret_ifindex);
+        if (q < 0)
+                *ret_ifindex = 0;
+        return r;
+}
+
+/* Gives the host link at ifindex — the one a move just brought back, never
+ * one looked up by name or MAC — its name, MAC, MTU and up state from saved.
+ * -EADDRINUSE when the name is taken by another link. */
+static int restore_on_host(struct nl_sock *sk, int ifindex,
+                           const dp_netdev_saved *saved)
 {
         _cleanup_link_ struct rtnl_link *host = NULL, *change = NULL,
-                                        *still = NULL;
+                                        *taken = NULL, *now = NULL;
         _cleanup_nl_addr_ struct nl_addr *addr = NULL;
-        int ifindex = rtnl_link_get_ifindex(link_in);
-        uint8_t cur_mac[6] = {0}, want_mac[6];
-        struct nl_addr *a;
-        bool have_mac = false;
+        uint8_t want_mac[6];
+        bool changed = false;
         int r, ret = 0;
 
-        /* The MAC as it is now identifies the NIC on the host: its ifindex
-         * only survives the move if the host has that index free. */
-        a = rtnl_link_get_addr(link_in);
-        if (a && nl_addr_get_len(a) == 6) {
-                memcpy(cur_mac, nl_addr_get_binary_addr(a), 6);
-                have_mac = true;
-        }
-
-        r = link_set_up(sk_in, link_in, false);
+        r = link_get(sk, ifindex, NULL, &host);
         if (r < 0)
                 return r;
-
-        r = link_move(sk_in, link_in, agent_nsfd, saved->name);
-        if (r < 0) {
-                if (link_get(sk_in, ifindex, NULL, &still) >= 0) {
-                        /* Not moved. -EEXIST here: both its current and its
-                         * original name are taken on the host. */
-                        if (r != -EEXIST)
-                                return r;
-                        r = link_move(sk_in, still, agent_nsfd,
-                                      RETURN_NAME_PATTERN);
-                        if (r < 0)
-                                return r;
-                }
-                /* else moved, but the rename to the original name failed. */
-        }
-
-        r = link_get(sk_host, ifindex, NULL, &host);
-        if (r >= 0 && have_mac && !link_has_mac(host, cur_mac)) {
-                rtnl_link_put(TAKE_PTR(host));
-                r = -ENODEV;
-        }
-        if (r < 0 && have_mac)
-                r = link_find_by_mac(sk_host, cur_mac, &host);
-        if (r < 0)
-                return r;
-
         change = rtnl_link_alloc();
         if (!change)
                 return -ENOMEM;
-        bool changed = false;
+        if (!streq(rtnl_link_get_name(host), saved->name)) {
+                if (link_get(sk, 0, saved->name, &taken) >= 0)
+                        ret = -EADDRINUSE;
+                else {
+                        r = link_set_up(sk, host, false);
+                        if (r < 0)
+                                return r;
+                        rtnl_link_set_name(change, saved->name);
+                        changed = true;
+                }
+        }
         if (dp_mac_parse(saved->mac, want_mac) >= 0 &&
             !link_has_mac(host, want_mac)) {
                 addr = nl_addr_build(AF_LLC, want_mac, sizeof(want_mac));
@@ -431,30 +408,224 @@ static int link_return(struct nl_sock *sk_in, struct nl_sock *sk_host,
                 changed = true;
         }
         if (changed) {
-                r = rtnl_link_change(sk_host, host, change, 0);
+                r = rtnl_link_change(sk, host, change, 0);
                 if (r < 0)
-                        ret = dp_nl_errno(r);
+                        return dp_nl_errno(r);
         }
         if (saved->up) {
-                r = link_set_up(sk_host, host, true);
-                if (r < 0 && ret == 0)
-                        ret = r;
+                r = link_get(sk, ifindex, NULL, &now);
+                if (r >= 0)
+                        r = link_set_up(sk, now, true);
+                if (r < 0)
+                        return r;
         }
-        if (ret == 0 && !streq(rtnl_link_get_name(host), saved->name))
-                ret = -EADDRINUSE;
         return ret;
 }
 
-int dp_net_move_in(const dp_container *c, const char *ifname,
-                   const char *name_inside, dp_netdev_saved *ret_saved)
+typedef struct net_ctx {
+        int nsfd, agent_nsfd;
+        struct nl_sock *sk_host, *sk_in, *mon_in;
+} net_ctx;
+
+/* Moves the link at ifindex_in (in the container, identified already)
+ * back to the agent's netns, checks that what arrived has saved's
+ * identity, and restores it. A link that arrives without it (swapped in
+ * between the check and the move) is sent back untouched: -ESTALE. */
+static int link_return(const net_ctx *x, int ifindex_in,
+                       const dp_netdev_saved *saved)
 {
-        _cleanup_nl_sock_ struct nl_sock *sk_host = NULL, *sk_in = NULL;
-        _cleanup_link_ struct rtnl_link *link = NULL, *link_in = NULL,
-                                        *still = NULL;
-        _cleanup_close_ int nsfd = -EBADF, agent_nsfd = -EBADF;
-        dp_netdev_saved saved = {};
+        _cleanup_link_ struct rtnl_link *link_in = NULL, *still = NULL,
+                                        *arrived = NULL;
+        int ifindex = 0, r;
+
+        r = link_get(x->sk_in, ifindex_in, NULL, &link_in);
+        if (r < 0)
+                return r == -ENODEV ? -ESTALE : r;
+        r = link_set_up(x->sk_in, link_in, false);
+        if (r < 0)
+                return r;
+        r = link_move_watched(x->sk_in, x->mon_in, link_in, x->agent_nsfd, NULL,
+                              &ifindex);
+        if (r == -EEXIST && ifindex == 0 &&
+            link_get(x->sk_in, ifindex_in, NULL, &still) >= 0)
+                /* its current name is taken on the host: let the kernel
+                 * pick one, ours comes after the check */
+                r = link_move_watched(x->sk_in, x->mon_in, still, x->agent_nsfd,
+                                      RETURN_NAME_PATTERN, &ifindex);
+        if (r < 0 && ifindex == 0)
+                return r;
+        if (ifindex == 0) {
+                /* moved, but the kernel's notice was lost (overflow): only
+                 * an identity that points at one host link will do */
+                r = dp_ident_find_host(x->sk_host, saved, &ifindex);
+                if (r < 0)
+                        return -EIO;
+        }
+        r = dp_ident_check_host(x->sk_host, saved, ifindex);
+        if (r == -ESTALE) {
+                if (link_get(x->sk_host, ifindex, NULL, &arrived) >= 0)
+                        (void)link_move(x->sk_host, arrived, x->nsfd, NULL);
+                return -ESTALE;
+        }
+        if (r < 0)
+                return r;
+        return restore_on_host(x->sk_host, ifindex, saved);
+}
+
+static void net_ctx_done(net_ctx *x)
+{
+        nl_socket_free(x->sk_host);
+        nl_socket_free(x->sk_in);
+        nl_socket_free(x->mon_in);
+        safe_close(x->agent_nsfd);
+}
+
+/* Sockets on both sides for a container netns (fd borrowed, not owned). */
+static int net_ctx_open(net_ctx *x, int nsfd)
+{
+        int r;
+
+        *x = (net_ctx){.nsfd = nsfd, .agent_nsfd = -EBADF};
+        r = agent_netns_open(&x->agent_nsfd);
+        if (r < 0)
+                return r;
+        r = same_netns(nsfd, x->agent_nsfd);
+        if (r < 0)
+                return r;
+        if (r > 0) /* shares the host's network: nothing to move */
+                return -EOPNOTSUPP;
+        r = nl_open(&x->sk_host);
+        if (r < 0)
+                return r;
+        r = nl_open_in_netns(nsfd, &x->sk_in);
+        if (r < 0)
+                return r;
+        r = nl_open_in_netns(nsfd, &x->mon_in);
+        if (r < 0)
+                return r;
+        return dp_watch_open(x->mon_in);
+}
+
+/* Name, MAC, MTU, up and identity of a host link. */
+static int identify(struct nl_sock *sk, struct rtnl_link *link,
+                    dp_netdev_saved *ret)
+{
+        dp_netdev_saved s = {};
+        dp_link_facts f;
+        int r;
+
+        r = dp_link_facts_get(sk, rtnl_link_get_ifindex(link), &f);
+        if (r < 0)
+                return r;
+        /* the name the kernel reports, not an altname the caller used */
+        snprintf(s.name, sizeof(s.name), "%s", rtnl_link_get_name(link));
+        link_mac(link, s.mac);
+        s.mtu = rtnl_link_get_mtu(link);
+        s.up = rtnl_link_get_flags(link) & IFF_UP;
+        dp_ident_record(&f, &s);
+        *ret = s;
+        return 0;
+}
+
+int dp_net_identify(const char *ifname, dp_netdev_saved *ret)
+{
+        _cleanup_nl_sock_ struct nl_sock *sk = NULL;
+        _cleanup_link_ struct rtnl_link *link = NULL;
+        int r;
+
+        if (!ret || !dp_ifname_valid(ifname))
+                return -EINVAL;
+        r = nl_open(&sk);
+        if (r < 0)
+                return r;
+        r = link_get(sk, 0, ifname, &link);
+        if (r < 0)
+                return r;
+        return identify(sk, link, ret);
+}
+
+int dp_net_netns_open(const dp_container *c, int *ret_fd)
+{
+        _cleanup_close_ int nsfd = -EBADF, self = -EBADF;
+        int r;
+
+        if (!c || !ret_fd)
+                return -EINVAL;
+        r = container_netns_open(c, &nsfd);
+        if (r < 0)
+                return r;
+        r = agent_netns_open(&self);
+        if (r < 0)
+                return r;
+        r = same_netns(nsfd, self);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return -EOPNOTSUPP;
+        *ret_fd = TAKE_FD(nsfd);
+        return 0;
+}
+
+/* The move in proper: link (on the host) into x->nsfd as saved->name_inside;
+ * on success *ret_ifindex is where it is inside. */
+static int move_into(const net_ctx *x, struct nl_sock *mon_host,
+                     struct rtnl_link *link, const dp_netdev_saved *saved,
+                     int *ret_ifindex)
+{
+        _cleanup_link_ struct rtnl_link *still = NULL, *link_in = NULL;
+        int ifindex = rtnl_link_get_ifindex(link), inside = 0, r, q;
+
+        /* No need to set it down first: the kernel closes a device it moves
+         * to another netns, so the rename that follows finds it down. The
+         * new name goes into the same request so that a clash with the old
+         * name inside is resolved by the kernel. We do not look for a clash
+         * with name_inside beforehand: the container could create that name
+         * between our look and our move, so the move-back below is needed
+         * in any case. */
+        r = link_move_watched(x->sk_host, mon_host, link, x->nsfd,
+                              streq(saved->name_inside, saved->name)
+                                      ? NULL
+                                      : saved->name_inside,
+                              &inside);
+        if (r < 0) {
+                if (inside == 0 &&
+                    link_get(x->sk_host, ifindex, NULL, &still) >= 0)
+                        /* Not moved. The names were checked, so EINVAL is
+                         * the kernel refusing a netns-local device. */
+                        return r == -EINVAL ? -EOPNOTSUPP : r;
+                /* Moved, but the rename inside failed: bring it back.
+                 * -EADDRINUSE: back, but its name was taken meanwhile; the
+                 * rename failure is still the news. */
+                if (inside == 0)
+                        q = dp_ident_find_inside(x->sk_host, x->sk_in, x->nsfd,
+                                                 x->agent_nsfd, saved, &inside);
+                else
+                        q = 0;
+                if (q >= 0)
+                        q = link_return(x, inside, saved);
+                return q < 0 && q != -EADDRINUSE ? q : r;
+        }
+        if (inside == 0) {
+                r = link_get(x->sk_in, 0, saved->name_inside, &link_in);
+                if (r < 0)
+                        return r;
+                inside = rtnl_link_get_ifindex(link_in);
+        }
+        *ret_ifindex = inside;
+        return 0;
+}
+
+int dp_net_move_in(const dp_container *c, const char *ifname,
+                   const char *name_inside, dp_netdev_saved *ret_saved,
+                   int *ret_netns_fd)
+{
+        _cleanup_nl_sock_ struct nl_sock *mon_host = NULL;
+        _cleanup_link_ struct rtnl_link *link = NULL, *link_in = NULL;
+        _cleanup_(net_ctx_done) net_ctx x = {.agent_nsfd = -EBADF};
+        _cleanup_close_ int nsfd = -EBADF;
+        dp_netdev_saved saved;
         const char *type;
-        int ifindex, r;
+        int r;
 
         if (!c || !ret_saved || !dp_ifname_valid(ifname))
                 return -EINVAL;
@@ -464,203 +635,93 @@ int dp_net_move_in(const dp_container *c, const char *ifname,
         r = container_netns_open(c, &nsfd);
         if (r < 0)
                 return r;
-        r = agent_netns_open(&agent_nsfd);
+        r = net_ctx_open(&x, nsfd);
         if (r < 0)
                 return r;
-        r = same_netns(nsfd, agent_nsfd);
-        if (r < 0)
-                return r;
-        if (r > 0) /* shares the host's network: nothing to move into */
-                return -EOPNOTSUPP;
-        r = nl_open(&sk_host);
-        if (r < 0)
-                return r;
-        r = nl_open_in_netns(nsfd, &sk_in);
+        r = nl_open(&mon_host);
+        if (r >= 0)
+                r = dp_watch_open(mon_host);
         if (r < 0)
                 return r;
 
-        r = link_get(sk_host, 0, ifname, &link);
+        r = link_get(x.sk_host, 0, ifname, &link);
         if (r < 0)
                 return r;
         type = rtnl_link_get_type(link);
         if (type && streq(type, "bridge"))
                 return -EOPNOTSUPP;
-
-        /* The name the kernel reports, not an altname the caller used. */
-        snprintf(saved.name, sizeof(saved.name), "%s",
-                 rtnl_link_get_name(link));
-        snprintf(saved.name_inside, sizeof(saved.name_inside), "%s",
-                 name_inside ?: saved.name);
-        link_mac(link, saved.mac);
-        saved.mtu = rtnl_link_get_mtu(link);
-        saved.up = rtnl_link_get_flags(link) & IFF_UP;
-        ifindex = rtnl_link_get_ifindex(link);
-
-        /* No need to set it down first: the kernel closes a device it moves
-         * to another netns, so the rename that follows finds it down. The
-         * new name goes into the same request so that a clash with the old
-         * name inside is resolved by the kernel. We do not look for a clash
-         * with name_inside beforehand: the container could create that name
-         * between our look and our move, so the move-back below is needed
-         * in any case. */
-        r = link_move(sk_host, link, nsfd,
-                      streq(saved.name_inside, saved.name) ? NULL
-                                                           : saved.name_inside);
-        if (r < 0) {
-                int q;
-
-                if (link_get(sk_host, ifindex, NULL, &still) >= 0)
-                        /* Not moved. The names were checked above, so EINVAL
-                         * is the kernel refusing a netns-local device. */
-                        return r == -EINVAL ? -EOPNOTSUPP : r;
-
-                /* Moved, but the rename inside failed: it is there under its
-                 * host name. Bring it back. */
-                q = link_get(sk_in, 0, saved.name, &link_in);
-                if (q >= 0)
-                        q = link_return(sk_in, sk_host, agent_nsfd, link_in,
-                                        &saved);
-                /* -EADDRINUSE: back on the host, but its name was taken in
-                 * the meantime; the rename failure is still the news. */
-                return q < 0 && q != -EADDRINUSE ? q : r;
-        }
-
-        r = link_get(sk_in, 0, saved.name_inside, &link_in);
-        if (r < 0)
-                /* Renamed inside already? The ifindex usually survives. */
-                r = link_get(sk_in, ifindex, NULL, &link_in);
+        r = identify(x.sk_host, link, &saved);
         if (r < 0)
                 return r;
-        saved.ifindex_inside = rtnl_link_get_ifindex(link_in);
+        snprintf(saved.name_inside, sizeof(saved.name_inside), "%s",
+                 name_inside ?: saved.name);
 
+        r = move_into(&x, mon_host, link, &saved, &saved.ifindex_inside);
+        if (r < 0)
+                return r;
         if (saved.up) {
-                r = link_set_up(sk_in, link_in, true);
+                r = link_get(x.sk_in, saved.ifindex_inside, NULL, &link_in);
+                if (r >= 0)
+                        r = link_set_up(x.sk_in, link_in, true);
                 if (r < 0) {
-                        (void)link_return(sk_in, sk_host, agent_nsfd, link_in,
-                                          &saved);
+                        (void)link_return(&x, saved.ifindex_inside, &saved);
                         return r;
                 }
         }
 
         *ret_saved = saved;
+        if (ret_netns_fd)
+                *ret_netns_fd = TAKE_FD(nsfd);
         return 0;
 }
 
-int dp_net_move_out(const dp_container *c, const dp_netdev_saved *saved)
+int dp_net_move_out(const dp_container *c, int netns_fd,
+                    const dp_netdev_saved *saved)
 {
-        _cleanup_nl_sock_ struct nl_sock *sk_host = NULL, *sk_in = NULL;
-        _cleanup_link_ struct rtnl_link *link_in = NULL;
-        _cleanup_close_ int nsfd = -EBADF, agent_nsfd = -EBADF;
-        int r;
+        _cleanup_(net_ctx_done) net_ctx x = {.agent_nsfd = -EBADF};
+        _cleanup_close_ int own = -EBADF;
+        int ifindex_in = 0, r;
 
-        if (!c || !saved || !dp_ifname_valid(saved->name))
+        if (!saved || !dp_ifname_valid(saved->name))
                 return -EINVAL;
         if (saved->name_inside[0] && !dp_ifname_valid(saved->name_inside))
                 return -EINVAL;
 
-        /* Init gone: the netns went with it, and with it a veth/tap (gone
-         * for good) or a physical NIC (back on the host under a kernel-given
-         * name). The caller looks for it by MAC. */
-        r = container_netns_open(c, &nsfd);
+        if (netns_fd < 0) {
+                /* Init gone and no netns held: the netns went with it, and
+                 * with it a veth/tap (gone for good) or a physical NIC (back
+                 * on the host: dp_net_restore()). */
+                if (!c)
+                        return -EINVAL;
+                r = container_netns_open(c, &own);
+                if (r < 0)
+                        return r;
+                netns_fd = own;
+        }
+        r = net_ctx_open(&x, netns_fd);
         if (r < 0)
                 return r;
-        r = agent_netns_open(&agent_nsfd);
+        r = dp_ident_find_inside(x.sk_host, x.sk_in, netns_fd, x.agent_nsfd,
+                                 saved, &ifindex_in);
         if (r < 0)
                 return r;
-        r = nl_open(&sk_host);
-        if (r < 0)
-                return r;
-        r = nl_open_in_netns(nsfd, &sk_in);
-        if (r < 0)
-                return r;
-
-        r = -ENODEV;
-        if (saved->ifindex_inside > 0)
-                r = link_get(sk_in, saved->ifindex_inside, NULL, &link_in);
-        if (r < 0)
-                r = link_get(sk_in, 0,
-                             saved->name_inside[0] ? saved->name_inside
-                                                   : saved->name,
-                             &link_in);
-        if (r < 0)
-                return r;
-
-        return link_return(sk_in, sk_host, agent_nsfd, link_in, saved);
-}
-
-/* A route socket in the agent's netns and the first link there with mac. */
-static int host_link_by_mac(const char *mac, struct nl_sock **ret_sk,
-                            struct rtnl_link **ret_link)
-{
-        _cleanup_nl_sock_ struct nl_sock *sk = NULL;
-        uint8_t b[6];
-        int r;
-
-        r = dp_mac_parse(mac, b);
-        if (r < 0)
-                return r;
-        r = nl_open(&sk);
-        if (r < 0)
-                return r;
-        r = link_find_by_mac(sk, b, ret_link);
-        if (r < 0)
-                return r;
-        *ret_sk = TAKE_PTR(sk);
-        return 0;
-}
-
-int dp_net_find_by_mac(const char *mac, char ret_ifname[16])
-{
-        _cleanup_nl_sock_ struct nl_sock *sk = NULL;
-        _cleanup_link_ struct rtnl_link *link = NULL;
-        int r;
-
-        if (!ret_ifname)
-                return -EINVAL;
-        r = host_link_by_mac(mac, &sk, &link);
-        if (r < 0)
-                return r;
-        snprintf(ret_ifname, IFNAMSIZ, "%s", rtnl_link_get_name(link));
-        return 0;
+        return link_return(&x, ifindex_in, saved);
 }
 
 int dp_net_restore(const dp_netdev_saved *saved)
 {
         _cleanup_nl_sock_ struct nl_sock *sk = NULL;
-        _cleanup_link_ struct rtnl_link *link = NULL, *change = NULL,
-                                        *taken = NULL;
-        int r;
+        int ifindex = 0, r;
 
         if (!saved || !dp_ifname_valid(saved->name))
                 return -EINVAL;
-        /* a physical NIC comes back from a dead netns under a kernel-given
-         * name; a virtual one (veth, tap, …) is destroyed with the netns */
-        r = host_link_by_mac(saved->mac, &sk, &link);
+        r = nl_open(&sk);
         if (r < 0)
                 return r;
-        change = rtnl_link_alloc();
-        if (!change)
-                return -ENOMEM;
-        if (!streq(rtnl_link_get_name(link), saved->name)) {
-                if (link_get(sk, 0, saved->name, &taken) == 0)
-                        return -EADDRINUSE;
-                r = link_set_up(sk, link, false);
-                if (r < 0)
-                        return r;
-                rtnl_link_set_name(change, saved->name);
-        }
-        if (saved->mtu > 0 && rtnl_link_get_mtu(link) != saved->mtu)
-                rtnl_link_set_mtu(change, saved->mtu);
-        r = rtnl_link_change(sk, link, change, 0);
+        /* a physical NIC comes back from a dead netns under a kernel-given
+         * name; a virtual one (veth, tap, …) is destroyed with the netns */
+        r = dp_ident_find_host(sk, saved, &ifindex);
         if (r < 0)
-                return dp_nl_errno(r);
-        if (saved->up) {
-                _cleanup_link_ struct rtnl_link *now = NULL;
-
-                r = link_get(sk, 0, saved->name, &now);
-                if (r < 0)
-                        return r;
-                r = link_set_up(sk, now, true);
-        }
-        return r;
+                return r;
+        return restore_on_host(sk, ifindex, saved);
 }

@@ -193,17 +193,6 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
         return ret;
 }
 
-static void node_spec(const dp_grant_node *n, dp_node_spec *s)
-{
-        *s = (dp_node_spec){.path = n->path,
-                            .type = n->type,
-                            .major = n->major,
-                            .minor = n->minor,
-                            .mode = n->mode,
-                            .uid = n->uid,
-                            .gid = n->gid};
-}
-
 /* The sysfs identity of one node of a bundle (a USB device's ttyUSB0 is
  * its own kernel device): devpath without /sys, and subsystem. */
 static int node_sysfs(char type, unsigned major, unsigned minor,
@@ -248,7 +237,7 @@ static void forward_nodes(dp_engine *e, const dp_grant *g,
                 dp_node_spec s;
                 int r;
 
-                node_spec(&g->nodes[i], &s);
+                dp_grant_node_spec(&g->nodes[i], &s);
                 if (node_sysfs(s.type, s.major, s.minor, &devpath, &subsystem) <
                     0) {
                         /* gone already (unplug): what the grant knows */
@@ -371,7 +360,7 @@ static int remove_nodes(dp_engine *e, dp_grant *g, const dp_container *c,
                         (void)dp_engine_save_grant(e, o);
                         continue;
                 }
-                node_spec(n, &s);
+                dp_grant_node_spec(n, &s);
                 r = e->ops->node_remove(c, &s);
                 if (r < 0 && r != -ESRCH && ret == 0)
                         ret = r;
@@ -379,53 +368,6 @@ static int remove_nodes(dp_engine *e, dp_grant *g, const dp_container *c,
                         n->created = false;
         }
         return ret;
-}
-
-/* A node made where the host sees it too outlives the container: remember
- * where, so that it can go once the container is gone. */
-static void note_backing(dp_engine *e, const dp_container *c, dp_grant_node *n,
-                         const dp_node_spec *s)
-{
-        char *path = NULL;
-        uint64_t dev = 0, ino = 0;
-        int r;
-
-        r = e->ops->node_backing(c, s, &path, &dev, &ino);
-        if (r < 0) {
-                log_debug_errno(r, "Cannot tell where %s in %s lives: %m",
-                                s->path, c->ref);
-                return;
-        }
-        free(n->backing);
-        n->backing = path;
-        n->backing_dev = dev;
-        n->backing_ino = ino;
-}
-
-/* After the container is gone: what it left on a host filesystem. */
-static void remove_backings(dp_engine *e, dp_grant *g)
-{
-        for (size_t i = 0; i < g->n_nodes; i++) {
-                dp_grant_node *n = &g->nodes[i];
-                dp_node_spec s;
-                int r;
-
-                if (!n->created || !n->backing)
-                        continue;
-                node_spec(n, &s);
-                r = e->ops->node_backing_remove(n->backing, &s, n->backing_dev,
-                                                n->backing_ino);
-                if (r < 0)
-                        log_warning_errno(r,
-                                          "Could not remove %s, left by %s: "
-                                          "%m",
-                                          n->backing, g->container);
-                else if (r > 0)
-                        log_info("Removed %s, left by the stopped %s",
-                                 n->backing, g->container);
-                if (r >= 0)
-                        n->created = false;
-        }
 }
 
 int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
@@ -454,52 +396,12 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
                 if (r < 0 && ret == 0)
                         ret = r;
                 fault_point("detach-node");
-                if (g->has_netdev) {
-                        r = e->ops->net_move_out(c, &g->netdev);
-                        /* a move that never happened leaves nothing inside */
-                        if (r == -ENODEV && unfinished)
-                                r = 0;
-                        if (r < 0 && ret == 0)
-                                ret = r;
-                        if (r >= 0)
-                                g->has_netdev = false;
-                }
         }
-        if (!alive && !g->userns && e->ops->node_backing_remove)
-                remove_backings(e, g);
-        if (!alive && g->userns && e->ops->node_forget) {
-                /* the container took its mounts along; the host-side nodes
-                 * behind them stay unless removed here */
-                for (size_t i = 0; i < g->n_nodes; i++) {
-                        dp_node_spec s;
-
-                        if (!g->nodes[i].created)
-                                continue;
-                        node_spec(&g->nodes[i], &s);
-                        r = e->ops->node_forget(g->pid, g->starttime, &s);
-                        if (r < 0)
-                                log_warning_errno(r,
-                                                  "Could not remove the host "
-                                                  "node of %s for %s: %m",
-                                                  s.path, g->container);
-                        else
-                                g->nodes[i].created = false;
-                }
-        }
-        if (!alive && g->has_netdev && !unfinished) {
-                /* the container is gone: a physical NIC came back to us */
-                r = dp_act_net_restore(&g->netdev);
-                if (r >= 0)
-                        log_info("NIC %s (%s) returned from %s and renamed "
-                                 "back",
-                                 g->netdev.name, g->netdev.mac, g->container);
-                else if (r != -ENODEV)
-                        log_warning_errno(r,
-                                          "NIC %s (%s) returned from %s "
-                                          "but could not be restored: %m",
-                                          g->netdev.name, g->netdev.mac,
-                                          g->container);
-        }
+        if (!alive)
+                dp_engine_release_leftovers(e, g);
+        r = dp_engine_return_nic(e, g, c, alive, unfinished);
+        if (r < 0 && ret == 0)
+                ret = r;
         if (ret < 0) {
                 (void)dp_engine_save_grant(e, g);
                 return ret;
@@ -621,7 +523,7 @@ static int prepare_steps(dp_engine *e, const dp_container *c, dp_grant *g,
                 dp_node_spec s;
                 int r;
 
-                node_spec(&g->nodes[i], &s);
+                dp_grant_node_spec(&g->nodes[i], &s);
                 r = e->ops->node_present(c, &s);
                 if (r < 0 && r != -EEXIST)
                         return r;
@@ -664,7 +566,7 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
                 bool created = false;
                 int r;
 
-                node_spec(&g->nodes[i], &s);
+                dp_grant_node_spec(&g->nodes[i], &s);
                 r = e->ops->node_create(c, &s, &created);
                 if (r < 0) {
                         /* nodes from here on were not made */
@@ -675,7 +577,7 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
                 g->nodes[i].created =
                         g->nodes[i].created && (created || e->adopt_found);
                 if (created && !c->userns && e->ops->node_backing)
-                        note_backing(e, c, &g->nodes[i], &s);
+                        dp_engine_note_backing(e, c, &g->nodes[i], &s);
                 if (!created && !e->adopt_found)
                         log_info("%s in %s was already there, not made by "
                                  "devpass: used as it is (owner and mode "
@@ -745,8 +647,14 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                         return r;
         }
         if (d->klass == DP_CLASS_NET) {
-                /* where to look for it if we die during the move */
+                dp_netdev_saved id;
+
+                /* where to look for it if we die during the move: its
+                 * identity, not only its names */
                 g->has_netdev = true;
+                if (e->ops->net_identify &&
+                    e->ops->net_identify(d->name, &id) >= 0)
+                        g->netdev = id;
                 snprintf(g->netdev.name_inside, sizeof(g->netdev.name_inside),
                          "%s", o->ifname ? o->ifname : d->name);
                 if (d->mac && strlen(d->mac) < sizeof(g->netdev.mac))
@@ -767,7 +675,8 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         if (d->klass == DP_CLASS_NET) {
                 dp_netdev_saved saved = {};
 
-                r = e->ops->net_move_in(c, d->name, o->ifname, &saved);
+                r = e->ops->net_move_in(c, d->name, o->ifname, &saved,
+                                        &added->netns_fd);
                 if (r >= 0) {
                         added->netdev = saved;
                         (void)dp_engine_save_grant(e, added);

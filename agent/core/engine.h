@@ -75,3 +75,28 @@ bool dp_grant_same_instance(const dp_grant *g, const dp_container *c);
  * e->save_error) and retried by dp_engine_flush(). */
 int dp_engine_save_grant(dp_engine *e, dp_grant *g);
 int dp_engine_flush(dp_engine *e);
+
+/* engine-net.c: the NIC part of dp_engine_detach(). alive: c is g's running
+ * instance; unfinished: the move in may never have happened. A NIC not found
+ * by its identity sets g->lost and fails (-ESTALE, -ENODEV). */
+/* The act-layer description of a recorded node. */
+static inline void dp_grant_node_spec(const dp_grant_node *n, dp_node_spec *s)
+{
+        *s = (dp_node_spec){.path = n->path,
+                            .type = n->type,
+                            .major = n->major,
+                            .minor = n->minor,
+                            .mode = n->mode,
+                            .uid = n->uid,
+                            .gid = n->gid};
+}
+
+/* engine-leftover.c: after a node was made, where the host sees it if it
+ * would outlive the container; after the container is gone, the removal of
+ * what it left on the host. */
+void dp_engine_note_backing(dp_engine *e, const dp_container *c,
+                            dp_grant_node *n, const dp_node_spec *s);
+void dp_engine_release_leftovers(dp_engine *e, dp_grant *g);
+
+int dp_engine_return_nic(dp_engine *e, dp_grant *g, const dp_container *c,
+                         bool alive, bool unfinished);

@@ -22,7 +22,11 @@ const char *dp_grant_state_to_string(dp_grant_state s)
 
 dp_grant *dp_grant_new(void)
 {
-        return calloc(1, sizeof(dp_grant));
+        dp_grant *g = calloc(1, sizeof(dp_grant));
+
+        if (g)
+                g->netns_fd = -EBADF;
+        return g;
 }
 
 void dp_grant_free(dp_grant *g)
@@ -41,6 +45,8 @@ void dp_grant_free(dp_grant *g)
         }
         free(g->nodes);
         free(g->cgs);
+        free(g->lost);
+        safe_close(g->netns_fd);
         free(g);
 }
 
@@ -206,7 +212,11 @@ static int netdev_to_json(const dp_netdev_saved *s, json_object **ret)
             add_str(o, "name_inside", s->name_inside) < 0 ||
             add_str(o, "mac", s->mac) < 0 || add_int(o, "mtu", s->mtu) < 0 ||
             add_bool(o, "up", s->up) < 0 ||
-            add_int(o, "ifindex_inside", s->ifindex_inside) < 0) {
+            add_int(o, "ifindex_inside", s->ifindex_inside) < 0 ||
+            add_str(o, "kind", s->kind) < 0 ||
+            add_int(o, "anchor_ifindex", s->anchor_ifindex) < 0 ||
+            add_str(o, "parent", s->parent) < 0 ||
+            add_str(o, "perm_mac", s->perm_mac) < 0) {
                 json_object_put(o);
                 return -ENOMEM;
         }
@@ -236,7 +246,8 @@ int dp_grant_to_json(const dp_grant *g, json_object **ret)
             add_str(o, "state", dp_grant_state_to_string(g->state)) < 0 ||
             add_str(o, "access", dp_access_to_string(g->access, acc)) < 0 ||
             add_bool(o, "forward", g->forward) < 0 ||
-            add_bool(o, "companions", g->companions) < 0)
+            add_bool(o, "companions", g->companions) < 0 ||
+            (g->lost && add_str(o, "lost", g->lost) < 0))
                 goto fail;
         for (size_t i = 0; i < g->n_nodes; i++) {
                 json_object *n;
@@ -434,6 +445,17 @@ static int netdev_from_json(json_object *o, dp_netdev_saved *s)
                 return r;
         s->mtu = (unsigned)mtu;
         s->ifindex_inside = (int)idx;
+        /* the NIC's identity: absent in entries of older agents, which
+         * then find nothing to move back rather than guess */
+        if (!json_object_object_get_ex(o, "kind", NULL))
+                return 0;
+        if ((r = copy_field(s->kind, sizeof(s->kind), o, "kind")) < 0 ||
+            (r = get_int(o, "anchor_ifindex", 0, INT32_MAX, &idx)) < 0 ||
+            (r = copy_field(s->parent, sizeof(s->parent), o, "parent")) < 0 ||
+            (r = copy_field(s->perm_mac, sizeof(s->perm_mac), o, "perm_mac")) <
+                    0)
+                return r;
+        s->anchor_ifindex = (int)idx;
         return 0;
 }
 
@@ -475,6 +497,9 @@ int dp_grant_from_json(json_object *o, dp_grant **ret)
                 return r;
         g->pid = (pid_t)pid;
         g->starttime = (uint64_t)st;
+        if (json_object_object_get_ex(o, "lost", NULL) &&
+            (r = get_str(o, "lost", true, &g->lost)) < 0)
+                return r;
         if (!json_object_object_get_ex(o, "nodes", &a) ||
             !json_object_is_type(a, json_type_array))
                 return -EBADMSG;

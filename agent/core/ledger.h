@@ -58,6 +58,13 @@ typedef struct dp_grant {
         size_t n_cgs;
         bool has_netdev;
         dp_netdev_saved netdev;
+        /* The container's netns, held while the NIC is in there so that it
+         * can be moved out after init died (not saved: re-opened after a
+         * restart while the container runs). */
+        int netns_fd;
+        /* Why the NIC could not be found again by its identity (moved on,
+         * deleted, substituted): the grant stays, shown as "lost". */
+        char *lost;
         bool dirty; /* its last save failed */
 } dp_grant;
 

@@ -186,6 +186,13 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                             device_ref, container_ref);
         log_info("detach %s from %s", g->device, g->container);
         r = dp_engine_detach(e, g, c);
+        if (r < 0 && g->lost)
+                /* g stays in the ledger, marked lost */
+                return fail(ret_error, r,
+                            "detaching %s from %s failed: the NIC is lost: "
+                            "%s; nothing was moved back, the grant is kept "
+                            "as lost",
+                            device_ref, container_ref, g->lost);
         if (r < 0)
                 return fail(ret_error, r, "detaching %s from %s failed: %s",
                             device_ref, container_ref, attach_strerror(r));
@@ -284,7 +291,11 @@ int dp_grant_list_json(const dp_grant *g, bool holders, json_object **ret)
                 json_object_new_string(dp_access_to_string(g->access, acc)));
         json_object_object_add(
                 o, "state",
-                json_object_new_string(dp_grant_state_to_string(g->state)));
+                json_object_new_string(
+                        g->lost ? "lost" : dp_grant_state_to_string(g->state)));
+        if (g->lost)
+                json_object_object_add(o, "lost",
+                                       json_object_new_string(g->lost));
         json_object_object_add(o, "pid", json_object_new_int(g->pid));
         /* a grant of a container that is gone says so, until the agent's
          * next pass (or a detach) cleans it up */

@@ -127,6 +127,32 @@ static void update_bundle(dp_daemon *d, dp_grant *g, dp_container *c,
                                g->n_nodes == 1 ? "" : "s");
 }
 
+/* A lost NIC grant is not retried on every event: while its container
+ * runs the NIC is in the container's hands (an explicit detach tries
+ * again); after the stop it is tried once more through the held netns. */
+static bool lost_settled(const dp_grant *g, dp_container *c)
+{
+        bool running = c && dp_grant_same_instance(g, c) &&
+                       dp_container_check_alive(c) >= 0;
+
+        return g->lost && (running || g->netns_fd < 0);
+}
+
+/* A NIC grant of a running container holds its netns, so that the NIC can
+ * be moved out after init dies; after an agent restart it is re-opened. */
+static void hold_netns(dp_daemon *d, dp_grant *g, dp_container *c)
+{
+        const dp_act_ops *ops = d->engine->ops;
+        int r;
+
+        if (!g->has_netdev || g->netns_fd >= 0 || !ops->net_netns_open)
+                return;
+        r = ops->net_netns_open(c, &g->netns_fd);
+        if (r < 0)
+                log_debug_errno(r, "Cannot hold the netns of %s: %m",
+                                g->container);
+}
+
 static void revoke_pass(dp_daemon *d, const char *dev_filter,
                         const char *ctr_filter)
 {
@@ -149,8 +175,11 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                     (ctr_filter && !streq(g->container, ctr_filter)))
                         continue;
                 c = dp_registry_find(d, g->container);
+                if (lost_settled(g, c))
+                        continue;
                 why = revoke_reason(d, g, c, &device, &rule);
                 if (!why) {
+                        hold_netns(d, g, c);
                         update_bundle(d, g, c, device, rule);
                         continue;
                 }

@@ -317,6 +317,24 @@ static void refs_lookup(dp_daemon *d, dp_manual_refs *refs, dp_device **ret_dev)
         refs->d = *ret_dev;
 }
 
+/* A NIC leaves the host's device list when it moves: remember it, as the
+ * policy path does, or the next reconcile takes it for unplugged. */
+static void track_moved_nic(dp_daemon *d, json_object *g)
+{
+        const char *syspath =
+                json_object_get_string(json_object_object_get(g, "device"));
+        const dp_device *dev;
+        dp_device *copy;
+
+        if (!json_object_get_string(json_object_object_get(g, "netdev")) ||
+            !syspath || dp_device_list_find(&d->moved, syspath))
+                return;
+        dev = dp_device_list_find(&d->devices, syspath);
+        copy = dev ? dp_device_copy(dev) : NULL;
+        if (copy && dp_device_list_push(&d->moved, copy) < 0)
+                dp_device_free(copy);
+}
+
 static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 {
         dp_manual_refs refs = {.container = param_str(p, "container"),
@@ -353,6 +371,7 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         }
         dp_daemon_emit(d, "grant", "grant %s to %s: manual", refs.device,
                        refs.container);
+        track_moved_nic(d, g);
         /* track the container so that its stop revokes the grant */
         if (!dp_registry_find(d, json_object_get_string(json_object_object_get(
                                          g, "container"))))

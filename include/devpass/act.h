@@ -77,7 +77,17 @@ int dp_cg2_has(const char *cgdir, char type, unsigned major, unsigned minor);
 /* Restores the runtime's original programs and removes devpass's pins. */
 int dp_cg2_release(const char *cgdir);
 
-/* ---- NICs (agent/act/net.c) ---- */
+/* ---- NICs (agent/act/net.c, net-ident.c) ---- */
+/* What devpass knows about a NIC it moved. The identity fields are facts the
+ * kernel reports and a container cannot forge (DESIGN.md §5); a NIC is only
+ * ever moved back when a link inside has that identity:
+ *  - veth whose peer is in the host netns: anchor_ifindex is the peer, and
+ *    the peer must point into the container's netns;
+ *  - a link on a lower device in the host netns (macvlan, macvtap, …):
+ *    anchor_ifindex is the lower device, kind must match;
+ *  - a bus device (physical NIC): parent "BUS:DEVICE" and perm_mac;
+ *  - anything else (tap, ifb, vxlan, …): only kind and ifindex_inside,
+ *    which the container could imitate (no stronger fact exists). */
 typedef struct dp_netdev_saved {
         char name[16];        /* host name before the move */
         char name_inside[16]; /* name inside the container */
@@ -85,15 +95,36 @@ typedef struct dp_netdev_saved {
         unsigned mtu;
         bool up;
         int ifindex_inside;
+        char kind[16];      /* rtnetlink IFLA_INFO_KIND; "" for hardware */
+        int anchor_ifindex; /* veth peer / lower device in the host netns */
+        char parent[64];    /* bus device, "pci:0000:00:03.0"; "" if none */
+        char perm_mac[18];  /* permanent MAC; "" if none */
 } dp_netdev_saved;
 
+/* Fills the identity fields of *ret (and name, MAC, MTU, up) for host NIC
+ * ifname, without moving it: recorded before a move, so that a crash in
+ * the middle still leaves the NIC identifiable. */
+int dp_act_net_identify(const char *ifname, dp_netdev_saved *ret);
 /* Moves host NIC ifname into the container's netns, renames it to
  * name_inside (NULL: keep), restores its up state there. A failed rename
- * moves it back. */
+ * moves it back. ret_netns_fd (may be NULL): the container's netns, kept
+ * open by the caller so that the netns (and the NIC) outlives the
+ * container's init until the NIC is moved out. */
 int dp_act_net_move_in(const dp_container *c, const char *ifname,
-                       const char *name_inside, dp_netdev_saved *ret_saved);
-/* Moves it back to the agent's netns and restores name, MAC, MTU, up. */
-int dp_act_net_move_out(const dp_container *c, const dp_netdev_saved *saved);
+                       const char *name_inside, dp_netdev_saved *ret_saved,
+                       int *ret_netns_fd);
+/* Moves it back to the agent's netns and restores name, MAC, MTU, up.
+ * netns_fd: the netns held since the move in (then c may be NULL or dead),
+ * or -1 to use c's. Only a link with saved's identity is moved, and only
+ * the link that the move brought back is changed on the host. -ESTALE: no
+ * link inside has that identity (moved away, deleted or substituted);
+ * -ENODEV: nothing is known to identify it, or its veth peer is gone;
+ * -EADDRINUSE: back, but its name was taken on the host. */
+int dp_act_net_move_out(const dp_container *c, int netns_fd,
+                        const dp_netdev_saved *saved);
+/* Opens c's netns (checked against its pidfd; -EOPNOTSUPP if it is the
+ * agent's), to hold it as move_in's ret_netns_fd does. */
+int dp_act_net_netns_open(const dp_container *c, int *ret_fd);
 
 /* The table the core uses (real: dp_act_ops_real; tests: a fake). */
 typedef struct dp_act_ops {
@@ -114,9 +145,13 @@ typedef struct dp_act_ops {
         int (*cg2_has)(const char *cgdir, char type, unsigned major,
                        unsigned minor);
         int (*net_move_in)(const dp_container *c, const char *ifname,
-                           const char *name_inside, dp_netdev_saved *ret);
-        int (*net_move_out)(const dp_container *c, const dp_netdev_saved *s);
+                           const char *name_inside, dp_netdev_saved *ret,
+                           int *ret_netns_fd);
+        int (*net_move_out)(const dp_container *c, int netns_fd,
+                            const dp_netdev_saved *s);
         /* optional (NULL: skipped) */
+        int (*net_identify)(const char *ifname, dp_netdev_saved *ret);
+        int (*net_netns_open)(const dp_container *c, int *ret_fd);
         int (*revoke_open)(pid_t init, char type, unsigned major,
                            unsigned minor, unsigned hidraw_major);
         int (*symlink_create)(const dp_container *c, const char *path,
@@ -138,15 +173,11 @@ typedef struct dp_act_ops {
 
 extern const dp_act_ops dp_act_ops_real;
 
-/* Name of the first NIC (ifindex order) in the agent's netns whose MAC is
- * mac ("aa:bb:cc:dd:ee:ff"); -ENODEV if none. Finds a NIC that came back
- * from a dead container's netns under a kernel-given name. */
-int dp_act_net_find_by_mac(const char *mac, char ret_ifname[16]);
-
-/* After the container's netns died: finds the NIC by saved->mac in the
- * agent's netns (a physical NIC returns there under a kernel-given name)
- * and gives it back its name, MTU and up state. -ENODEV when it is gone
- * (virtual NICs die with the netns), -EADDRINUSE when the name is taken. */
+/* After the container's netns died (and no netns was held): finds the NIC
+ * in the agent's netns by its identity — a physical NIC returns there
+ * under a kernel-given name; never by MAC — and gives it back its name,
+ * MTU and up state. -ENODEV when it is gone (virtual NICs die with the
+ * netns), -EADDRINUSE when the name is taken. */
 int dp_act_net_restore(const dp_netdev_saved *saved);
 
 /* ---- open descriptors (agent/act/holders.c) ---- */

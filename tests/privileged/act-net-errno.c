@@ -110,29 +110,36 @@ static void test_bad_arguments(void **state)
 {
         dp_container c = {.pid = getpid(), .pidfd = -1};
         dp_netdev_saved s = {0}, out;
-        char name[16];
-
         memset(&out, 0x5a, sizeof(out));
-        assert_int_equal(dp_act_net_move_in(NULL, "eth1", NULL, &out), -EINVAL);
-        assert_int_equal(dp_act_net_move_in(&c, "bad/name", NULL, &out),
+        assert_int_equal(dp_act_net_move_in(NULL, "eth1", NULL, &out, NULL),
                          -EINVAL);
-        assert_int_equal(dp_act_net_move_in(&c, "eth1", "", &out), -EINVAL);
+        assert_int_equal(dp_act_net_move_in(&c, "bad/name", NULL, &out, NULL),
+                         -EINVAL);
+        assert_int_equal(dp_act_net_move_in(&c, "eth1", "", &out, NULL),
+                         -EINVAL);
         assert_int_equal(
-                dp_act_net_move_in(&c, "eth1", "waytoolongname16", &out),
+                dp_act_net_move_in(&c, "eth1", "waytoolongname16", &out, NULL),
                 -EINVAL);
-        assert_int_equal(dp_act_net_move_in(&c, "eth1", "lan%d", &out),
+        assert_int_equal(dp_act_net_move_in(&c, "eth1", "lan%d", &out, NULL),
                          -EINVAL);
-        assert_int_equal(dp_act_net_move_in(&c, "eth1", NULL, NULL), -EINVAL);
+        assert_int_equal(dp_act_net_move_in(&c, "eth1", NULL, NULL, NULL),
+                         -EINVAL);
         assert_int_equal(((unsigned char *)&out)[0], 0x5a); /* untouched */
 
-        assert_int_equal(dp_act_net_move_out(&c, &s), -EINVAL); /* no name */
+        assert_int_equal(dp_act_net_move_out(&c, -1, &s),
+                         -EINVAL); /* no name */
         strcpy(s.name, "eth1");
         strcpy(s.name_inside, "a:b");
-        assert_int_equal(dp_act_net_move_out(&c, &s), -EINVAL);
-        assert_int_equal(dp_act_net_move_out(&c, NULL), -EINVAL);
+        assert_int_equal(dp_act_net_move_out(&c, -1, &s), -EINVAL);
+        assert_int_equal(dp_act_net_move_out(&c, -1, NULL), -EINVAL);
 
-        assert_int_equal(dp_act_net_find_by_mac("nonsense", name), -EINVAL);
-        assert_int_equal(dp_act_net_find_by_mac(NULL, name), -EINVAL);
+        /* neither a container nor a held netns */
+        strcpy(s.name_inside, "lan0");
+        assert_int_equal(dp_act_net_move_out(NULL, -1, &s), -EINVAL);
+
+        assert_int_equal(dp_act_net_identify("bad/name", &out), -EINVAL);
+        assert_int_equal(dp_act_net_identify("eth1", NULL), -EINVAL);
+        assert_int_equal(dp_act_net_netns_open(NULL, &c.pidfd), -EINVAL);
 }
 
 int main(void)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* dp_act_net_restore: a NIC that came back from a dead container netns
- * under a kernel-given name gets its name, MTU and up state back. A
- * physical NIC cannot leave and return here, so the return is staged: a
- * veth renamed as the kernel would rename it. */
+ * under a kernel-given name gets its name, MTU and up state back; it is
+ * found by its identity (here: its veth peer), never by MAC. A physical NIC
+ * cannot leave and return here, so the return is staged: a veth renamed as
+ * the kernel would rename it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,15 +29,17 @@ static int sh(const char *fmt, ...)
 
 static int setup(void **state)
 {
-        snprintf(a, sizeof(a), "dptra%d", getpid() % 100000);
-        snprintf(b, sizeof(b), "dptrb%d", getpid() % 100000);
-        snprintf(k, sizeof(k), "dptrk%d", getpid() % 100000);
+        snprintf(a, sizeof(a), "dpnra%d", getpid() % 100000);
+        snprintf(b, sizeof(b), "dpnrb%d", getpid() % 100000);
+        snprintf(k, sizeof(k), "dpnrk%d", getpid() % 100000);
         return sh("ip link add %s type veth peer name %s", a, b) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
         sh("ip link del %s 2>/dev/null", b);
+        sh("ip link del %s 2>/dev/null", k);
+        sh("ip link del %s 2>/dev/null", a);
         return 0;
 }
 
@@ -52,11 +55,14 @@ static void read_attr(const char *dev, const char *attr, char *buf, size_t n)
 
 static void test_restore(void **state)
 {
-        dp_netdev_saved s = {.mtu = 1400, .up = true};
+        dp_netdev_saved s;
         char v[64];
 
-        snprintf(s.name, sizeof(s.name), "%s", a);
-        read_attr(a, "address", s.mac, sizeof(s.mac));
+        assert_int_equal(dp_act_net_identify(a, &s), 0);
+        assert_string_equal(s.kind, "veth");
+        assert_true(s.anchor_ifindex > 0); /* its peer, b */
+        s.mtu = 1400;
+        s.up = true;
         /* staged return: another name, default MTU, down */
         assert_int_equal(sh("ip link set %s name %s", a, k), 0);
         assert_int_equal(dp_act_net_restore(&s), 0);
@@ -70,16 +76,34 @@ static void test_restore(void **state)
 
 static void test_gone_or_taken(void **state)
 {
-        dp_netdev_saved s = {.mtu = 0};
+        dp_netdev_saved s;
+        char v[64];
 
-        snprintf(s.name, sizeof(s.name), "%s", a);
-        snprintf(s.mac, sizeof(s.mac), "02:00:5e:00:53:fe");
-        /* a virtual NIC died with its netns: nothing found */
-        assert_int_equal(dp_act_net_restore(&s), -ENODEV);
+        assert_int_equal(dp_act_net_identify(a, &s), 0);
         /* the name went to another NIC meanwhile: left alone */
-        read_attr(b, "address", s.mac, sizeof(s.mac));
+        assert_int_equal(sh("ip link set %s name %s", a, k), 0);
+        assert_int_equal(sh("ip link set %s name %s", b, a), 0);
         assert_int_equal(dp_act_net_restore(&s), -EADDRINUSE);
-        assert_int_equal(sh("ip link show %s >/dev/null", b), 0);
+        read_attr(k, "ifindex", v, sizeof(v)); /* still there, as k */
+        assert_int_equal(sh("ip link set %s name %s", a, b), 0);
+}
+
+/* The NIC died (a virtual NIC in a dead netns); another link carrying its
+ * MAC is not it: nothing is renamed. */
+static void test_same_mac_is_not_it(void **state)
+{
+        dp_netdev_saved s;
+        char v[64];
+
+        assert_int_equal(dp_act_net_identify(a, &s), 0);
+        assert_int_equal(sh("ip link del %s", b), 0);
+        assert_int_equal(sh("ip link add %s address %s type veth peer name %s",
+                            k, s.mac, b),
+                         0);
+        assert_int_equal(dp_act_net_restore(&s), -ENODEV);
+        read_attr(k, "address", v, sizeof(v));
+        assert_string_equal(v, s.mac);
+        assert_int_not_equal(sh("ip link show %s >/dev/null 2>&1", a), 0);
 }
 
 int main(void)
@@ -87,6 +111,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_gone_or_taken, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_same_mac_is_not_it, setup,
                                                 teardown),
         };
 

@@ -224,7 +224,7 @@ static void test_veth_roundtrip(void **state)
         assert_int_equal(run("ip link set dev %s mtu 1450 up", a), 0);
         assert_true(host_link(a, &before));
 
-        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s), 0);
+        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s, NULL), 0);
         assert_string_equal(s.name, a);
         assert_string_equal(s.name_inside, "lan0");
         assert_string_equal(s.mac, before.mac);
@@ -239,7 +239,7 @@ static void test_veth_roundtrip(void **state)
         snprintf(idx, sizeof(idx), "%d: lan0", s.ifindex_inside);
         assert_true(strncmp(out, idx, strlen(idx)) == 0);
 
-        assert_int_equal(dp_act_net_move_out(&f->c, &s), 0);
+        assert_int_equal(dp_act_net_move_out(&f->c, -1, &s), 0);
         assert_true(host_link(a, &after));
         assert_string_equal(after.mac, before.mac);
         assert_int_equal(after.mtu, 1450);
@@ -263,7 +263,7 @@ static void test_tap_roundtrip(void **state)
                              t),
                          0);
 
-        assert_int_equal(dp_act_net_move_in(&f->c, t, "lan0", &s), 0);
+        assert_int_equal(dp_act_net_move_in(&f->c, t, "lan0", &s, NULL), 0);
         assert_string_equal(s.mac, "02:de:70:00:00:01");
         assert_int_equal(s.mtu, 1400);
         assert_true(s.up);
@@ -282,7 +282,7 @@ static void test_tap_roundtrip(void **state)
         assert_int_equal(inside_link(f, "lan0", out, sizeof(out)), 0);
         assert_non_null(strstr(out, "02:de:70:00:00:99"));
 
-        assert_int_equal(dp_act_net_move_out(&f->c, &s), 0);
+        assert_int_equal(dp_act_net_move_out(&f->c, -1, &s), 0);
         assert_true(host_link(t, &after));
         assert_string_equal(after.mac, "02:de:70:00:00:01");
         assert_int_equal(after.mtu, 1400);
@@ -311,7 +311,8 @@ static void test_rename_clash_inside(void **state)
         assert_int_equal(inside_link(f, "lan0", out, sizeof(out)), 0);
 
         memset(&s, 0x5a, sizeof(s));
-        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s), -EEXIST);
+        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s, NULL),
+                         -EEXIST);
         assert_int_equal(((unsigned char *)&s)[0], 0x5a); /* untouched */
         assert_true(host_link(a, &after));
         assert_string_equal(after.mac, before.mac);
@@ -323,29 +324,28 @@ static void test_rename_clash_inside(void **state)
 }
 
 /* The original name is taken on the host by the time the NIC comes back:
- * it keeps the kernel-given name, -EADDRINUSE, and the caller finds it by
- * MAC. */
+ * it keeps the name it had inside, -EADDRINUSE; the other link is left
+ * alone. */
 static void test_rename_clash_host(void **state)
 {
         fixture *f = *state;
         const char *a = track(f, "va"), *b = track(f, "vb");
         const char *in = track(f, "in"), *x = track(f, "xa");
         dp_netdev_saved s;
-        linkinfo li;
-        char found[16];
+        linkinfo li, other;
 
         veth_add(a, b);
-        assert_int_equal(dp_act_net_move_in(&f->c, a, in, &s), 0);
+        assert_int_equal(dp_act_net_move_in(&f->c, a, in, &s, NULL), 0);
         assert_false(host_has(a));
         veth_add(a, x); /* someone takes the name meanwhile */
+        assert_true(host_link(a, &other));
 
-        assert_int_equal(dp_act_net_move_out(&f->c, &s), -EADDRINUSE);
-        assert_int_equal(dp_act_net_find_by_mac(s.mac, found), 0);
-        assert_string_equal(found, in); /* its name from inside */
-        assert_true(host_link(in, &li));
+        assert_int_equal(dp_act_net_move_out(&f->c, -1, &s), -EADDRINUSE);
+        assert_true(host_link(in, &li)); /* its name from inside */
         assert_string_equal(li.mac, s.mac);
         assert_true(host_link(a, &li));
-        assert_string_not_equal(li.mac, s.mac);
+        assert_string_equal(li.mac, other.mac);
+        assert_int_equal(li.ifindex, other.ifindex);
 }
 
 static void kill_init(fixture *f)
@@ -370,7 +370,8 @@ static void test_init_dead_move_in(void **state)
         assert_true(host_link(a, &before));
         kill_init(f);
 
-        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s), -ESRCH);
+        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s, NULL),
+                         -ESRCH);
         assert_true(host_link(a, &after));
         assert_int_equal(after.ifindex, before.ifindex);
         assert_string_equal(after.mac, before.mac);
@@ -383,18 +384,84 @@ static void test_init_dead_move_out(void **state)
         fixture *f = *state;
         const char *a = track(f, "va"), *b = track(f, "vb");
         dp_netdev_saved s;
-        char found[16];
 
         veth_add(a, b);
-        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s), 0);
+        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s, NULL), 0);
         kill_init(f);
 
-        assert_int_equal(dp_act_net_move_out(&f->c, &s), -ESRCH);
+        assert_int_equal(dp_act_net_move_out(&f->c, -1, &s), -ESRCH);
         /* netns cleanup runs from a kernel workqueue: give it time */
         for (int i = 0; i < 100 && host_has(b); i++)
                 usleep(100 * 1000);
         assert_false(host_has(b));
-        assert_int_equal(dp_act_net_find_by_mac(s.mac, found), -ENODEV);
+        assert_false(host_has(a));
+}
+
+/* With the netns held (ret_netns_fd), a veth outlives the container's init
+ * and comes back with its name, MAC and MTU. */
+static void test_init_dead_held(void **state)
+{
+        fixture *f = *state;
+        const char *a = track(f, "va"), *b = track(f, "vb");
+        dp_netdev_saved s;
+        linkinfo before, after;
+        int nsfd = -1;
+
+        veth_add(a, b);
+        assert_int_equal(run("ip link set dev %s mtu 1440 up", a), 0);
+        assert_true(host_link(a, &before));
+        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s, &nsfd), 0);
+        assert_true(nsfd >= 0);
+        assert_string_equal(s.kind, "veth");
+        assert_true(s.anchor_ifindex > 0);
+        kill_init(f);
+        assert_int_equal(dp_act_net_move_out(&f->c, -1, &s), -ESRCH);
+        assert_int_equal(dp_act_net_move_out(NULL, nsfd, &s), 0);
+        close(nsfd);
+        assert_true(host_link(a, &after));
+        assert_string_equal(after.mac, before.mac);
+        assert_int_equal(after.mtu, 1440);
+        assert_true(after.up);
+        assert_true(host_has(b));
+}
+
+/* Root inside hides the veth in a netns of its own and leaves a decoy with
+ * the same name and MAC: nothing is moved back, -ESTALE. */
+static void test_decoy_refused(void **state)
+{
+        fixture *f = *state;
+        const char *a = track(f, "va"), *b = track(f, "vb");
+        dp_netdev_saved s;
+        char out[512];
+        int hide;
+
+        veth_add(a, b);
+        assert_int_equal(dp_act_net_move_in(&f->c, a, "lan0", &s, NULL), 0);
+        hide = fork();
+        if (hide == 0) {
+                execlp("unshare", "unshare", "-n", "sleep", "60", NULL);
+                _exit(127);
+        }
+        for (int i = 0; i < 100; i++) {
+                if (capture(out, sizeof(out), "readlink /proc/%d/exe", hide) ==
+                            0 &&
+                    strstr(out, "sleep"))
+                        break;
+                usleep(20 * 1000);
+        }
+        assert_int_equal(run("nsenter -t %d -n ip link set lan0 netns %d",
+                             (int)f->c.pid, hide),
+                         0);
+        assert_int_equal(run("nsenter -t %d -n ip link add lan0 address %s "
+                             "type veth peer name lan0p",
+                             (int)f->c.pid, s.mac),
+                         0);
+        assert_int_equal(dp_act_net_move_out(&f->c, -1, &s), -ESTALE);
+        assert_false(host_has(a));
+        assert_int_equal(inside_link(f, "lan0", out, sizeof(out)), 0);
+        assert_non_null(strstr(out, s.mac));
+        kill(hide, SIGKILL);
+        waitpid(hide, NULL, 0);
 }
 
 /* A macvtap is a NIC with a char node; its lower stays on the host. */
@@ -413,14 +480,14 @@ static void test_macvtap_roundtrip(void **state)
         assert_int_equal(run("ip link set dev %s up", m), 0);
         assert_true(host_link(m, &before));
 
-        assert_int_equal(dp_act_net_move_in(&f->c, m, "lan0", &s), 0);
+        assert_int_equal(dp_act_net_move_in(&f->c, m, "lan0", &s, NULL), 0);
         assert_false(host_has(m));
         assert_true(host_has(a));
         assert_int_equal(inside_link(f, "lan0", out, sizeof(out)), 0);
         assert_non_null(strstr(out, before.mac));
         assert_true(flags_have_up(out));
 
-        assert_int_equal(dp_act_net_move_out(&f->c, &s), 0);
+        assert_int_equal(dp_act_net_move_out(&f->c, -1, &s), 0);
         assert_true(host_link(m, &after));
         assert_string_equal(after.mac, before.mac);
         assert_true(after.up);
@@ -432,13 +499,15 @@ static void test_refusals(void **state)
         const char *br = track(f, "br");
         dp_netdev_saved s;
 
-        assert_int_equal(dp_act_net_move_in(&f->c, track(f, "no"), NULL, &s),
-                         -ENODEV);
+        assert_int_equal(
+                dp_act_net_move_in(&f->c, track(f, "no"), NULL, &s, NULL),
+                -ENODEV);
         assert_int_equal(run("ip link add dev %s type bridge", br), 0);
-        assert_int_equal(dp_act_net_move_in(&f->c, br, "lan0", &s),
+        assert_int_equal(dp_act_net_move_in(&f->c, br, "lan0", &s, NULL),
                          -EOPNOTSUPP);
         assert_true(host_has(br));
-        assert_int_equal(dp_act_net_move_in(&f->c, br, "lan/0", &s), -EINVAL);
+        assert_int_equal(dp_act_net_move_in(&f->c, br, "lan/0", &s, NULL),
+                         -EINVAL);
 }
 
 int main(int argc, char **argv)
@@ -456,6 +525,10 @@ int main(int argc, char **argv)
                 cmocka_unit_test_setup_teardown(test_init_dead_move_in, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_init_dead_move_out, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_init_dead_held, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_decoy_refused, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_macvtap_roundtrip, setup,
                                                 teardown),

@@ -13,7 +13,8 @@ grep -q libudev <<<"$needed" || fail "readelf sees no NEEDED entries in $AGENT"
 grep -q "(NEEDED).*libnl-route-3" <<<"$(readelf -d "$MODULE")" ||
         fail "$MODULE does not link libnl-route-3"
 syms=$(nm -D --defined-only "$MODULE")
-for s in dp_net_move_in dp_net_move_out dp_net_find_by_mac dp_net_restore; do
+for s in dp_net_identify dp_net_move_in dp_net_move_out dp_net_restore \
+         dp_net_netns_open; do
         grep -qw "$s" <<<"$syms" || fail "$MODULE does not export $s"
 done
-echo "ok: devpassd without libnl; module exports its four entry points"
+echo "ok: devpassd without libnl; module exports its five entry points"

@@ -2,6 +2,7 @@
 /* The grant engine against a fake ops table: step order (deny before
  * removal), rollback on failure, shared companion nodes, what the ledger
  * records and how a damaged ledger is handled. No root needed. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -96,10 +97,16 @@ static int f_cg2_has(const char *d, char t, unsigned ma, unsigned mi)
 {
         return 0;
 }
+static int net_out_result; /* what the fake's move out returns */
+
 static int f_net_in(const dp_container *c, const char *ifname,
-                    const char *inside, dp_netdev_saved *s)
+                    const char *inside, dp_netdev_saved *s, int *ret_nsfd)
 {
         logcall("netin %s %s", ifname, inside ? inside : "-");
+        snprintf(s->kind, sizeof(s->kind), "veth");
+        s->anchor_ifindex = 42;
+        if (ret_nsfd)
+                *ret_nsfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         snprintf(s->name, sizeof(s->name), "%s", ifname);
         snprintf(s->name_inside, sizeof(s->name_inside), "%s",
                  inside ? inside : ifname);
@@ -107,10 +114,10 @@ static int f_net_in(const dp_container *c, const char *ifname,
         s->mtu = 1500;
         return 0;
 }
-static int f_net_out(const dp_container *c, const dp_netdev_saved *s)
+static int f_net_out(const dp_container *c, int nsfd, const dp_netdev_saved *s)
 {
-        logcall("netout %s", s->name_inside);
-        return 0;
+        logcall("netout %s%s", s->name_inside, nsfd >= 0 ? " held" : "");
+        return net_out_result;
 }
 
 static const dp_act_ops fake = {
@@ -361,9 +368,43 @@ static void test_net(void **state)
         assert_true(l->grants[0]->has_netdev);
         assert_string_equal(l->grants[0]->netdev.name, "veth9");
         assert_string_equal(l->grants[0]->netdev.name_inside, "lan0");
+        assert_string_equal(l->grants[0]->netdev.kind, "veth");
+        assert_int_equal(l->grants[0]->netdev.anchor_ifindex, 42);
+        assert_true(g->netns_fd >= 0);
         calls[0] = 0;
         assert_int_equal(dp_engine_detach(e, g, c), 0);
-        assert_string_equal(calls, "netout lan0;");
+        assert_string_equal(calls, "netout lan0 held;");
+}
+
+/* A NIC that cannot be found by its identity is not guessed at: the
+ * detach fails and the grant stays, marked lost, also on disk. */
+static void test_net_lost(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = dp_device_new();
+        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+
+        d->syspath = strdup("/sys/devices/virtual/net/veth9");
+        d->name = strdup("veth9");
+        d->klass = DP_CLASS_NET;
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        net_out_result = -ESTALE;
+        assert_int_equal(dp_engine_detach(e, g, c), -ESTALE);
+        net_out_result = 0;
+        assert_int_equal(e->ledger->n, 1);
+        assert_non_null(g->lost);
+        assert_true(g->has_netdev);
+        assert_int_equal(dp_ledger_load(statedir, &l), 0);
+        assert_int_equal(l->n, 1);
+        assert_non_null(l->grants[0]->lost);
+        assert_string_equal(l->grants[0]->lost, g->lost);
+        /* once it is there again, a detach brings it back */
+        assert_int_equal(dp_engine_detach(e, g, c), 0);
+        assert_int_equal(e->ledger->n, 0);
 }
 
 static void test_container_gone(void **state)
@@ -512,6 +553,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_runtime_allowance_kept,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_net, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_net_lost, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_container_gone, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_damaged_ledger, setup,
