@@ -362,7 +362,8 @@ static int node_from_json(json_object *o, dp_grant *g)
             (r = get_int(o, "uid", 0, UINT32_MAX, &uid)) < 0 ||
             (r = get_int(o, "gid", 0, UINT32_MAX, &gid)) < 0 ||
             (r = get_bool(o, "created", &n.created)) < 0 ||
-            (r = get_str(o, "backing", true, &n.backing)) < 0)
+            (json_object_object_get_ex(o, "backing", NULL) &&
+             (r = get_str(o, "backing", true, &n.backing)) < 0))
                 goto out;
         if (n.backing) {
                 json_object *v;
