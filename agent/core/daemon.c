@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "core/daemon.h"
+#include "core/rtlookup.h"
 #include "devpass/container.h"
 #include "devpass/log.h"
 
@@ -475,6 +476,7 @@ void dp_daemon_free(dp_daemon *d)
         if (!d)
                 return;
         dp_ipc_clients_free(d);
+        dp_rtlookup_free_all(d);
         for (size_t i = 0; i < d->n_ctrs; i++)
                 dp_container_free(d->ctrs[i].c);
         free(d->ctrs);
@@ -502,6 +504,9 @@ int dp_daemon_run(dp_daemon *d)
         /* start-up is one reconcile like any other: adopt the ledger,
          * revoke what no longer belongs, grant what is missing */
         (void)dp_registry_rescan(d);
+        /* the runtimes' containers are known before the ledger is judged
+         * (bounded: a hung runtime delays the start by its deadline only) */
+        dp_rtlookup_wait_all(d);
         (void)dp_reconcile(d, NULL, NULL);
         (void)dp_reconcile_verify(d);
         d->engine->adopt_found = false;
@@ -562,6 +567,10 @@ int dp_daemon_run(dp_daemon *d)
                         case DP_EV_CLIENT:
                                 (void)dp_ipc_client_event(d, DP_EV_FD(u),
                                                           ev[i].events);
+                                break;
+                        case DP_EV_LOOKUP:
+                        case DP_EV_LOOKUP_TIMER:
+                                dp_rtlookup_event(d, DP_EV_TAG(u), DP_EV_FD(u));
                                 break;
                         }
                 }

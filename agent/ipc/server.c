@@ -9,6 +9,7 @@
 
 #include "core/daemon.h"
 #include "core/manual.h"
+#include "core/rtlookup.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
 #include "devpass/runtime.h"
@@ -27,6 +28,12 @@ struct dp_ipc_client {
         gid_t gid;
         bool monitor;
         time_t last;
+        /* an attach waiting for a runtime lookup: its parameters, and the
+         * lookup's answer once it came */
+        unsigned lookup;
+        json_object *parked;
+        dp_container *resolved;
+        int resolved_r;
         size_t len;
         char buf[DP_IPC_MAX_MESSAGE + 1];
 };
@@ -94,6 +101,8 @@ static void client_drop(dp_daemon *d, size_t i)
 
         epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
         safe_close(c->fd);
+        json_object_put(c->parked);
+        dp_container_free(c->resolved);
         free(c);
         d->clients[i] = d->clients[--d->n_clients];
 }
@@ -317,6 +326,39 @@ static void refs_lookup(dp_daemon *d, dp_manual_refs *refs, dp_device **ret_dev)
         refs->d = *ret_dev;
 }
 
+/* Reads or stops reading the client's requests (while one is parked). */
+static void client_listen(dp_daemon *d, dp_ipc_client *c, bool on)
+{
+        struct epoll_event ev = {.events = on ? EPOLLIN : 0,
+                                 .data.u64 = DP_EV_MAKE(DP_EV_CLIENT, c->fd)};
+
+        (void)epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Only a runtime knows the container: the request waits for a lookup off
+ * the loop (bounded by its deadline) while everything else goes on. */
+static int park_attach(dp_daemon *d, dp_ipc_client *c, json_object *p,
+                       const char *ref)
+{
+        char *const refs[] = {(char *)ref, NULL};
+        int r = dp_rtlookup_start(d, DP_RTLOOKUP_ATTACH, refs, &c->lookup);
+
+        if (r == -EBUSY)
+                return reply_error(c, "devpass.Failed",
+                                   "too many container runtime lookups in "
+                                   "progress; try again");
+        if (r < 0)
+                return reply_error(c, "devpass.Failed", strerror(-r));
+        c->parked = json_object_get(p);
+        client_listen(d, c, false);
+        return 0;
+}
+
+static bool ref_is_local(const char *ref)
+{
+        return startswith(ref, "pid:") || startswith(ref, "cgroup:");
+}
+
 static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 {
         dp_manual_refs refs = {.container = param_str(p, "container"),
@@ -343,6 +385,18 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
                          refs.device, dp_rule_source(deny));
                 return reply_error(c, "devpass.Denied", msg);
         }
+        if (!refs.c && !ref_is_local(refs.container)) {
+                char msg[512];
+
+                if (!c->parked)
+                        return park_attach(d, c, p, refs.container);
+                if (!c->resolved) {
+                        snprintf(msg, sizeof(msg), "%s: %s", refs.container,
+                                 dp_container_strerror(c->resolved_r));
+                        return reply_error(c, "devpass.Failed", msg);
+                }
+                refs.c = c->resolved;
+        }
         o.source = "manual";
         r = dp_manual_attach(d->engine, d->hw, &refs, &o, &g, &err);
         if (r < 0) {
@@ -354,12 +408,20 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         dp_daemon_emit(d, "grant", "grant %s to %s: manual", refs.device,
                        refs.container);
         /* track the container so that its stop revokes the grant */
-        if (!dp_registry_find(d, json_object_get_string(json_object_object_get(
-                                         g, "container"))))
+        if (c->resolved && refs.c == c->resolved)
+                dp_registry_adopt(d, TAKE_PTR(c->resolved));
+        else if (!dp_registry_find(
+                         d, json_object_get_string(
+                                    json_object_object_get(g, "container"))))
                 (void)dp_registry_rescan(d);
         res = json_object_new_object();
         json_object_object_add(res, "grant", g);
         return reply(c, res);
+}
+
+static const dp_container *tracked_container(void *userdata, const char *ref)
+{
+        return dp_daemon_lookup_container(userdata, ref);
 }
 
 static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
@@ -373,8 +435,11 @@ static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         if (!refs.container || !refs.device)
                 return reply_error(c, "devpass.InvalidParameter",
                                    "container and device are required strings");
-        /* a device already gone is found in the ledger by its names */
+        /* a device already gone is found in the ledger by its names; every
+         * container with a grant is tracked, so no runtime is asked */
         refs.c = dp_daemon_lookup_container(d, refs.container);
+        refs.tracked = tracked_container;
+        refs.userdata = d;
         if (dp_daemon_lookup_device(d, refs.device, &dev) >= 0)
                 refs.d = dev;
         r = dp_manual_detach(d->engine, d->hw, &refs, &err);
@@ -431,7 +496,20 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
                 if (!dev)
                         return reply_error(c, "devpass.InvalidParameter",
                                            "device is a required string");
-                r = dp_explain_json(d->hw, d->policy, dev, &res, &err);
+                {
+                        _cleanup_strv_free_ char **running = NULL;
+
+                        /* what the agent tracks: the policy's pid: and
+                         * cgroup: targets and what the runtimes listed at
+                         * the last rescan (no runtime is asked here) */
+                        for (size_t i = 0; i < d->n_ctrs; i++)
+                                (void)strv_extend(&running, d->ctrs[i].c->ref);
+                        if (!running)
+                                running = calloc(1, sizeof(char *));
+                        r = running ? dp_explain_json(d->hw, d->policy, dev,
+                                                      running, &res, &err)
+                                    : -ENOMEM;
+                }
                 if (r < 0)
                         return reply_error(c, "devpass.Failed",
                                            err ? err : strerror(-r));
@@ -457,63 +535,122 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
         return reply_error(c, "devpass.MethodNotFound", "unknown method");
 }
 
+static ssize_t client_index(const dp_daemon *d, const dp_ipc_client *c)
+{
+        for (size_t i = 0; i < d->n_clients; i++)
+                if (d->clients[i] == c)
+                        return (ssize_t)i;
+        return -1;
+}
+
+/* Handles the whole requests in c's buffer, up to one that is parked.
+ * -ESRCH when c is gone (dropped). */
+static int client_process(dp_daemon *d, dp_ipc_client *c)
+{
+        char *end;
+
+        while (!c->parked && (end = memchr(c->buf, 0, c->len))) {
+                size_t used = (size_t)(end - c->buf) + 1;
+                json_object *req = json_tokener_parse(c->buf);
+                ssize_t i;
+                int r;
+
+                if (!req || !json_object_is_type(req, json_type_object))
+                        r = reply_error(c, "devpass.InvalidMessage",
+                                        "request is not a JSON object");
+                else
+                        r = handle(d, c, req);
+                json_object_put(req);
+                /* handling may have dropped or moved clients (a broadcast
+                 * to a dead monitor): find it again */
+                i = client_index(d, c);
+                if (i < 0)
+                        return -ESRCH;
+                memmove(c->buf, c->buf + used, c->len - used);
+                c->len -= used;
+                if (r < 0) {
+                        client_drop(d, (size_t)i);
+                        return -ESRCH;
+                }
+        }
+        return 0;
+}
+
 int dp_ipc_client_event(dp_daemon *d, int fd, uint32_t events)
 {
-        size_t i;
+        ssize_t i = -1;
         dp_ipc_client *c = NULL;
 
-        for (i = 0; i < d->n_clients; i++)
-                if (d->clients[i]->fd == fd) {
-                        c = d->clients[i];
+        for (size_t k = 0; k < d->n_clients; k++)
+                if (d->clients[k]->fd == fd) {
+                        c = d->clients[k];
+                        i = (ssize_t)k;
                         break;
                 }
         if (!c)
                 return 0;
+        if (c->parked) {
+                /* not read while its attach waits; a hang-up ends it */
+                if (events & (EPOLLHUP | EPOLLERR))
+                        client_drop(d, (size_t)i);
+                return 0;
+        }
         for (;;) {
                 ssize_t n = recv(fd, c->buf + c->len,
                                  DP_IPC_MAX_MESSAGE - c->len, MSG_DONTWAIT);
-                char *end;
 
                 if (n < 0 && errno == EAGAIN)
                         return 0;
                 if (n <= 0) {
-                        client_drop(d, i);
+                        client_drop(d, (size_t)i);
                         return 0;
                 }
                 c->len += (size_t)n;
                 c->last = now_sec();
-                while ((end = memchr(c->buf, 0, c->len))) {
-                        size_t used = (size_t)(end - c->buf) + 1;
-                        json_object *req = json_tokener_parse(c->buf);
-                        int r;
-
-                        if (!req || !json_object_is_type(req, json_type_object))
-                                r = reply_error(c, "devpass.InvalidMessage",
-                                                "request is not a JSON object");
-                        else
-                                r = handle(d, c, req);
-                        json_object_put(req);
-                        /* handling may have dropped or moved clients
-                         * (a broadcast to a dead monitor): find it again */
-                        for (i = 0; i < d->n_clients; i++)
-                                if (d->clients[i] == c)
-                                        break;
-                        if (i == d->n_clients)
-                                return 0;
-                        memmove(c->buf, c->buf + used, c->len - used);
-                        c->len -= used;
-                        if (r < 0) {
-                                client_drop(d, i);
-                                return 0;
-                        }
-                }
+                if (client_process(d, c) < 0 || c->parked)
+                        return 0;
+                i = client_index(d, c);
                 if (c->len >= DP_IPC_MAX_MESSAGE) {
                         (void)reply_error(c, "devpass.MessageTooLarge",
                                           "request exceeds 64 KiB");
-                        client_drop(d, i);
+                        client_drop(d, (size_t)i);
                         return 0;
                 }
         }
+}
+
+void dp_ipc_lookup_done(dp_daemon *d, unsigned id, int r, dp_container *ctr)
+{
+        dp_ipc_client *c = NULL;
+        json_object *p;
+        int k;
+
+        for (size_t i = 0; i < d->n_clients; i++)
+                if (d->clients[i]->parked && d->clients[i]->lookup == id)
+                        c = d->clients[i];
+        if (!c) {
+                dp_container_free(ctr); /* the client went away */
+                return;
+        }
+        c->resolved = ctr;
+        c->resolved_r = r < 0 ? r : -EIO;
+        /* handling may drop the client (and its reference) */
+        p = json_object_get(c->parked);
+        k = handle_attach(d, c, p);
+        json_object_put(p);
+        if (client_index(d, c) < 0)
+                return;
+        c->parked = (json_object_put(c->parked), NULL);
+        c->lookup = 0;
+        c->resolved = (dp_container_free(c->resolved), NULL);
+        c->last = now_sec();
+        if (k < 0) {
+                client_drop(d, (size_t)client_index(d, c));
+                return;
+        }
+        client_listen(d, c, true);
+        /* requests that came behind the parked one */
+        (void)client_process(d, c);
 }
 
 void dp_ipc_expire_idle(dp_daemon *d)
@@ -521,7 +658,7 @@ void dp_ipc_expire_idle(dp_daemon *d)
         time_t now = now_sec();
 
         for (size_t i = d->n_clients; i-- > 0;)
-                if (!d->clients[i]->monitor &&
+                if (!d->clients[i]->monitor && !d->clients[i]->parked &&
                     now - d->clients[i]->last > DP_IPC_IDLE_SEC)
                         client_drop(d, i);
 }
