@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -390,6 +391,19 @@ static void sd_notify_ready(void)
                      len);
 }
 
+/* Each IPC client holds a socket and a pidfd (SO_PEERPIDFD), each tracked
+ * container a pidfd: the 1024 a service gets by default run out before the
+ * client cap does. */
+static void raise_nofile(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= 16384)
+                return;
+        rl.rlim_cur = rl.rlim_max < 16384 ? rl.rlim_max : 16384;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
 {
         dp_daemon *d = calloc(1, sizeof(dp_daemon));
@@ -399,6 +413,7 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         if (!d)
                 return -ENOMEM;
         d->cfg = *cfg;
+        raise_nofile();
         d->epoll_fd = d->signal_fd = d->timer_fd = d->inotify_fd =
                 d->listen_fd = d->reload_timer_fd = -EBADF;
         r = dp_engine_open(cfg->state_dir, &dp_act_ops_real, &d->engine, &lerr);

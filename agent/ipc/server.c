@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <json-c/json.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -22,10 +24,19 @@
 #define DP_IPC_MAX_CLIENTS 1024
 #define DP_IPC_IDLE_SEC    10
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5 */
+#endif
+
 struct dp_ipc_client {
         int fd;
         uid_t uid;
         gid_t gid;
+        pid_t pid;
+        /* pins the requester (SO_PEERPIDFD) for as long as it is connected:
+         * its pid cannot be recycled under a check or a log line; -1 on a
+         * kernel without it */
+        int pidfd;
         bool monitor;
         time_t last;
         /* an attach waiting for a runtime lookup: its parameters, and the
@@ -101,6 +112,7 @@ static void client_drop(dp_daemon *d, size_t i)
 
         epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
         safe_close(c->fd);
+        safe_close(c->pidfd);
         json_object_put(c->parked);
         dp_container_free(c->resolved);
         free(c);
@@ -201,6 +213,77 @@ static bool same_namespaces(pid_t pid)
                same_ns(pid, "user", &userns);
 }
 
+/* The pid a pidfd pins, from its fdinfo; -ESRCH once the process is gone
+ * (the kernel reports -1 then). */
+static int pidfd_pid(int pidfd, pid_t *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        const char *p;
+        int pid;
+
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+        if (read_full_file(path, &text, NULL) < 0)
+                return -EIO;
+        p = strstr(text, "\nPid:");
+        if (!p || sscanf(p + 5, "%d", &pid) != 1)
+                return -EIO;
+        if (pid <= 0)
+                return -ESRCH;
+        *ret = pid;
+        return 0;
+}
+
+static bool pidfd_alive(int pidfd)
+{
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+        /* readable once the process has exited */
+        return poll(&p, 1, 0) == 0;
+}
+
+/* The peer, pinned: with SO_PEERPIDFD the checks below name the process
+ * that connected, not whatever process got its pid since. -errno: refuse
+ * the connection; on a kernel without SO_PEERPIDFD *ret_pidfd is -1 and
+ * the pid SO_PEERCRED gave stands. */
+static int peer_pin(int fd, const struct ucred *cred, int *ret_pidfd,
+                    pid_t *ret_pid)
+{
+        _cleanup_close_ int pidfd = -EBADF;
+        socklen_t len = sizeof(int);
+        int v = -1, r;
+        pid_t pid;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &v, &len) < 0) {
+                if (errno != ENOPROTOOPT)
+                        return negative_errno();
+                *ret_pidfd = -1;
+                *ret_pid = cred->pid;
+                return 0;
+        }
+        pidfd = v;
+        r = pidfd_pid(pidfd, &pid);
+        if (r < 0)
+                return r;
+        if (!same_namespaces(pid) || !pidfd_alive(pidfd))
+                return -EPERM; /* or it exited under the check */
+        *ret_pidfd = TAKE_FD(pidfd);
+        *ret_pid = pid;
+        return 0;
+}
+
+static void refuse_peer(int fd)
+{
+        /* a socket bind-mounted into a container must not give its root
+         * the host's devices */
+        static const char msg[] = "{\"error\":\"devpass.PermissionDenied\","
+                                  "\"parameters\":{\"message\":\"clients in "
+                                  "other namespaces are refused\"}}";
+
+        (void)!send(fd, msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+        close(fd);
+}
+
 int dp_ipc_server_accept(dp_daemon *d)
 {
         for (;;) {
@@ -208,7 +291,8 @@ int dp_ipc_server_accept(dp_daemon *d)
                 socklen_t len = sizeof(cred);
                 struct epoll_event ev = {.events = EPOLLIN};
                 dp_ipc_client *c, **a;
-                int fd;
+                int fd, pidfd = -1;
+                pid_t pid;
 
                 fd = accept4(d->listen_fd, NULL, NULL,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -219,24 +303,20 @@ int dp_ipc_server_accept(dp_daemon *d)
                         close(fd);
                         continue;
                 }
-                if (!same_namespaces(cred.pid)) {
-                        /* a socket bind-mounted into a container must not
-                         * give its root the host's devices */
-                        static const char msg[] =
-                                "{\"error\":\"devpass.PermissionDenied\","
-                                "\"parameters\":{\"message\":\"clients in "
-                                "other namespaces are refused\"}}";
-
-                        (void)!send(fd, msg, sizeof(msg),
-                                    MSG_DONTWAIT | MSG_NOSIGNAL);
-                        close(fd);
+                if (peer_pin(fd, &cred, &pidfd, &pid) < 0 ||
+                    (pidfd < 0 && !same_namespaces(pid))) {
+                        refuse_peer(fd);
                         continue;
                 }
+                log_debug("IPC client pid %d uid %u%s", (int)pid,
+                          (unsigned)cred.uid,
+                          pidfd >= 0 ? ", pinned by SO_PEERPIDFD" : "");
                 c = calloc(1, sizeof(*c));
                 a = c ? realloc(d->clients, sizeof(*a) * (d->n_clients + 1))
                       : NULL;
                 if (!a) {
                         free(c);
+                        safe_close(pidfd);
                         close(fd);
                         continue;
                 }
@@ -244,10 +324,13 @@ int dp_ipc_server_accept(dp_daemon *d)
                 *c = (dp_ipc_client){.fd = fd,
                                      .uid = cred.uid,
                                      .gid = cred.gid,
+                                     .pid = pid,
+                                     .pidfd = pidfd,
                                      .last = now_sec()};
                 ev.data.u64 = DP_EV_MAKE(DP_EV_CLIENT, fd);
                 if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
                         free(c);
+                        safe_close(pidfd);
                         close(fd);
                         continue;
                 }
@@ -470,9 +553,18 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
                  streq(method, "devpass.Detach") ||
                  streq(method, "devpass.Reload");
         if (c->uid != 0 && (writer || d->cfg.read_group < 0 ||
-                            c->gid != (gid_t)d->cfg.read_group))
+                            c->gid != (gid_t)d->cfg.read_group)) {
+                log_info("%s refused: client pid %d uid %u is not root", method,
+                         (int)c->pid, (unsigned)c->uid);
                 return reply_error(c, "devpass.PermissionDenied",
                                    "permission denied");
+        }
+        if (writer)
+                log_info("%s from pid %d%s uid %u", method, (int)c->pid,
+                         c->pidfd < 0            ? ""
+                         : pidfd_alive(c->pidfd) ? " (pidfd-pinned)"
+                                                 : " (exited)",
+                         (unsigned)c->uid);
         if (streq(method, "devpass.Attach"))
                 return handle_attach(d, c, p);
         if (streq(method, "devpass.Detach"))
