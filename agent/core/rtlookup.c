@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/rtlookup.h"
+#include "core/runtime.h"
 #include "devpass/log.h"
 #include "devpass/runtime.h"
 
@@ -24,12 +25,15 @@ struct dp_rtlookup {
         int out_fd, timer_fd;
         char *buf;
         size_t len;
+        int asking; /* the listed_backends entry asked now; -1 */
         /* DP_RTLOOKUP_ATTACH: the answer for refs[0] */
         int r;
         dp_container *c;
 };
 
 static unsigned next_id;
+/* listed_backends that held up a rescan until its deadline (a bit each) */
+static unsigned slow_backends;
 
 bool dp_rtlookup_running(const dp_daemon *d, dp_rtlookup_kind kind)
 {
@@ -84,12 +88,65 @@ static void report(int fd, const char *ask, int r, const dp_container *c)
         json_object_put(o);
 }
 
-/* The child: asks the runtimes, reports, exits. known: containers the agent
- * tracks alive already (not asked again). */
-static __attribute__((noreturn)) void child_run(int fd, dp_rtlookup_kind kind,
-                                                char **refs, char **known)
+/* The backends a rescan lists, in the order dp_container_list_running()
+ * asks them. */
+static const dp_runtime_ops *const listed_backends[] = {
+        &dp_runtime_lxc_ops,    &dp_runtime_incus_ops,  &dp_runtime_lxd_ops,
+        &dp_runtime_nspawn_ops, &dp_runtime_docker_ops, &dp_runtime_podman_ops,
+};
+
+/* Resolves and reports each ref not known or reported already. */
+static void resolve_refs(dp_rtlookup_kind kind, char *const *refs,
+                         char *const *known, char ***done)
 {
-        _cleanup_strv_free_ char **listed = NULL, **done = NULL;
+        STRV_FOREACH (ref, refs) {
+                _cleanup_container_free_ dp_container *c = NULL;
+                int r;
+
+                if (strv_contains(known, *ref) || strv_contains(*done, *ref))
+                        continue;
+                r = dp_container_resolve(*ref, &c);
+                /* a container that stopped meanwhile: nothing to say */
+                if (kind == DP_RTLOOKUP_RESCAN && r < 0)
+                        continue;
+                report(3, *ref, r, c);
+                (void)strv_extend(done, c ? c->ref : *ref);
+                if (kind == DP_RTLOOKUP_ATTACH)
+                        return;
+        }
+}
+
+/* One runtime's running containers, reported as they resolve; first a line
+ * that says which runtime is asked, so that the agent knows which one held
+ * the child up if the deadline kills it. */
+static void rescan_backend(size_t i, char *const *known, char ***done)
+{
+        const dp_runtime_ops *ops = listed_backends[i];
+        _cleanup_strv_free_ char **names = NULL, **refs = NULL;
+        char line[32];
+
+        snprintf(line, sizeof(line), "{\"asking\":%zu}\n", i);
+        if (write_all(3, line, strlen(line)) < 0)
+                _exit(1);
+        if (ops->list(&names) < 0)
+                return;
+        STRV_FOREACH (nm, names)
+                if (dp_container_name_valid(*nm))
+                        (void)strv_push(&refs,
+                                        strjoin_sep(":", ops->name, *nm, NULL));
+        resolve_refs(DP_RTLOOKUP_RESCAN, refs, known, done);
+}
+
+/* The child: asks the runtimes, reports, exits. known: containers the agent
+ * tracks alive already (not asked again). A rescan asks the ledger's refs
+ * first, then each runtime, those that held up an earlier rescan until its
+ * deadline (slow, a bit per listed_backends entry) last: one that hangs
+ * does not keep the others from being asked. */
+static __attribute__((noreturn)) void child_run(int fd, dp_rtlookup_kind kind,
+                                                char **refs, char **known,
+                                                unsigned slow)
+{
+        _cleanup_strv_free_ char **done = NULL;
         sigset_t all;
 
         /* dies with the agent, and holds none of its descriptors (the state
@@ -101,27 +158,11 @@ static __attribute__((noreturn)) void child_run(int fd, dp_rtlookup_kind kind,
                 _exit(1);
         (void)close_range(4, ~0U, 0);
         alarm(DP_RTLOOKUP_TIMEOUT_MS / 1000 + 2);
-        if (kind == DP_RTLOOKUP_RESCAN &&
-            dp_container_list_running(&listed) >= 0)
-                STRV_FOREACH (l, listed)
-                        if (!strv_contains(refs, *l))
-                                (void)strv_extend(&refs, *l);
-        STRV_FOREACH (ref, refs) {
-                _cleanup_container_free_ dp_container *c = NULL;
-                int r;
-
-                if (strv_contains(known, *ref) || strv_contains(done, *ref))
-                        continue;
-                r = dp_container_resolve(*ref, &c);
-                /* a listed container that stopped meanwhile: nothing to say */
-                if (kind == DP_RTLOOKUP_RESCAN && r < 0)
-                        continue;
-                report(3, *ref, r, c);
-                if (c)
-                        (void)strv_extend(&done, c->ref);
-                if (kind == DP_RTLOOKUP_ATTACH)
-                        break;
-        }
+        resolve_refs(kind, refs, known, &done);
+        for (int pass = 0; kind == DP_RTLOOKUP_RESCAN && pass < 2; pass++)
+                for (size_t i = 0; i < ELEMENTSOF(listed_backends); i++)
+                        if (!!(slow & (1u << i)) == (pass == 1))
+                                rescan_backend(i, known, &done);
         _exit(0);
 }
 
@@ -188,6 +229,7 @@ int dp_rtlookup_start(dp_daemon *d, dp_rtlookup_kind kind, char *const *refs,
         *j = (struct dp_rtlookup){.id = ++next_id ? next_id : ++next_id,
                                   .kind = kind,
                                   .out_fd = -EBADF,
+                                  .asking = -1,
                                   .r = -ETIMEDOUT};
         j->timer_fd =
                 timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -199,7 +241,7 @@ int dp_rtlookup_start(dp_daemon *d, dp_rtlookup_kind kind, char *const *refs,
         j->pid = fork();
         if (j->pid == 0) {
                 close(p[0]);
-                child_run(p[1], kind, TAKE_PTR(own), known);
+                child_run(p[1], kind, TAKE_PTR(own), known, slow_backends);
         }
         close(p[1]);
         j->out_fd = p[0];
@@ -263,11 +305,21 @@ static int line_container(json_object *o, dp_container **ret)
 
 static void job_line(dp_daemon *d, struct dp_rtlookup *j, const char *line)
 {
-        json_object *o = json_tokener_parse(line);
+        json_object *o = json_tokener_parse(line), *v;
         dp_container *c = NULL;
         int r;
 
         if (!o || !json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return;
+        }
+        if (json_object_object_get_ex(o, "asking", &v)) {
+                /* the one asked before answered */
+                if (j->asking >= 0)
+                        slow_backends &= ~(1u << j->asking);
+                r = json_object_get_int(v);
+                j->asking =
+                        r >= 0 && r < (int)ELEMENTSOF(listed_backends) ? r : -1;
                 json_object_put(o);
                 return;
         }
@@ -309,9 +361,17 @@ static void job_end(dp_daemon *d, size_t i, bool timed_out)
         dp_container *c = TAKE_PTR(j->c);
 
         if (timed_out)
-                log_debug("runtime lookup %u: no answer within %d ms, child "
-                          "%d killed",
-                          id, DP_RTLOOKUP_TIMEOUT_MS, (int)j->pid);
+                log_debug("runtime lookup %u: no answer within %d ms%s%s, "
+                          "child %d killed",
+                          id, DP_RTLOOKUP_TIMEOUT_MS,
+                          j->asking >= 0 ? " from " : "",
+                          j->asking >= 0 ? listed_backends[j->asking]->name
+                                         : "",
+                          (int)j->pid);
+        if (j->asking >= 0 && timed_out)
+                slow_backends |= 1u << j->asking;
+        else if (j->asking >= 0)
+                slow_backends &= ~(1u << j->asking);
         job_free(j);
         if (kind == DP_RTLOOKUP_ATTACH)
                 dp_ipc_lookup_done(d, id, r, c);

@@ -13,10 +13,14 @@ source "$HERE/hardening-lib.sh"
 dpt_require_cmd losetup python3
 
 agent_setup
+dpt_ctr_start
+CTR2=$DPT_PID
 hl_ctr_start --v1-deny
 hl_require_cg
 hl_block_policy hang
 RT=$(dpt_tmpdir)
+mkdir "$RT/machines"
+export DEVPASS_MACHINES_DIR=$RT/machines
 # No server at these paths yet: the agent starts as on a host without
 # those runtimes, then they wedge under it.
 export DEVPASS_DOCKER_SOCKET=$RT/docker.sock DEVPASS_PODMAN_SOCKET=$RT/podman.sock
@@ -95,6 +99,15 @@ att_ms=$(sed -n 's/.*ms=\([0-9]*\).*/\1/p' "$ATT_OUT")
 ms=$(revoke_ms "$L2")
 echo "revoked $L2 in $ms ms while the runtime hangs"
 [ "$ms" -lt 1000 ] || fail "revocation took $ms ms with a hung runtime"
+
+# a runtime that answers is still asked: a machine registered now is found
+# (each hung runtime holds up one rescan until its deadline, then goes last)
+t0=$(now_ms)
+printf 'CLASS=container\nLEADER=%s\n' "$CTR2" >"$RT/machines/dpl-m1"
+dpt_wait_for 20000 grep -q "container nspawn:dpl-m1 started" "$AGENT_LOG" ||
+        fail "nspawn:dpl-m1 was never found while the other runtimes hang"
+echo "nspawn:dpl-m1 found after $(( $(now_ms) - t0 )) ms beside the hung runtimes"
+grep -q "no answer within .* from " "$AGENT_LOG" || fail "no lookup deadline logged"
 
 # and once the runtime is gone again the agent carries on
 kill "$HANG"
