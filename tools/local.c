@@ -99,7 +99,7 @@ int ctl_local_explain(ctl_opts *o, json_object **ret)
         r = dp_hw_new(&hw);
         if (r < 0)
                 return ctl_fail("cannot open udev: %s", strerror(-r));
-        r = dp_explain_json(hw, p, o->args[0], ret, &err);
+        r = dp_explain_json(hw, p, o->args[0], NULL, ret, &err);
         if (r < 0)
                 return ctl_fail("%s", err ? err : strerror(-r));
         return CTL_OK;

@@ -508,20 +508,56 @@ int dp_cg2_revoke(const char *cgdir, char type, unsigned major, unsigned minor)
         return r == -ENOENT ? 0 : r;
 }
 
+/* Whether the grant is in force, not only recorded: every program attached
+ * at the cgroup must be a devpass wrapper whose map holds the entry. A
+ * runtime that re-applies its config swaps its own program back in for the
+ * wrapper (REPLACE) or attaches a new one beside it (ANDed), and the pinned
+ * map still holds the entry while the device is denied. */
 int dp_cg2_has(const char *cgdir, char type, unsigned major, unsigned minor)
 {
-        _cleanup_close_ int map_fd = -EBADF;
+        _cleanup_close_ int cg_fd = -EBADF;
         dp_bpf_dev_key key;
-        dp_bpf_dev_value val;
+        uint64_t ino;
+        cg_progs p;
         int r;
 
-        r = grants_key_find(cgdir, type, major, minor, &key, &map_fd);
-        if (r <= 0)
+        r = make_key(type, major, minor, &key);
+        if (r < 0)
                 return r;
-        r = dp_bpf_map_lookup(map_fd, &key, &val);
-        if (r == -ENOENT)
-                return 0;
-        return r < 0 ? r : 1;
+        r = open_cgroup(cgdir, &cg_fd, &ino);
+        if (r < 0)
+                return r;
+        r = query_attached(cg_fd, &p);
+        if (r < 0)
+                return r;
+        if (p.n == 0)
+                return 0; /* no wrapper, so no devpass grant either */
+        for (uint32_t i = 0; i < p.n; i++) {
+                _cleanup_close_ int fd = dp_bpf_prog_get_fd_by_id(p.ids[i]);
+                _cleanup_close_ int map_fd = -EBADF;
+                struct bpf_prog_info info;
+                dp_bpf_dev_value val;
+
+                /* a program detached since the query: look again next time */
+                if (fd == -ENOENT)
+                        return 0;
+                if (fd < 0)
+                        return fd;
+                r = dp_bpf_prog_info(fd, &info, NULL, 0);
+                if (r < 0)
+                        return r;
+                if (!prog_is_wrapper(&info))
+                        return 0;
+                r = prog_find_map(fd, BPF_MAP_TYPE_HASH, &map_fd);
+                if (r < 0)
+                        return r;
+                r = dp_bpf_map_lookup(map_fd, &key, &val);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+        }
+        return 1;
 }
 
 /* ---- release ---- */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "core/daemon.h"
+#include "core/rtlookup.h"
 #include "devpass/container.h"
 #include "devpass/log.h"
 
@@ -389,6 +391,19 @@ static void sd_notify_ready(void)
                      len);
 }
 
+/* Each IPC client holds a socket and a pidfd (SO_PEERPIDFD), each tracked
+ * container a pidfd: the 1024 a service gets by default run out before the
+ * client cap does. */
+static void raise_nofile(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= 16384)
+                return;
+        rl.rlim_cur = rl.rlim_max < 16384 ? rl.rlim_max : 16384;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
 {
         dp_daemon *d = calloc(1, sizeof(dp_daemon));
@@ -398,6 +413,7 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         if (!d)
                 return -ENOMEM;
         d->cfg = *cfg;
+        raise_nofile();
         d->epoll_fd = d->signal_fd = d->timer_fd = d->inotify_fd =
                 d->listen_fd = d->reload_timer_fd = -EBADF;
         r = dp_engine_open(cfg->state_dir, &dp_act_ops_real, &d->engine, &lerr);
@@ -475,6 +491,7 @@ void dp_daemon_free(dp_daemon *d)
         if (!d)
                 return;
         dp_ipc_clients_free(d);
+        dp_rtlookup_free_all(d);
         for (size_t i = 0; i < d->n_ctrs; i++)
                 dp_container_free(d->ctrs[i].c);
         free(d->ctrs);
@@ -502,6 +519,9 @@ int dp_daemon_run(dp_daemon *d)
         /* start-up is one reconcile like any other: adopt the ledger,
          * revoke what no longer belongs, grant what is missing */
         (void)dp_registry_rescan(d);
+        /* the runtimes' containers are known before the ledger is judged
+         * (bounded: a hung runtime delays the start by its deadline only) */
+        dp_rtlookup_wait_all(d);
         (void)dp_reconcile(d, NULL, NULL);
         (void)dp_reconcile_verify(d);
         d->engine->adopt_found = false;
@@ -562,6 +582,10 @@ int dp_daemon_run(dp_daemon *d)
                         case DP_EV_CLIENT:
                                 (void)dp_ipc_client_event(d, DP_EV_FD(u),
                                                           ev[i].events);
+                                break;
+                        case DP_EV_LOOKUP:
+                        case DP_EV_LOOKUP_TIMER:
+                                dp_rtlookup_event(d, DP_EV_TAG(u), DP_EV_FD(u));
                                 break;
                         }
                 }

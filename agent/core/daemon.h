@@ -22,6 +22,7 @@ typedef struct dp_ctr_entry {
 } dp_ctr_entry;
 
 typedef struct dp_ipc_client dp_ipc_client;
+typedef struct dp_rtlookup dp_rtlookup;
 
 typedef struct dp_daemon_config {
         char **policy_dirs;
@@ -49,6 +50,9 @@ typedef struct dp_daemon {
         size_t n_ctrs;
         dp_ipc_client **clients;
         size_t n_clients;
+        dp_rtlookup **lookups; /* runtime lookups in flight (rtlookup.h) */
+        size_t n_lookups;
+        bool rescan_again; /* a rescan was asked for while one ran */
         uint64_t n_events, n_resyncs, ticks;
         bool quit;
 } dp_daemon;
@@ -72,6 +76,8 @@ int dp_daemon_enumerate(dp_daemon *d);
 int dp_registry_rescan(dp_daemon *d);
 dp_container *dp_registry_find(dp_daemon *d, const char *ref);
 int dp_registry_handle_pidfd(dp_daemon *d, int fd);
+/* Tracks c (taken), which a runtime lookup found running, if it is new. */
+void dp_registry_adopt(dp_daemon *d, dp_container *c);
 /* lookup.c: a device or running container the agent tracks; -ENOENT / NULL
  * when it does not (then resolve it from scratch). */
 int dp_daemon_lookup_device(const dp_daemon *d, const char *ref,
@@ -88,6 +94,8 @@ int dp_ipc_client_event(dp_daemon *d, int fd, uint32_t events);
 void dp_ipc_clients_free(dp_daemon *d);
 void dp_ipc_broadcast(dp_daemon *d, struct json_object *params);
 void dp_ipc_expire_idle(dp_daemon *d);
+/* The end of runtime lookup id for a parked attach: c (taken) or r < 0. */
+void dp_ipc_lookup_done(dp_daemon *d, unsigned id, int r, dp_container *c);
 
 /* epoll tags: the low bits of the u64 say what the fd is */
 enum {
@@ -99,6 +107,8 @@ enum {
         DP_EV_RELOAD,
         DP_EV_PIDFD, /* data.u64 = tag | fd << 8 */
         DP_EV_CLIENT,
+        DP_EV_LOOKUP,       /* a runtime lookup child's output pipe */
+        DP_EV_LOOKUP_TIMER, /* its deadline */
 };
 #define DP_EV_MAKE(tag, fd) ((uint64_t)(tag) | ((uint64_t)(uint32_t)(fd) << 8))
 #define DP_EV_TAG(u)        ((unsigned)((u)&0xff))

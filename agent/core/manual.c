@@ -154,7 +154,7 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         size_t found = 0;
         int r;
 
-        if (!c) {
+        if (!c && !refs->tracked) {
                 r = dp_container_resolve(container_ref, &own_c);
                 if (r < 0 && r != -ESRCH && r != -ENOENT)
                         return fail(ret_error, r, "%s: %s", container_ref,
@@ -184,6 +184,8 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                 return fail(ret_error, -ENOTUNIQ,
                             "%s names several grants in %s; use the sysfs path",
                             device_ref, container_ref);
+        if (!c && refs->tracked)
+                c = refs->tracked(refs->userdata, g->container);
         log_info("detach %s from %s", g->device, g->container);
         r = dp_engine_detach(e, g, c);
         if (r < 0 && g->lost)
@@ -330,7 +332,7 @@ int dp_list_json(const dp_engine *e, json_object **ret)
 }
 
 int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
-                    json_object **ret, char **ret_error)
+                    char *const *tracked, json_object **ret, char **ret_error)
 {
         _cleanup_device_free_ dp_device *d = NULL;
         _cleanup_strv_free_ char **trace = NULL, **running = NULL;
@@ -364,14 +366,17 @@ int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
         a = json_object_new_array();
         json_object_object_add(o, "containers", a);
         if (rule && dp_rule_grant(rule)->action == DP_ACTION_ALLOW) {
-                if (dp_container_list_running(&running) < 0)
+                if (tracked)
+                        running = strv_copy(tracked);
+                else if (dp_container_list_running(&running) < 0)
                         running = NULL;
                 /* pid: and cgroup: targets are not listed by any runtime:
                  * they count when they resolve to a running container */
                 STRV_FOREACH (glob, dp_rule_containers(rule)) {
                         _cleanup_container_free_ dp_container *c = NULL;
 
-                        if ((startswith(*glob, "pid:") ||
+                        if (!tracked &&
+                            (startswith(*glob, "pid:") ||
                              startswith(*glob, "cgroup:")) &&
                             !strpbrk(*glob, "*?[") &&
                             dp_container_resolve(*glob, &c) >= 0 &&

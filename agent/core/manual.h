@@ -18,6 +18,11 @@ typedef struct dp_manual_refs {
         const char *container, *device;
         const dp_container *c;
         const dp_device *d;
+        /* detach, in the agent: the running container of a ledger ref as
+         * the agent tracks it (NULL: stopped); when set, no runtime is
+         * asked (one that hangs would hold up the agent) */
+        const dp_container *(*tracked)(void *userdata, const char *ref);
+        void *userdata;
 } dp_manual_refs;
 
 int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
@@ -31,9 +36,12 @@ int dp_list_json(const dp_engine *e, struct json_object **ret);
  * that hold its nodes open (a /proc scan). */
 int dp_grant_list_json(const dp_grant *g, bool holders,
                        struct json_object **ret);
-/* The `explain --json` object; policy may be NULL (no rules loaded). */
+/* The `explain --json` object; policy may be NULL (no rules loaded).
+ * running: the running containers' canonical refs as the caller tracks
+ * them; NULL: ask the runtimes. */
 int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
-                    struct json_object **ret, char **ret_error);
+                    char *const *running, struct json_object **ret,
+                    char **ret_error);
 /* Parses attach settings from IPC parameters or CLI options. */
 int dp_grant_opts_from_json(struct json_object *params, dp_grant_opts *o,
                             char **ret_error);

@@ -285,14 +285,17 @@ static int verify_grant(dp_daemon *d, dp_grant *g, dp_container *c)
                     ops->cg1_allow(g->cg_v1, cg->type, cg->major, cg->minor,
                                    cg->access) >= 0)
                         fixed++;
+                /* cg2_has looks at what is attached, not only at the map:
+                 * a runtime may have put its own program back */
                 if (cg->v2 && g->cg_v2 &&
                     ops->cg2_has(g->cg_v2, cg->type, cg->major, cg->minor) ==
                             0) {
-                        bool changed;
+                        bool changed = false;
 
                         if (ops->cg2_grant(g->cg_v2, cg->type, cg->major,
                                            cg->minor, cg->access,
-                                           &changed) >= 0)
+                                           &changed) >= 0 &&
+                            changed)
                                 fixed++;
                 }
         }

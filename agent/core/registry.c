@@ -3,12 +3,15 @@
 #include <sys/epoll.h>
 
 #include "core/daemon.h"
+#include "core/rtlookup.h"
 #include "devpass/log.h"
 #include "devpass/runtime.h"
 
 /* The running containers the agent knows, each pinned by its init's pidfd
  * (watched in epoll: readable means init exited). Starts are found by a
- * bounded rescan, prompted early by inotify on the cgroup roots. */
+ * bounded rescan, prompted early by inotify on the cgroup roots: pid: and
+ * cgroup: targets are resolved in place, what only a runtime knows is asked
+ * off the loop (rtlookup.h). */
 
 dp_container *dp_registry_find(dp_daemon *d, const char *ref)
 {
@@ -47,7 +50,15 @@ static int registry_add(dp_daemon *d, dp_container *c)
         return 0;
 }
 
-/* Resolves ref and registers it if it is new; returns 1 when added. */
+/* A reference the agent resolves itself, from /proc and the cgroup
+ * filesystems: no runtime is asked. */
+static bool ref_is_local(const char *ref)
+{
+        return startswith(ref, "pid:") || startswith(ref, "cgroup:");
+}
+
+/* Resolves a local ref and registers it if it is new; returns 1 when
+ * added. */
 static int registry_consider(dp_daemon *d, const char *ref)
 {
         dp_container *c = NULL, *known = dp_registry_find(d, ref);
@@ -62,8 +73,6 @@ static int registry_consider(dp_daemon *d, const char *ref)
         r = dp_container_resolve(ref, &c);
         if (r < 0)
                 return 0; /* not running (now): nothing to track */
-        /* a canonical ref can differ from the one asked for ("web" →
-         * "lxc:web"); keep one entry per canonical reference */
         known = dp_registry_find(d, c->ref);
         if (known && known->pid == c->pid && known->starttime == c->starttime) {
                 dp_container_free(c);
@@ -80,14 +89,61 @@ static int registry_consider(dp_daemon *d, const char *ref)
         return 1;
 }
 
+void dp_registry_adopt(dp_daemon *d, dp_container *c)
+{
+        dp_container *known = dp_registry_find(d, c->ref);
+
+        /* a canonical ref can differ from the one asked for ("web" →
+         * "lxc:web"); keep one entry per canonical reference */
+        if (known && dp_container_check_alive(known) >= 0) {
+                dp_container_free(c);
+                return;
+        }
+        for (size_t i = 0; known && i < d->n_ctrs; i++)
+                if (d->ctrs[i].c == known) {
+                        /* restarted: its pidfd event may still be queued */
+                        registry_drop(d, i);
+                        dp_daemon_emit(d, "container-stop",
+                                       "container %s stopped", c->ref);
+                        (void)dp_reconcile(d, NULL, NULL);
+                        break;
+                }
+        if (registry_add(d, c) < 0) {
+                dp_container_free(c);
+                return;
+        }
+        dp_daemon_emit(d, "container-start", "container %s started (pid %d%s)",
+                       c->ref, (int)c->pid,
+                       c->userns ? ", user namespace" : "");
+        (void)dp_reconcile(d, NULL, c->ref);
+}
+
 static bool ref_is_concrete(const char *ref)
 {
         return !strpbrk(ref, "*?[");
 }
 
+/* Asks the runtimes, off the loop, for what they run now and for the
+ * runtime containers the ledger names; answers arrive through
+ * dp_registry_adopt(). One such lookup at a time: a rescan asked for
+ * meanwhile runs when it ends. */
+static void rescan_runtimes(dp_daemon *d, char **refs)
+{
+        unsigned id;
+        int r;
+
+        if (dp_rtlookup_running(d, DP_RTLOOKUP_RESCAN)) {
+                d->rescan_again = true;
+                return;
+        }
+        r = dp_rtlookup_start(d, DP_RTLOOKUP_RESCAN, refs, &id);
+        if (r < 0)
+                log_debug_errno(r, "Cannot start a runtime lookup: %m");
+}
+
 int dp_registry_rescan(dp_daemon *d)
 {
-        _cleanup_strv_free_ char **refs = NULL, **added = NULL;
+        _cleanup_strv_free_ char **refs = NULL, **added = NULL, **remote = NULL;
         int r;
 
         for (size_t i = 0; i < d->n_ctrs; i++)
@@ -106,27 +162,28 @@ int dp_registry_rescan(dp_daemon *d)
                                 (void)dp_reconcile(d, NULL, NULL);
                         }
                 }
-        r = dp_container_list_running(&refs);
-        if (r < 0 && r != -ENOMEDIUM)
-                log_debug_errno(r, "Listing containers failed: %m");
         /* containers named concretely by policy, by the config, or by the
          * ledger (manual pid: grants) are tracked although no runtime lists
          * them */
         for (size_t i = 0; d->policy && i < dp_policy_n_rules(d->policy); i++)
                 STRV_FOREACH (g,
                               dp_rule_containers(dp_policy_rule(d->policy, i)))
-                        if (ref_is_concrete(*g) && (startswith(*g, "pid:") ||
-                                                    startswith(*g, "cgroup:")))
+                        if (ref_is_concrete(*g) && ref_is_local(*g))
                                 (void)strv_extend(&refs, *g);
         STRV_FOREACH (g, d->cfg.pinned_refs)
                 (void)strv_extend(&refs, *g);
-        for (size_t i = 0; i < d->engine->ledger->n; i++)
-                (void)strv_extend(&refs,
-                                  d->engine->ledger->grants[i]->container);
+        for (size_t i = 0; i < d->engine->ledger->n; i++) {
+                const char *ref = d->engine->ledger->grants[i]->container;
 
+                (void)strv_extend(ref_is_local(ref) ? &refs : &remote, ref);
+        }
         STRV_FOREACH (ref, refs) {
                 if (strv_contains(added, *ref))
                         continue;
+                if (!ref_is_local(*ref)) {
+                        (void)strv_extend(&remote, *ref);
+                        continue;
+                }
                 r = registry_consider(d, *ref);
                 if (r > 0) {
                         dp_container *c = d->ctrs[d->n_ctrs - 1].c;
@@ -136,6 +193,7 @@ int dp_registry_rescan(dp_daemon *d)
         }
         STRV_FOREACH (ref, added)
                 (void)dp_reconcile(d, NULL, *ref);
+        rescan_runtimes(d, remote);
         return 0;
 }
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <json-c/json.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -9,6 +11,7 @@
 
 #include "core/daemon.h"
 #include "core/manual.h"
+#include "core/rtlookup.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
 #include "devpass/runtime.h"
@@ -21,12 +24,27 @@
 #define DP_IPC_MAX_CLIENTS 1024
 #define DP_IPC_IDLE_SEC    10
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5 */
+#endif
+
 struct dp_ipc_client {
         int fd;
         uid_t uid;
         gid_t gid;
+        pid_t pid;
+        /* pins the requester (SO_PEERPIDFD) for as long as it is connected:
+         * its pid cannot be recycled under a check or a log line; -1 on a
+         * kernel without it */
+        int pidfd;
         bool monitor;
         time_t last;
+        /* an attach waiting for a runtime lookup: its parameters, and the
+         * lookup's answer once it came */
+        unsigned lookup;
+        json_object *parked;
+        dp_container *resolved;
+        int resolved_r;
         size_t len;
         char buf[DP_IPC_MAX_MESSAGE + 1];
 };
@@ -94,6 +112,9 @@ static void client_drop(dp_daemon *d, size_t i)
 
         epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
         safe_close(c->fd);
+        safe_close(c->pidfd);
+        json_object_put(c->parked);
+        dp_container_free(c->resolved);
         free(c);
         d->clients[i] = d->clients[--d->n_clients];
 }
@@ -192,6 +213,77 @@ static bool same_namespaces(pid_t pid)
                same_ns(pid, "user", &userns);
 }
 
+/* The pid a pidfd pins, from its fdinfo; -ESRCH once the process is gone
+ * (the kernel reports -1 then). */
+static int pidfd_pid(int pidfd, pid_t *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        const char *p;
+        int pid;
+
+        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+        if (read_full_file(path, &text, NULL) < 0)
+                return -EIO;
+        p = strstr(text, "\nPid:");
+        if (!p || sscanf(p + 5, "%d", &pid) != 1)
+                return -EIO;
+        if (pid <= 0)
+                return -ESRCH;
+        *ret = pid;
+        return 0;
+}
+
+static bool pidfd_alive(int pidfd)
+{
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+        /* readable once the process has exited */
+        return poll(&p, 1, 0) == 0;
+}
+
+/* The peer, pinned: with SO_PEERPIDFD the checks below name the process
+ * that connected, not whatever process got its pid since. -errno: refuse
+ * the connection; on a kernel without SO_PEERPIDFD *ret_pidfd is -1 and
+ * the pid SO_PEERCRED gave stands. */
+static int peer_pin(int fd, const struct ucred *cred, int *ret_pidfd,
+                    pid_t *ret_pid)
+{
+        _cleanup_close_ int pidfd = -EBADF;
+        socklen_t len = sizeof(int);
+        int v = -1, r;
+        pid_t pid;
+
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &v, &len) < 0) {
+                if (errno != ENOPROTOOPT)
+                        return negative_errno();
+                *ret_pidfd = -1;
+                *ret_pid = cred->pid;
+                return 0;
+        }
+        pidfd = v;
+        r = pidfd_pid(pidfd, &pid);
+        if (r < 0)
+                return r;
+        if (!same_namespaces(pid) || !pidfd_alive(pidfd))
+                return -EPERM; /* or it exited under the check */
+        *ret_pidfd = TAKE_FD(pidfd);
+        *ret_pid = pid;
+        return 0;
+}
+
+static void refuse_peer(int fd)
+{
+        /* a socket bind-mounted into a container must not give its root
+         * the host's devices */
+        static const char msg[] = "{\"error\":\"devpass.PermissionDenied\","
+                                  "\"parameters\":{\"message\":\"clients in "
+                                  "other namespaces are refused\"}}";
+
+        (void)!send(fd, msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+        close(fd);
+}
+
 int dp_ipc_server_accept(dp_daemon *d)
 {
         for (;;) {
@@ -199,7 +291,8 @@ int dp_ipc_server_accept(dp_daemon *d)
                 socklen_t len = sizeof(cred);
                 struct epoll_event ev = {.events = EPOLLIN};
                 dp_ipc_client *c, **a;
-                int fd;
+                int fd, pidfd = -1;
+                pid_t pid;
 
                 fd = accept4(d->listen_fd, NULL, NULL,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -210,24 +303,20 @@ int dp_ipc_server_accept(dp_daemon *d)
                         close(fd);
                         continue;
                 }
-                if (!same_namespaces(cred.pid)) {
-                        /* a socket bind-mounted into a container must not
-                         * give its root the host's devices */
-                        static const char msg[] =
-                                "{\"error\":\"devpass.PermissionDenied\","
-                                "\"parameters\":{\"message\":\"clients in "
-                                "other namespaces are refused\"}}";
-
-                        (void)!send(fd, msg, sizeof(msg),
-                                    MSG_DONTWAIT | MSG_NOSIGNAL);
-                        close(fd);
+                if (peer_pin(fd, &cred, &pidfd, &pid) < 0 ||
+                    (pidfd < 0 && !same_namespaces(pid))) {
+                        refuse_peer(fd);
                         continue;
                 }
+                log_debug("IPC client pid %d uid %u%s", (int)pid,
+                          (unsigned)cred.uid,
+                          pidfd >= 0 ? ", pinned by SO_PEERPIDFD" : "");
                 c = calloc(1, sizeof(*c));
                 a = c ? realloc(d->clients, sizeof(*a) * (d->n_clients + 1))
                       : NULL;
                 if (!a) {
                         free(c);
+                        safe_close(pidfd);
                         close(fd);
                         continue;
                 }
@@ -235,10 +324,13 @@ int dp_ipc_server_accept(dp_daemon *d)
                 *c = (dp_ipc_client){.fd = fd,
                                      .uid = cred.uid,
                                      .gid = cred.gid,
+                                     .pid = pid,
+                                     .pidfd = pidfd,
                                      .last = now_sec()};
                 ev.data.u64 = DP_EV_MAKE(DP_EV_CLIENT, fd);
                 if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
                         free(c);
+                        safe_close(pidfd);
                         close(fd);
                         continue;
                 }
@@ -335,6 +427,39 @@ static void track_moved_nic(dp_daemon *d, json_object *g)
                 dp_device_free(copy);
 }
 
+/* Reads or stops reading the client's requests (while one is parked). */
+static void client_listen(dp_daemon *d, dp_ipc_client *c, bool on)
+{
+        struct epoll_event ev = {.events = on ? EPOLLIN : 0,
+                                 .data.u64 = DP_EV_MAKE(DP_EV_CLIENT, c->fd)};
+
+        (void)epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Only a runtime knows the container: the request waits for a lookup off
+ * the loop (bounded by its deadline) while everything else goes on. */
+static int park_attach(dp_daemon *d, dp_ipc_client *c, json_object *p,
+                       const char *ref)
+{
+        char *const refs[] = {(char *)ref, NULL};
+        int r = dp_rtlookup_start(d, DP_RTLOOKUP_ATTACH, refs, &c->lookup);
+
+        if (r == -EBUSY)
+                return reply_error(c, "devpass.Failed",
+                                   "too many container runtime lookups in "
+                                   "progress; try again");
+        if (r < 0)
+                return reply_error(c, "devpass.Failed", strerror(-r));
+        c->parked = json_object_get(p);
+        client_listen(d, c, false);
+        return 0;
+}
+
+static bool ref_is_local(const char *ref)
+{
+        return startswith(ref, "pid:") || startswith(ref, "cgroup:");
+}
+
 static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 {
         dp_manual_refs refs = {.container = param_str(p, "container"),
@@ -361,6 +486,18 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
                          refs.device, dp_rule_source(deny));
                 return reply_error(c, "devpass.Denied", msg);
         }
+        if (!refs.c && !ref_is_local(refs.container)) {
+                char msg[512];
+
+                if (!c->parked)
+                        return park_attach(d, c, p, refs.container);
+                if (!c->resolved) {
+                        snprintf(msg, sizeof(msg), "%s: %s", refs.container,
+                                 dp_container_strerror(c->resolved_r));
+                        return reply_error(c, "devpass.Failed", msg);
+                }
+                refs.c = c->resolved;
+        }
         o.source = "manual";
         r = dp_manual_attach(d->engine, d->hw, &refs, &o, &g, &err);
         if (r < 0) {
@@ -373,12 +510,20 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
                        refs.container);
         track_moved_nic(d, g);
         /* track the container so that its stop revokes the grant */
-        if (!dp_registry_find(d, json_object_get_string(json_object_object_get(
-                                         g, "container"))))
+        if (c->resolved && refs.c == c->resolved)
+                dp_registry_adopt(d, TAKE_PTR(c->resolved));
+        else if (!dp_registry_find(
+                         d, json_object_get_string(
+                                    json_object_object_get(g, "container"))))
                 (void)dp_registry_rescan(d);
         res = json_object_new_object();
         json_object_object_add(res, "grant", g);
         return reply(c, res);
+}
+
+static const dp_container *tracked_container(void *userdata, const char *ref)
+{
+        return dp_daemon_lookup_container(userdata, ref);
 }
 
 static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
@@ -392,8 +537,11 @@ static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         if (!refs.container || !refs.device)
                 return reply_error(c, "devpass.InvalidParameter",
                                    "container and device are required strings");
-        /* a device already gone is found in the ledger by its names */
+        /* a device already gone is found in the ledger by its names; every
+         * container with a grant is tracked, so no runtime is asked */
         refs.c = dp_daemon_lookup_container(d, refs.container);
+        refs.tracked = tracked_container;
+        refs.userdata = d;
         if (dp_daemon_lookup_device(d, refs.device, &dev) >= 0)
                 refs.d = dev;
         r = dp_manual_detach(d->engine, d->hw, &refs, &err);
@@ -424,9 +572,18 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
                  streq(method, "devpass.Detach") ||
                  streq(method, "devpass.Reload");
         if (c->uid != 0 && (writer || d->cfg.read_group < 0 ||
-                            c->gid != (gid_t)d->cfg.read_group))
+                            c->gid != (gid_t)d->cfg.read_group)) {
+                log_info("%s refused: client pid %d uid %u is not root", method,
+                         (int)c->pid, (unsigned)c->uid);
                 return reply_error(c, "devpass.PermissionDenied",
                                    "permission denied");
+        }
+        if (writer)
+                log_info("%s from pid %d%s uid %u", method, (int)c->pid,
+                         c->pidfd < 0            ? ""
+                         : pidfd_alive(c->pidfd) ? " (pidfd-pinned)"
+                                                 : " (exited)",
+                         (unsigned)c->uid);
         if (streq(method, "devpass.Attach"))
                 return handle_attach(d, c, p);
         if (streq(method, "devpass.Detach"))
@@ -450,7 +607,20 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
                 if (!dev)
                         return reply_error(c, "devpass.InvalidParameter",
                                            "device is a required string");
-                r = dp_explain_json(d->hw, d->policy, dev, &res, &err);
+                {
+                        _cleanup_strv_free_ char **running = NULL;
+
+                        /* what the agent tracks: the policy's pid: and
+                         * cgroup: targets and what the runtimes listed at
+                         * the last rescan (no runtime is asked here) */
+                        for (size_t i = 0; i < d->n_ctrs; i++)
+                                (void)strv_extend(&running, d->ctrs[i].c->ref);
+                        if (!running)
+                                running = calloc(1, sizeof(char *));
+                        r = running ? dp_explain_json(d->hw, d->policy, dev,
+                                                      running, &res, &err)
+                                    : -ENOMEM;
+                }
                 if (r < 0)
                         return reply_error(c, "devpass.Failed",
                                            err ? err : strerror(-r));
@@ -476,63 +646,122 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
         return reply_error(c, "devpass.MethodNotFound", "unknown method");
 }
 
+static ssize_t client_index(const dp_daemon *d, const dp_ipc_client *c)
+{
+        for (size_t i = 0; i < d->n_clients; i++)
+                if (d->clients[i] == c)
+                        return (ssize_t)i;
+        return -1;
+}
+
+/* Handles the whole requests in c's buffer, up to one that is parked.
+ * -ESRCH when c is gone (dropped). */
+static int client_process(dp_daemon *d, dp_ipc_client *c)
+{
+        char *end;
+
+        while (!c->parked && (end = memchr(c->buf, 0, c->len))) {
+                size_t used = (size_t)(end - c->buf) + 1;
+                json_object *req = json_tokener_parse(c->buf);
+                ssize_t i;
+                int r;
+
+                if (!req || !json_object_is_type(req, json_type_object))
+                        r = reply_error(c, "devpass.InvalidMessage",
+                                        "request is not a JSON object");
+                else
+                        r = handle(d, c, req);
+                json_object_put(req);
+                /* handling may have dropped or moved clients (a broadcast
+                 * to a dead monitor): find it again */
+                i = client_index(d, c);
+                if (i < 0)
+                        return -ESRCH;
+                memmove(c->buf, c->buf + used, c->len - used);
+                c->len -= used;
+                if (r < 0) {
+                        client_drop(d, (size_t)i);
+                        return -ESRCH;
+                }
+        }
+        return 0;
+}
+
 int dp_ipc_client_event(dp_daemon *d, int fd, uint32_t events)
 {
-        size_t i;
+        ssize_t i = -1;
         dp_ipc_client *c = NULL;
 
-        for (i = 0; i < d->n_clients; i++)
-                if (d->clients[i]->fd == fd) {
-                        c = d->clients[i];
+        for (size_t k = 0; k < d->n_clients; k++)
+                if (d->clients[k]->fd == fd) {
+                        c = d->clients[k];
+                        i = (ssize_t)k;
                         break;
                 }
         if (!c)
                 return 0;
+        if (c->parked) {
+                /* not read while its attach waits; a hang-up ends it */
+                if (events & (EPOLLHUP | EPOLLERR))
+                        client_drop(d, (size_t)i);
+                return 0;
+        }
         for (;;) {
                 ssize_t n = recv(fd, c->buf + c->len,
                                  DP_IPC_MAX_MESSAGE - c->len, MSG_DONTWAIT);
-                char *end;
 
                 if (n < 0 && errno == EAGAIN)
                         return 0;
                 if (n <= 0) {
-                        client_drop(d, i);
+                        client_drop(d, (size_t)i);
                         return 0;
                 }
                 c->len += (size_t)n;
                 c->last = now_sec();
-                while ((end = memchr(c->buf, 0, c->len))) {
-                        size_t used = (size_t)(end - c->buf) + 1;
-                        json_object *req = json_tokener_parse(c->buf);
-                        int r;
-
-                        if (!req || !json_object_is_type(req, json_type_object))
-                                r = reply_error(c, "devpass.InvalidMessage",
-                                                "request is not a JSON object");
-                        else
-                                r = handle(d, c, req);
-                        json_object_put(req);
-                        /* handling may have dropped or moved clients
-                         * (a broadcast to a dead monitor): find it again */
-                        for (i = 0; i < d->n_clients; i++)
-                                if (d->clients[i] == c)
-                                        break;
-                        if (i == d->n_clients)
-                                return 0;
-                        memmove(c->buf, c->buf + used, c->len - used);
-                        c->len -= used;
-                        if (r < 0) {
-                                client_drop(d, i);
-                                return 0;
-                        }
-                }
+                if (client_process(d, c) < 0 || c->parked)
+                        return 0;
+                i = client_index(d, c);
                 if (c->len >= DP_IPC_MAX_MESSAGE) {
                         (void)reply_error(c, "devpass.MessageTooLarge",
                                           "request exceeds 64 KiB");
-                        client_drop(d, i);
+                        client_drop(d, (size_t)i);
                         return 0;
                 }
         }
+}
+
+void dp_ipc_lookup_done(dp_daemon *d, unsigned id, int r, dp_container *ctr)
+{
+        dp_ipc_client *c = NULL;
+        json_object *p;
+        int k;
+
+        for (size_t i = 0; i < d->n_clients; i++)
+                if (d->clients[i]->parked && d->clients[i]->lookup == id)
+                        c = d->clients[i];
+        if (!c) {
+                dp_container_free(ctr); /* the client went away */
+                return;
+        }
+        c->resolved = ctr;
+        c->resolved_r = r < 0 ? r : -EIO;
+        /* handling may drop the client (and its reference) */
+        p = json_object_get(c->parked);
+        k = handle_attach(d, c, p);
+        json_object_put(p);
+        if (client_index(d, c) < 0)
+                return;
+        c->parked = (json_object_put(c->parked), NULL);
+        c->lookup = 0;
+        c->resolved = (dp_container_free(c->resolved), NULL);
+        c->last = now_sec();
+        if (k < 0) {
+                client_drop(d, (size_t)client_index(d, c));
+                return;
+        }
+        client_listen(d, c, true);
+        /* requests that came behind the parked one */
+        (void)client_process(d, c);
 }
 
 void dp_ipc_expire_idle(dp_daemon *d)
@@ -540,7 +769,7 @@ void dp_ipc_expire_idle(dp_daemon *d)
         time_t now = now_sec();
 
         for (size_t i = d->n_clients; i-- > 0;)
-                if (!d->clients[i]->monitor &&
+                if (!d->clients[i]->monitor && !d->clients[i]->parked &&
                     now - d->clients[i]->last > DP_IPC_IDLE_SEC)
                         client_drop(d, i);
 }

@@ -72,7 +72,10 @@ int dp_cg2_grant(const char *cgdir, char type, unsigned major, unsigned minor,
                  unsigned access, bool *ret_changed);
 /* Deletes devpass's map entry; the runtime's own rules stay in force. */
 int dp_cg2_revoke(const char *cgdir, char type, unsigned major, unsigned minor);
-/* 1 if devpass's map for cgdir holds that entry, 0 if not. */
+/* 1 if the grant is in force at cgdir: every program attached there is a
+ * devpass wrapper whose map holds the entry; 0 if not (the entry is
+ * missing, or a runtime put its own program back in place of or beside
+ * the wrapper: dp_cg2_grant() repairs that). */
 int dp_cg2_has(const char *cgdir, char type, unsigned major, unsigned minor);
 /* Restores the runtime's original programs and removes devpass's pins. */
 int dp_cg2_release(const char *cgdir);

@@ -1,6 +1,8 @@
 # Adversarial end-to-end tests of devpassd: racing lifetimes, uevent storms
 # and forged uevents, storage faults, IPC abuse (bash, root, real kernel).
-foreach(_t storm-lifetimes storm-uevents hardening-storage hardening-ipc hostile-runtime stale-nodes)
+foreach(_t storm-lifetimes storm-uevents hardening-storage hardening-ipc
+           hardening-runtime hardening-peer hardening-cg2-repair hostile-runtime
+           stale-nodes)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
     add_test(NAME e2e-${_t} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
     set_tests_properties(e2e-${_t} PROPERTIES

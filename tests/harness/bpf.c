@@ -86,12 +86,12 @@ static long sys_bpf(int cmd, union bpf_attr *attr)
         return syscall(SYS_bpf, cmd, attr, sizeof(*attr));
 }
 
-int dpt_bpf_attach_runtime_prog(const char *cgroup_dir)
+static int load_runtime_prog(void)
 {
         struct bpf_insn prog[256];
         size_t n = 0;
         union bpf_attr attr;
-        _cleanup_close_ int prog_fd = -EBADF, cg_fd = -EBADF;
+        int fd;
 
         /* r2 = ctx->access_type & 0xffff, r3 = ctx->access_type >> 16 */
         prog[n++] = insn(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_2, BPF_REG_1, 0, 0);
@@ -111,9 +111,18 @@ int dpt_bpf_attach_runtime_prog(const char *cgroup_dir)
         attr.insn_cnt = (__u32)n;
         attr.license = (__u64)(unsigned long)"GPL";
         strncpy(attr.prog_name, "dpt_runtime", sizeof(attr.prog_name) - 1);
-        prog_fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+        fd = (int)sys_bpf(BPF_PROG_LOAD, &attr);
+        return fd < 0 ? negative_errno() : fd;
+}
+
+int dpt_bpf_attach_runtime_prog(const char *cgroup_dir)
+{
+        union bpf_attr attr;
+        _cleanup_close_ int prog_fd = -EBADF, cg_fd = -EBADF;
+
+        prog_fd = load_runtime_prog();
         if (prog_fd < 0)
-                return negative_errno();
+                return prog_fd;
 
         cg_fd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (cg_fd < 0)
@@ -127,5 +136,47 @@ int dpt_bpf_attach_runtime_prog(const char *cgroup_dir)
          * this process closes its fds and exits. */
         if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
                 return negative_errno();
+        return 0;
+}
+
+int dpt_bpf_reapply_runtime_prog(const char *cgroup_dir)
+{
+        _cleanup_close_ int cg_fd = -EBADF;
+        __u32 ids[64], n = 64;
+        union bpf_attr attr;
+
+        cg_fd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cg_fd < 0)
+                return negative_errno();
+        memset(&attr, 0, sizeof(attr));
+        attr.query.target_fd = (__u32)cg_fd;
+        attr.query.attach_type = BPF_CGROUP_DEVICE;
+        attr.query.prog_ids = (__u64)(unsigned long)ids;
+        attr.query.prog_cnt = n;
+        if (sys_bpf(BPF_PROG_QUERY, &attr) < 0)
+                return negative_errno();
+        n = attr.query.prog_cnt;
+        if (n == 0)
+                return -ENOENT;
+        for (__u32 i = 0; i < n; i++) {
+                _cleanup_close_ int old_fd = -EBADF, new_fd = -EBADF;
+
+                memset(&attr, 0, sizeof(attr));
+                attr.prog_id = ids[i];
+                old_fd = (int)sys_bpf(BPF_PROG_GET_FD_BY_ID, &attr);
+                if (old_fd < 0)
+                        return negative_errno();
+                new_fd = load_runtime_prog();
+                if (new_fd < 0)
+                        return new_fd;
+                memset(&attr, 0, sizeof(attr));
+                attr.target_fd = (__u32)cg_fd;
+                attr.attach_bpf_fd = (__u32)new_fd;
+                attr.attach_type = BPF_CGROUP_DEVICE;
+                attr.attach_flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE;
+                attr.replace_bpf_fd = (__u32)old_fd;
+                if (sys_bpf(BPF_PROG_ATTACH, &attr) < 0)
+                        return negative_errno();
+        }
         return 0;
 }

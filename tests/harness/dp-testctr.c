@@ -33,7 +33,8 @@ static void usage(FILE *f)
               "  dp-testctr exec PID [--] CMD [ARGS...]\n"
               "  dp-testctr open PID PATH [r|w|rw]\n"
               "  dp-testctr stop PID|NAME\n"
-              "  dp-testctr info PID|NAME\n",
+              "  dp-testctr info PID|NAME\n"
+              "  dp-testctr v2-reapply PID|NAME\n",
               f);
 }
 
@@ -496,6 +497,26 @@ static int cmd_info(const char *ref)
         return 0;
 }
 
+/* As a runtime re-applying its config would: its own program in place of
+ * whatever is attached at the container's cgroup2 cgroup. */
+static int cmd_v2_reapply(const char *ref)
+{
+        struct dpt_info info;
+        int r = info_lookup(ref, &info);
+
+        if (r < 0) {
+                fprintf(stderr, "dp-testctr: no container %s\n", ref);
+                return 1;
+        }
+        r = info.cgroup_v2[0] ? dpt_bpf_reapply_runtime_prog(info.cgroup_v2)
+                              : -ENOENT;
+        if (r < 0) {
+                fprintf(stderr, "dp-testctr: v2-reapply: %s\n", strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
 static int main_start(int argc, char **argv)
 {
         enum { O_NAME = 256, O_USERNS, O_V1, O_V2, O_USR, O_NET };
@@ -568,6 +589,8 @@ int main(int argc, char **argv)
                 return cmd_stop(argv[2]);
         if (streq(verb, "info") && argc == 3)
                 return cmd_info(argv[2]);
+        if (streq(verb, "v2-reapply") && argc == 3)
+                return cmd_v2_reapply(argv[2]);
         if (argc < 4 || parse_pid(argv[2], &pid) < 0) {
                 usage(stderr);
                 return 2;

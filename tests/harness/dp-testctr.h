@@ -67,6 +67,10 @@ int dpt_cgroup_destroy(const char *dir, bool v2);
 
 /* ---- BPF device program (bpf.c) ---- */
 int dpt_bpf_attach_runtime_prog(const char *cgroup_dir);
+/* A runtime re-applying its config: a fresh program of its own replaces
+ * (MULTI|REPLACE) each program attached at the cgroup, whoever put it
+ * there. -ENOENT when none is attached. */
+int dpt_bpf_reapply_runtime_prog(const char *cgroup_dir);
 
 /* ---- rootfs (rootfs.c) ---- */
 /* Host side, before clone(): mounts a tmpfs at ROOT and fills it. */

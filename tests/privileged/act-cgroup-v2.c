@@ -490,6 +490,80 @@ static void test_two_originals(void **state)
         assert_int_equal(dpt_probe(NULL, f->cg, G.card, O_RDWR), -EPERM);
 }
 
+/* The pinned map entry of a grant, looked at directly. */
+static bool map_has(const char *cg, char type, unsigned major, unsigned minor)
+{
+        _cleanup_free_ char *dir = pin_dir_of(cg);
+        _cleanup_free_ char *path = strjoin_sep("/", dir, "grants", NULL);
+        _cleanup_close_ int fd = dp_bpf_obj_get(path);
+        dp_bpf_dev_key key = {
+                .type = dp_bpf_dev_type(type), .major = major, .minor = minor};
+        dp_bpf_dev_value val;
+
+        return fd >= 0 && dp_bpf_map_lookup(fd, &key, &val) == 0;
+}
+
+/* A runtime re-applying its config behind devpass's back: the original
+ * program swapped back in for the wrapper (REPLACE), or a new program of
+ * its own attached beside it. The pinned map still holds the entry, the
+ * device is denied: dp_cg2_has() (what reconcile's repair asks) must say
+ * "not in effect" and dp_cg2_grant() must make the device open again. */
+static void test_replaced_behind_back(void **state)
+{
+        fixture *f = *state;
+        uint32_t orig = attach_runtime(f->cg, BPF_F_ALLOW_MULTI);
+        uint32_t ids[8] = {0}, n = 8;
+        _cleanup_close_ int cg_fd = open(f->cg, O_RDONLY | O_DIRECTORY);
+        _cleanup_close_ int wrap_fd = -EBADF, orig_fd = -EBADF;
+        bool changed = false;
+        char name[16];
+
+        assert_true(cg_fd >= 0);
+        assert_int_equal(grant_in_child(f->cg, 'c', 226, 0, RW), 0);
+        assert_int_equal(dpt_probe(NULL, f->cg, G.card, O_RDWR), -ENXIO);
+        assert_int_equal(dp_cg2_has(f->cg, 'c', 226, 0), 1);
+
+        /* REPLACE: the runtime's program back in the wrapper's place */
+        assert_int_equal(dpt_query(f->cg, ids, &n), 0);
+        assert_int_equal(n, 1);
+        wrap_fd = dp_bpf_prog_get_fd_by_id(ids[0]);
+        orig_fd = dp_bpf_prog_get_fd_by_id(orig);
+        assert_true(wrap_fd >= 0 && orig_fd >= 0);
+        assert_int_equal(dp_bpf_prog_attach(orig_fd, cg_fd, BPF_CGROUP_DEVICE,
+                                            BPF_F_ALLOW_MULTI, wrap_fd),
+                         0);
+        n = 8;
+        assert_int_equal(dpt_query(f->cg, ids, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(ids[0], orig);
+        assert_true(map_has(f->cg, 'c', 226, 0));
+        assert_int_equal(dpt_probe(NULL, f->cg, G.card, O_RDWR), -EPERM);
+        assert_int_equal(dp_cg2_has(f->cg, 'c', 226, 0), 0);
+        assert_int_equal(dp_cg2_grant(f->cg, 'c', 226, 0, RW, &changed), 0);
+        assert_true(changed);
+        assert_int_equal(dpt_probe(NULL, f->cg, G.card, O_RDWR), -ENXIO);
+        assert_int_equal(dpt_probe(NULL, f->cg, "/dev/null", O_RDWR), 0);
+        assert_int_equal(dp_cg2_has(f->cg, 'c', 226, 0), 1);
+        n = 8;
+        assert_int_equal(dpt_query(f->cg, ids, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(dpt_prog_name(ids[0], name), 0);
+        assert_string_equal(name, DP_BPF_PROG_NAME);
+
+        /* beside: a new program of the runtime's, ANDed with the wrapper */
+        attach_runtime(f->cg, BPF_F_ALLOW_MULTI);
+        assert_true(map_has(f->cg, 'c', 226, 0));
+        assert_int_equal(dpt_probe(NULL, f->cg, G.card, O_RDWR), -EPERM);
+        assert_int_equal(dp_cg2_has(f->cg, 'c', 226, 0), 0);
+        changed = false;
+        assert_int_equal(dp_cg2_grant(f->cg, 'c', 226, 0, RW, &changed), 0);
+        assert_true(changed);
+        assert_int_equal(dpt_probe(NULL, f->cg, G.card, O_RDWR), -ENXIO);
+        assert_int_equal(dp_cg2_has(f->cg, 'c', 226, 0), 1);
+        assert_int_equal(dp_cg2_release(f->cg), 0);
+        assert_int_equal(dpt_probe(NULL, f->cg, G.card, O_RDWR), -EPERM);
+}
+
 /* A runtime that attached without ALLOW_MULTI: one program, replaced by
  * attaching with the same flags. */
 static void test_single_program(void **state)
@@ -681,6 +755,7 @@ int main(void)
                 T(test_adoption),
                 T(test_two_originals),
                 T(test_single_program),
+                T(test_replaced_behind_back),
                 T(test_scaling),
                 T(test_gpu),
 #undef T
