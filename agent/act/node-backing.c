@@ -159,8 +159,18 @@ static int host_path_of(const dp_container *c, const node_req *req,
         return 0;
 }
 
+/* Inode numbers are reused at once (rm + mknod gets the same number on
+ * ext4), so the change time, which a new inode cannot share with the old
+ * one to the nanosecond, is part of the identity. */
+static uint64_t ctime_ns(const struct stat *st)
+{
+        return (uint64_t)st->st_ctim.tv_sec * UINT64_C(1000000000) +
+               (uint64_t)st->st_ctim.tv_nsec;
+}
+
 int dp_act_node_backing(const dp_container *c, const dp_node_spec *spec,
-                        char **ret_path, uint64_t *ret_dev, uint64_t *ret_ino)
+                        char **ret_path, uint64_t *ret_dev, uint64_t *ret_ino,
+                        uint64_t *ret_ctime)
 {
         _cleanup_(node_req_done) node_req req = {0};
         _cleanup_close_ int rootfd = -EBADF, dirfd = -EBADF, fd = -EBADF;
@@ -168,7 +178,7 @@ int dp_act_node_backing(const dp_container *c, const dp_node_spec *spec,
         struct stat st;
         int r;
 
-        if (!ret_path || !ret_dev || !ret_ino)
+        if (!ret_path || !ret_dev || !ret_ino || !ret_ctime)
                 return -EINVAL;
         r = node_req_init(c, spec, &req);
         if (r < 0)
@@ -195,11 +205,12 @@ int dp_act_node_backing(const dp_container *c, const dp_node_spec *spec,
         *ret_path = path;
         *ret_dev = (uint64_t)st.st_dev;
         *ret_ino = (uint64_t)st.st_ino;
+        *ret_ctime = ctime_ns(&st);
         return 0;
 }
 
 int dp_act_node_backing_remove(const char *path, const dp_node_spec *spec,
-                               uint64_t dev, uint64_t ino)
+                               uint64_t dev, uint64_t ino, uint64_t ctime)
 {
         _cleanup_free_ char *dir = NULL, *base = NULL;
         _cleanup_close_ int dirfd = -EBADF;
@@ -221,6 +232,7 @@ int dp_act_node_backing_remove(const char *path, const dp_node_spec *spec,
         if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
                 return errno == ENOENT ? 0 : negative_errno();
         if ((uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino ||
+            ctime_ns(&st) != ctime ||
             !(spec->type == 'c' ? S_ISCHR(st.st_mode) : S_ISBLK(st.st_mode)) ||
             st.st_rdev != makedev(spec->major, spec->minor))
                 return 0; /* not ours any more: left alone */

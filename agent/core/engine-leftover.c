@@ -12,10 +12,10 @@ void dp_engine_note_backing(dp_engine *e, const dp_container *c,
                             dp_grant_node *n, const dp_node_spec *s)
 {
         char *path = NULL;
-        uint64_t dev = 0, ino = 0;
+        uint64_t dev = 0, ino = 0, ctime = 0;
         int r;
 
-        r = e->ops->node_backing(c, s, &path, &dev, &ino);
+        r = e->ops->node_backing(c, s, &path, &dev, &ino, &ctime);
         if (r < 0) {
                 log_debug_errno(r, "Cannot tell where %s in %s lives: %m",
                                 s->path, c->ref);
@@ -25,6 +25,7 @@ void dp_engine_note_backing(dp_engine *e, const dp_container *c,
         n->backing = path;
         n->backing_dev = dev;
         n->backing_ino = ino;
+        n->backing_ctime = ctime;
 }
 
 static int release_one(dp_engine *e, const dp_grant *g, const dp_grant_node *n,
@@ -37,7 +38,7 @@ static int release_one(dp_engine *e, const dp_grant *g, const dp_grant_node *n,
         if (!n->backing || !e->ops->node_backing_remove)
                 return 0;
         return e->ops->node_backing_remove(n->backing, s, n->backing_dev,
-                                           n->backing_ino);
+                                           n->backing_ino, n->backing_ctime);
 }
 
 void dp_engine_release_leftovers(dp_engine *e, dp_grant *g)

@@ -154,6 +154,13 @@ static int add_bool(json_object *o, const char *k, bool v)
                        : 0;
 }
 
+static int add_u64(json_object *o, const char *k, uint64_t v)
+{
+        return json_object_object_add(o, k, json_object_new_uint64(v)) < 0
+                       ? -ENOMEM
+                       : 0;
+}
+
 static int node_to_json(const dp_grant_node *n, json_object **ret)
 {
         json_object *o = json_object_new_object();
@@ -170,12 +177,9 @@ static int node_to_json(const dp_grant_node *n, json_object **ret)
             add_bool(o, "created", n->created) < 0 ||
             (n->backing &&
              (add_str(o, "backing", n->backing) < 0 ||
-              json_object_object_add(o, "backing_dev",
-                                     json_object_new_uint64(n->backing_dev)) <
-                      0 ||
-              json_object_object_add(o, "backing_ino",
-                                     json_object_new_uint64(n->backing_ino)) <
-                      0))) {
+              add_u64(o, "backing_dev", n->backing_dev) < 0 ||
+              add_u64(o, "backing_ino", n->backing_ino) < 0 ||
+              add_u64(o, "backing_ctime", n->backing_ctime) < 0))) {
                 json_object_put(o);
                 return -ENOMEM;
         }
@@ -345,6 +349,17 @@ static int get_access(json_object *o, unsigned *ret)
         return 0;
 }
 
+static int get_u64(json_object *o, const char *k, uint64_t *ret)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, k, &v) ||
+            !json_object_is_type(v, json_type_int))
+                return -EBADMSG;
+        *ret = json_object_get_uint64(v);
+        return 0;
+}
+
 static int node_from_json(json_object *o, dp_grant *g)
 {
         dp_grant_node n = {0};
@@ -365,19 +380,13 @@ static int node_from_json(json_object *o, dp_grant *g)
             (json_object_object_get_ex(o, "backing", NULL) &&
              (r = get_str(o, "backing", true, &n.backing)) < 0))
                 goto out;
-        if (n.backing) {
-                json_object *v;
-
-                if (n.backing[0] != '/' ||
-                    !json_object_object_get_ex(o, "backing_dev", &v) ||
-                    !json_object_is_type(v, json_type_int) ||
-                    (n.backing_dev = json_object_get_uint64(v), false) ||
-                    !json_object_object_get_ex(o, "backing_ino", &v) ||
-                    !json_object_is_type(v, json_type_int)) {
-                        r = -EBADMSG;
-                        goto out;
-                }
-                n.backing_ino = json_object_get_uint64(v);
+        if (n.backing &&
+            (n.backing[0] != '/' ||
+             (r = get_u64(o, "backing_dev", &n.backing_dev)) < 0 ||
+             (r = get_u64(o, "backing_ino", &n.backing_ino)) < 0 ||
+             (r = get_u64(o, "backing_ctime", &n.backing_ctime)) < 0)) {
+                r = -EBADMSG;
+                goto out;
         }
         if (n.path[0] != '/') {
                 r = -EBADMSG;

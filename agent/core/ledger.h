@@ -31,6 +31,7 @@ typedef struct dp_grant_node {
         char *backing;     /* where the agent sees it when it would outlive the
                               container (a /dev on a host filesystem), or NULL */
         uint64_t backing_dev, backing_ino; /* the inode devpass made there */
+        uint64_t backing_ctime;            /* and its change time, in ns */
 } dp_grant_node;
 
 typedef struct dp_grant_cg {

@@ -46,12 +46,13 @@ int dp_act_node_forget(pid_t pid, uint64_t starttime, const dp_node_spec *spec);
  * mounted too (a directory rootfs without a /dev tmpfs), so that the node
  * would outlive the container; *ret_path = NULL when it dies with it. */
 int dp_act_node_backing(const dp_container *c, const dp_node_spec *spec,
-                        char **ret_path, uint64_t *ret_dev, uint64_t *ret_ino);
+                        char **ret_path, uint64_t *ret_dev, uint64_t *ret_ino,
+                        uint64_t *ret_ctime);
 /* After the container is gone: removes the node at path if it still is that
- * very inode and node (1), else leaves whatever is there (0). No symlink on
- * the way is followed. */
+ * very inode (device, number, change time in ns) and node (1), else leaves
+ * whatever is there (0). No symlink on the way is followed. */
 int dp_act_node_backing_remove(const char *path, const dp_node_spec *spec,
-                               uint64_t dev, uint64_t ino);
+                               uint64_t dev, uint64_t ino, uint64_t ctime);
 
 /* ---- cgroup v1 (agent/act/cgroup-v1.c) ---- */
 /* 1 if the cgroup's devices.list already allows that access, else 0. */
@@ -165,9 +166,9 @@ typedef struct dp_act_ops {
                            const dp_node_spec *spec);
         int (*node_backing)(const dp_container *c, const dp_node_spec *spec,
                             char **ret_path, uint64_t *ret_dev,
-                            uint64_t *ret_ino);
+                            uint64_t *ret_ino, uint64_t *ret_ctime);
         int (*node_backing_remove)(const char *path, const dp_node_spec *spec,
-                                   uint64_t dev, uint64_t ino);
+                                   uint64_t dev, uint64_t ino, uint64_t ctime);
         int (*forward)(const dp_container *c, const char *action,
                        const char *subsystem, const char *devpath,
                        char *const *props, char *const *tags,
