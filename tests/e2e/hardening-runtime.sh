@@ -83,7 +83,7 @@ echo "status answered in $ms ms during a manual attach on the hung runtime"
 # bounded forks: sample the agent's children for 4 s
 max=0
 for ((i = 0; i < 40; i++)); do
-        n=$(pgrep -P "$AGENT_PID" | wc -l)
+        n=$(pgrep -P "$AGENT_PID" | wc -l || true)
         [ "$n" -gt "$max" ] && max=$n
         sleep 0.1
 done
