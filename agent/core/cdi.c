@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/* CDI (Container Device Interface) specs of what the policy exports: one
+ * spec file per device class, kind "devpass.io/<class>", one CDI device per
+ * devpass device with its whole bundle as deviceNodes. Engines that read
+ * CDI (Podman, containerd, CRI-O, Docker ≥ 25) then start containers with
+ * `--device devpass.io/block=NAME`. Names come from a device's stable
+ * identity, so a re-plug under a new minor updates the same name. Files are
+ * replaced with a rename, never rewritten in place: a reader sees the old
+ * spec or the new one, never half of one. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "core/cdi.h"
+#include "devpass/util.h"
+
+/* CDI names: [A-Za-z0-9][A-Za-z0-9_.:-]* (a leading digit from 0.5.0 on). */
+static char *sanitize(const char *prefix, const char *s)
+{
+        char *out = strjoin_sep("", prefix ? prefix : "", s, NULL);
+
+        if (!out)
+                return NULL;
+        for (char *p = out; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' ||
+                      *p == ':' || *p == '-'))
+                        *p = '_';
+        if (!((out[0] >= 'a' && out[0] <= 'z') ||
+              (out[0] >= 'A' && out[0] <= 'Z') ||
+              (out[0] >= '0' && out[0] <= '9')))
+                out[0] = 'x';
+        return out;
+}
+
+int dp_cdi_name(const dp_device *d, char **ret)
+{
+        const char *v;
+        char *s = NULL;
+
+        if (!d || !d->name)
+                return -EINVAL;
+        /* what stays the same when the device is unplugged and plugged
+         * back: its PCI slot, its serial, its port, its backing file */
+        if (d->klass == DP_CLASS_GPU && d->pci)
+                s = sanitize(NULL, d->pci);
+        else if (d->serial && (d->has_vendor || d->has_product)) {
+                char ids[16];
+
+                snprintf(ids, sizeof(ids), "%04x-%04x-", d->vendor, d->product);
+                s = sanitize(ids, d->serial);
+        } else if ((v = dp_device_property(d, "ID_SERIAL")) ||
+                   (v = dp_device_property(d, "ID_WWN")))
+                s = sanitize(NULL, v);
+        else if ((v = dp_device_property(d, "ID_PATH")))
+                s = sanitize(NULL, v);
+        else if ((v = dp_device_attribute(d, "loop/backing_file")))
+                s = sanitize("file", v);
+        else
+                s = sanitize(NULL, d->name);
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+const char *dp_cdi_kind(dp_class c)
+{
+        static char kinds[_DP_CLASS_MAX][32];
+        const char *n = dp_class_to_string(c);
+
+        if ((unsigned)c >= _DP_CLASS_MAX || !n)
+                return NULL;
+        if (!kinds[c][0])
+                snprintf(kinds[c], sizeof(kinds[c]), "devpass.io/%s", n);
+        return kinds[c];
+}
+
+int dp_cdi_id(const dp_device *d, char **ret)
+{
+        _cleanup_free_ char *name = NULL;
+        const char *kind = d ? dp_cdi_kind(d->klass) : NULL;
+        int r;
+
+        if (!kind)
+                return -EINVAL;
+        r = dp_cdi_name(d, &name);
+        if (r < 0)
+                return r;
+        *ret = strjoin_sep("=", kind, name, NULL);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static json_object *node_json(const dp_node *n, const dp_grant_settings *g,
+                              const char *path_inside)
+{
+        json_object *o = json_object_new_object();
+        char t[2] = {n->type, 0};
+        char perm[4];
+
+        if (!o)
+                return NULL;
+        json_object_object_add(o, "path", json_object_new_string(path_inside));
+        json_object_object_add(o, "type", json_object_new_string(t));
+        json_object_object_add(o, "major", json_object_new_int64(n->major));
+        json_object_object_add(o, "minor", json_object_new_int64(n->minor));
+        if (g && g->mode >= 0)
+                json_object_object_add(o, "fileMode",
+                                       json_object_new_int(g->mode));
+        if (g && g->owner >= 0)
+                json_object_object_add(o, "uid",
+                                       json_object_new_int64(g->owner));
+        if (g && g->group >= 0)
+                json_object_object_add(o, "gid",
+                                       json_object_new_int64(g->group));
+        json_object_object_add(
+                o, "permissions",
+                json_object_new_string(dp_access_to_string(
+                        g && g->access ? g->access
+                                       : DP_ACCESS_READ | DP_ACCESS_WRITE |
+                                                 DP_ACCESS_MKNOD,
+                        perm)));
+        return o;
+}
+
+int dp_cdi_device_json(const dp_device *d, const dp_grant_settings *g,
+                       json_object **ret)
+{
+        _cleanup_free_ char *name = NULL;
+        json_object *o, *edits, *nodes;
+        int r;
+
+        if (!d || d->n_nodes == 0)
+                return -ENODEV;
+        r = dp_cdi_name(d, &name);
+        if (r < 0)
+                return r;
+        o = json_object_new_object();
+        edits = json_object_new_object();
+        nodes = json_object_new_array();
+        if (!o || !edits || !nodes) {
+                json_object_put(o);
+                json_object_put(edits);
+                json_object_put(nodes);
+                return -ENOMEM;
+        }
+        json_object_object_add(o, "name", json_object_new_string(name));
+        json_object_object_add(o, "containerEdits", edits);
+        json_object_object_add(edits, "deviceNodes", nodes);
+        for (size_t i = 0; i < d->n_nodes; i++) {
+                /* Path= renames the device's own node, as for a grant */
+                const char *in =
+                        i == 0 && g && g->path ? g->path : d->nodes[i].path;
+                json_object *n = node_json(&d->nodes[i], g, in);
+
+                if (!n) {
+                        json_object_put(o);
+                        return -ENOMEM;
+                }
+                json_object_array_add(nodes, n);
+        }
+        *ret = o;
+        return 0;
+}
+
+/* The lowest version that covers what devpass writes: deviceNodes with
+ * path, type, major, minor, fileMode, permissions, uid and gid exist since
+ * 0.3.0, but a name that starts with a digit (a PCI slot) needs 0.5.0.
+ * Loaders refuse versions newer than theirs (Podman 4.3 reads 0.5.0 and
+ * refuses 0.6.0), so never more than needed. */
+static const char *spec_version(json_object *devices)
+{
+        for (size_t i = 0; i < json_object_array_length(devices); i++) {
+                const char *n = json_object_get_string(json_object_object_get(
+                        json_object_array_get_idx(devices, i), "name"));
+
+                if (n && n[0] >= '0' && n[0] <= '9')
+                        return "0.5.0";
+        }
+        return "0.3.0";
+}
+
+int dp_cdi_spec_json(dp_class c, json_object *devices, json_object **ret)
+{
+        const char *kind = dp_cdi_kind(c);
+        json_object *o;
+
+        if (!kind || !json_object_is_type(devices, json_type_array))
+                return -EINVAL;
+        o = json_object_new_object();
+        if (!o)
+                return -ENOMEM;
+        json_object_object_add(o, "cdiVersion",
+                               json_object_new_string(spec_version(devices)));
+        json_object_object_add(o, "kind", json_object_new_string(kind));
+        json_object_object_add(o, "devices", json_object_get(devices));
+        *ret = o;
+        return 0;
+}
+
+int dp_cdi_spec_path(const char *dir, dp_class c, char **ret)
+{
+        const char *n = dp_class_to_string(c);
+        char *s = NULL;
+
+        if (!dir || !n)
+                return -EINVAL;
+        if (asprintf(&s, "%s/devpass.io-%s.json", dir, n) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int dp_cdi_write(const char *dir, dp_class c, json_object *spec,
+                 bool *ret_changed)
+{
+        _cleanup_free_ char *path = NULL, *tmp = NULL, *old = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *text;
+        size_t len;
+        int r;
+
+        r = dp_cdi_spec_path(dir, c, &path);
+        if (r < 0)
+                return r;
+        if (ret_changed)
+                *ret_changed = false;
+        if (!spec) {
+                if (unlink(path) < 0)
+                        return errno == ENOENT ? 0 : negative_errno();
+                if (ret_changed)
+                        *ret_changed = true;
+                return 0;
+        }
+        text = json_object_to_json_string_ext(
+                spec, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!text)
+                return -ENOMEM;
+        len = strlen(text);
+        if (read_full_file(path, &old, NULL) >= 0 && strlen(old) == len + 1 &&
+            strneq(old, text, len))
+                return 0; /* same spec: readers keep the file they have */
+        r = mkdir_p(dir, 0755);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        if (asprintf(&tmp, "%s/.devpass.io-%s.json.%d", dir,
+                     dp_class_to_string(c), (int)getpid()) < 0) {
+                tmp = NULL;
+                return -ENOMEM;
+        }
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+                  0644);
+        if (fd < 0)
+                return negative_errno();
+        if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
+            fchmod(fd, 0644) < 0) {
+                r = errno ? negative_errno() : -EIO;
+                (void)unlink(tmp);
+                return r;
+        }
+        fd = safe_close(fd);
+        if (rename(tmp, path) < 0) {
+                r = negative_errno();
+                (void)unlink(tmp);
+                return r;
+        }
+        if (ret_changed)
+                *ret_changed = true;
+        return 0;
+}

@@ -1,0 +1,4 @@
+add_executable(test-cdi ${CMAKE_CURRENT_LIST_DIR}/cdi.c)
+target_link_libraries(test-cdi PRIVATE devpass-core PkgConfig::CMOCKA)
+add_test(NAME unit-cdi COMMAND test-cdi)
+set_tests_properties(unit-cdi PROPERTIES LABELS "unit" TIMEOUT 60)
