@@ -36,12 +36,10 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock *, nl_socket_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link *, rtnl_link_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr *, nl_addr_put)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_cache *, nl_cache_free)
 
 #define _cleanup_nl_sock_  _cleanup_(nl_socket_freep)
 #define _cleanup_link_     _cleanup_(rtnl_link_putp)
 #define _cleanup_nl_addr_  _cleanup_(nl_addr_putp)
-#define _cleanup_nl_cache_ _cleanup_(nl_cache_freep)
 
 /* The kernel's fallback name when a NIC returns and neither its current nor
  * its original name is free (the same pattern it uses for physical NICs
