@@ -58,7 +58,7 @@ int dp_cdi_name(const dp_device *d, char **ret)
                 s = sanitize(NULL, v);
         else if ((v = dp_device_property(d, "ID_PATH")))
                 s = sanitize(NULL, v);
-        else if ((v = dp_device_attribute(d, "loop/backing_file")))
+        else if ((v = dp_device_property(d, "DEVPASS_LOOP_BACKING_FILE")))
                 s = sanitize("file", v);
         else
                 s = sanitize(NULL, d->name);

@@ -196,6 +196,17 @@ int dp_hw_derive_properties(dp_device *d)
         }
         if (r >= 0 && d->klass == DP_CLASS_NET && d->driver)
                 r = prop_default(d, "ID_NET_DRIVER", d->driver);
+        if (r >= 0 && d->klass == DP_CLASS_BLOCK && d->name &&
+            startswith(d->name, "loop")) {
+                _cleanup_free_ char *file = NULL;
+
+                /* what a loop device is, across detach and re-attach under
+                 * another minor (CDI names, agent/core/cdi.c) */
+                if (dp_hw_read_attr(d->syspath, "loop/backing_file", &file) >=
+                            0 &&
+                    !isempty(file))
+                        r = prop_default(d, "DEVPASS_LOOP_BACKING_FILE", file);
+        }
         return r;
 }
 

@@ -56,9 +56,10 @@ static void test_names(void **state)
         assert_name(usb, "0403-6001-A9_x_Y");
         /* a loop device is known by its backing file, not its minor */
         assert_name(blk, "loop3");
-        assert_int_equal(strv_extend(&blk->attributes,
-                                     "loop/backing_file=/srv/disk 1.img"),
-                         0);
+        assert_int_equal(
+                strv_extend(&blk->properties,
+                            "DEVPASS_LOOP_BACKING_FILE=/srv/disk 1.img"),
+                0);
         assert_name(blk, "file_srv_disk_1.img");
 }
 
