@@ -173,10 +173,10 @@ int ctl_check_attach(json_object *params)
 
 int ctl_local_attach(ctl_opts *o, json_object *params, json_object **ret_grant)
 {
-        const dp_manual_refs refs = {.container = o->args[0],
-                                     .device = o->args[1]};
+        dp_manual_refs refs = {.container = o->args[0], .device = o->args[1]};
         _cleanup_(dp_engine_freep) dp_engine *e = NULL;
         _cleanup_hw_free_ dp_hw *hw = NULL;
+        _cleanup_policy_free_ dp_policy *p = NULL;
         _cleanup_free_ char *err = NULL;
         dp_grant_opts go;
         int r;
@@ -184,6 +184,10 @@ int ctl_local_attach(ctl_opts *o, json_object *params, json_object **ret_grant)
         r = dp_grant_opts_from_json(params, &go, &err);
         if (r < 0)
                 return ctl_usage("%s", err);
+        /* the agent's deny rules hold when it does not run, too */
+        if (load_policy(o, NULL, &p) < 0)
+                refs.policy_error = "see the messages above";
+        refs.policy = p;
         r = open_offline(o, &e, &hw);
         if (r != CTL_OK)
                 return r;

@@ -69,6 +69,34 @@ static const char *attach_strerror(int r)
         }
 }
 
+const dp_rule *dp_manual_denied_by(const dp_policy *policy, const dp_device *d)
+{
+        const dp_rule *rule;
+
+        if (!policy || !d)
+                return NULL;
+        rule = dp_policy_match(policy, d, NULL);
+        return rule && dp_rule_grant(rule)->action == DP_ACTION_DENY ? rule
+                                                                     : NULL;
+}
+
+int dp_manual_check_policy(const dp_manual_refs *refs, const dp_device *d,
+                           char **ret_error)
+{
+        const dp_rule *deny;
+
+        if (!refs->policy && refs->policy_error)
+                return fail(ret_error, -EPERM,
+                            "the policy has errors, so what it denies is not "
+                            "known; no manual grant until it is fixed: %s",
+                            refs->policy_error);
+        deny = dp_manual_denied_by(refs->policy, d);
+        if (deny)
+                return fail(ret_error, -EPERM, "%s is denied by policy rule %s",
+                            refs->device, dp_rule_source(deny));
+        return 0;
+}
+
 int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                      const dp_grant_opts *o, json_object **ret_grant,
                      char **ret_error)
@@ -80,19 +108,26 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         dp_grant *g = NULL;
         int r;
 
-        if (!c) {
-                r = dp_container_resolve(refs->container, &own_c);
-                if (r < 0)
-                        return fail(ret_error, r, "%s: %s", refs->container,
-                                    dp_container_strerror(r));
-                c = own_c;
-        }
         if (!d) {
                 r = dp_hw_resolve(hw, refs->device, &own_d);
                 if (r < 0)
                         return fail(ret_error, r, "%s: %s", refs->device,
                                     device_strerror(r));
                 d = own_d;
+        }
+        /* before the container: a denied device costs no runtime lookup */
+        r = dp_manual_check_policy(refs, d, ret_error);
+        if (r < 0) {
+                log_info("attach %s to %s refused: %s", d->syspath,
+                         refs->container, strna(ret_error ? *ret_error : NULL));
+                return r;
+        }
+        if (!c) {
+                r = dp_container_resolve(refs->container, &own_c);
+                if (r < 0)
+                        return fail(ret_error, r, "%s: %s", refs->container,
+                                    dp_container_strerror(r));
+                c = own_c;
         }
         if (dp_ledger_find(e->ledger, c->ref, d->syspath))
                 return fail(ret_error, -EEXIST, "%s is already attached to %s",

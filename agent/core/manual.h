@@ -23,7 +23,22 @@ typedef struct dp_manual_refs {
          * asked (one that hangs would hold up the agent) */
         const dp_container *(*tracked)(void *userdata, const char *ref);
         void *userdata;
+        /* attach: the policy in force, whose deny rules end evaluation for
+         * manual grants too (NULL: no rules); policy_error: why no policy
+         * could be read, which refuses every manual attach (fail-closed:
+         * what would be denied is not known) */
+        const dp_policy *policy;
+        const char *policy_error;
 } dp_manual_refs;
+
+/* The deny rule that refuses d to everyone, or NULL. */
+const dp_rule *dp_manual_denied_by(const dp_policy *policy, const dp_device *d);
+/* -EPERM with the reason in *ret_error when refs' policy refuses d to any
+ * manual grant (a deny rule, or a policy that could not be read); 0 if
+ * not. Attach checks this itself; the agent also asks it before a runtime
+ * lookup, so that a denied device costs none. */
+int dp_manual_check_policy(const dp_manual_refs *refs, const dp_device *d,
+                           char **ret_error);
 
 int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                      const dp_grant_opts *o, struct json_object **ret_grant,

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/daemon.h"
+#include "core/manual.h"
 #include "devpass/log.h"
 
 /* Level-triggered reconcile: desired = f(policy, present devices, running
@@ -64,13 +66,15 @@ static dp_grant_opts rule_opts(const dp_rule *rule)
 }
 
 /* Why g must go, or NULL if it stays; then *ret_dev is its device and
- * *ret_rule the rule that grants it (NULL for a manual grant). */
+ * *ret_rule the rule that grants it (NULL for a manual grant). buf holds a
+ * reason that names a rule. */
 static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                                  const dp_device **ret_dev,
-                                 const dp_rule **ret_rule)
+                                 const dp_rule **ret_rule, char *buf,
+                                 size_t size)
 {
         const dp_device *dev;
-        const dp_rule *rule = NULL;
+        const dp_rule *rule = NULL, *deny;
 
         if (!c || !dp_grant_same_instance(g, c) ||
             dp_container_check_alive(c) < 0)
@@ -88,6 +92,14 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                         return "another rule decides now";
                 if (!rule_targets(rule, g->container))
                         return "rule no longer targets the container";
+        }
+        /* a manual grant made while the agent was down, or before the deny
+         * rule was written: nobody gets a denied device */
+        deny = dp_manual_denied_by(d->policy, dev);
+        if (deny) {
+                snprintf(buf, size, "denied by policy rule %s",
+                         dp_rule_source(deny));
+                return buf;
         }
         *ret_dev = dev;
         *ret_rule = rule;
@@ -165,6 +177,7 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 const dp_device *device = NULL;
                 const dp_rule *rule = NULL;
                 _cleanup_free_ char *dev = NULL, *ctr = NULL;
+                char reason[256];
                 bool was_net;
                 int r;
 
@@ -177,7 +190,8 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 c = dp_registry_find(d, g->container);
                 if (lost_settled(g, c))
                         continue;
-                why = revoke_reason(d, g, c, &device, &rule);
+                why = revoke_reason(d, g, c, &device, &rule, reason,
+                                    sizeof(reason));
                 if (!why) {
                         hold_netns(d, g, c);
                         update_bundle(d, g, c, device, rule);

@@ -386,18 +386,6 @@ static json_object *status_json(dp_daemon *d)
         return o;
 }
 
-/* A deny rule ends evaluation for manual grants too. */
-static const dp_rule *denied_by(dp_daemon *d, const dp_device *dev)
-{
-        const dp_rule *rule;
-
-        if (!d->policy || !dev)
-                return NULL;
-        rule = dp_policy_match(d->policy, dev, NULL);
-        return rule && dp_rule_grant(rule)->action == DP_ACTION_DENY ? rule
-                                                                     : NULL;
-}
-
 /* The request's device and container as the agent knows them; what it does
  * not know is resolved by dp_manual_*() themselves. */
 static void refs_lookup(dp_daemon *d, dp_manual_refs *refs, dp_device **ret_dev)
@@ -407,6 +395,8 @@ static void refs_lookup(dp_daemon *d, dp_manual_refs *refs, dp_device **ret_dev)
             dp_hw_resolve(d->hw, refs->device, ret_dev) < 0)
                 *ret_dev = NULL;
         refs->d = *ret_dev;
+        refs->policy = d->policy;
+        refs->policy_error = d->policy ? NULL : d->policy_error;
 }
 
 /* A NIC leaves the host's device list when it moves: remember it, as the
@@ -467,7 +457,6 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         _cleanup_device_free_ dp_device *dev = NULL;
         _cleanup_free_ char *err = NULL;
         json_object *g = NULL, *res;
-        const dp_rule *deny;
         dp_grant_opts o;
         int r;
 
@@ -478,14 +467,8 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         if (r < 0)
                 return reply_error(c, "devpass.InvalidParameter", err);
         refs_lookup(d, &refs, &dev);
-        deny = denied_by(d, dev);
-        if (deny) {
-                char msg[512];
-
-                snprintf(msg, sizeof(msg), "%s is denied by policy rule %s",
-                         refs.device, dp_rule_source(deny));
-                return reply_error(c, "devpass.Denied", msg);
-        }
+        if (dev && dp_manual_check_policy(&refs, dev, &err) < 0)
+                return reply_error(c, "devpass.Denied", err);
         if (!refs.c && !ref_is_local(refs.container)) {
                 char msg[512];
 
@@ -500,6 +483,8 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         }
         o.source = "manual";
         r = dp_manual_attach(d->engine, d->hw, &refs, &o, &g, &err);
+        if (r == -EPERM)
+                return reply_error(c, "devpass.Denied", err);
         if (r < 0) {
                 dp_daemon_emit(d, "error", "manual attach %s to %s: %s",
                                refs.device, refs.container, strna(err));
