@@ -9,7 +9,7 @@ PKGS=(
         libnl-3-dev libnl-route-3-dev libjson-c-dev
         libcmocka-dev umockdev libumockdev-dev
         lxc lxc-dev lxc-templates busybox-static udev iproute2 util-linux
-        valgrind kmod procps
+        valgrind kmod procps scdoc bash-completion
 )
 
 if [ "$(id -u)" -ne 0 ]; then
