@@ -37,9 +37,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_sock *, nl_socket_free)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct rtnl_link *, rtnl_link_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct nl_addr *, nl_addr_put)
 
-#define _cleanup_nl_sock_  _cleanup_(nl_socket_freep)
-#define _cleanup_link_     _cleanup_(rtnl_link_putp)
-#define _cleanup_nl_addr_  _cleanup_(nl_addr_putp)
+#define _cleanup_nl_sock_ _cleanup_(nl_socket_freep)
+#define _cleanup_link_    _cleanup_(rtnl_link_putp)
+#define _cleanup_nl_addr_ _cleanup_(nl_addr_putp)
 
 /* The kernel's fallback name when a NIC returns and neither its current nor
  * its original name is free (the same pattern it uses for physical NICs

@@ -14,7 +14,8 @@ struct json_object;
 const char *dp_cdi_kind(dp_class c);
 /* The CDI device name, from the device's stable identity: PCI slot (GPUs),
  * vendor-product-serial, ID_SERIAL/ID_WWN, ID_PATH, a loop device's backing
- * file (DEVPASS_LOOP_BACKING_FILE), else the kernel name; sanitised to CDI's name grammar. */
+ * file (DEVPASS_LOOP_BACKING_FILE), else the kernel name; sanitised to CDI's
+ * name grammar. */
 int dp_cdi_name(const dp_device *d, char **ret);
 /* "KIND=NAME", as engines take it (`podman run --device KIND=NAME`). */
 int dp_cdi_id(const dp_device *d, char **ret);
