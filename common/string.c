@@ -165,3 +165,20 @@ int strverscmp_improved(const char *a, const char *b)
         }
         return 0;
 }
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+void dp_unescape_octal(char *s)
+{
+        char *w = s;
+
+        for (char *r = s; *r;) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' &&
+                    r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
+                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 +
+                                      (r[3] - '0'));
+                        r += 4;
+                } else
+                        *w++ = *r++;
+        }
+        *w = 0;
+}

@@ -21,23 +21,6 @@
 #include "node-internal.h"
 #include "node-path.h"
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
-{
-        char *w = s;
-
-        for (char *r = s; *r;) {
-                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' &&
-                    r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
-                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 +
-                                      (r[3] - '0'));
-                        r += 4;
-                } else
-                        *w++ = *r++;
-        }
-        *w = 0;
-}
-
 /* Length of prefix if it is a whole-component prefix of path, else -1. */
 static ssize_t path_prefix(const char *prefix, const char *path)
 {
@@ -60,8 +43,8 @@ static bool mnt_parse(char *line, mnt *m)
         if (sscanf(line, "%*s %*s %u:%u %4095s %4095s", &m->major, &m->minor,
                    m->root, m->point) != 4)
                 return false;
-        unescape(m->root);
-        unescape(m->point);
+        dp_unescape_octal(m->root);
+        dp_unescape_octal(m->point);
         return true;
 }
 

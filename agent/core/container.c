@@ -253,23 +253,6 @@ typedef struct cgroup_mounts {
 
 static cgroup_mounts mounts;
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape_octal(char *s)
-{
-        char *w = s;
-
-        for (char *r = s; *r;) {
-                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' &&
-                    r[2] <= '7' && r[3] >= '0' && r[3] <= '7') {
-                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 +
-                                      (r[3] - '0'));
-                        r += 4;
-                } else
-                        *w++ = *r++;
-        }
-        *w = 0;
-}
-
 static void load_mounts(void)
 {
         _cleanup_free_ char *text = NULL;
@@ -293,8 +276,8 @@ static void load_mounts(void)
                 if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mp) != 2 ||
                     sscanf(sep + 3, "%63s %*s %511s", fstype, super) != 2)
                         continue;
-                unescape_octal(root);
-                unescape_octal(mp);
+                dp_unescape_octal(root);
+                dp_unescape_octal(mp);
                 if (streq(fstype, "cgroup2") && !mounts.v2[0]) {
                         snprintf(mounts.v2, sizeof(mounts.v2), "%s", mp);
                         snprintf(mounts.v2_root, sizeof(mounts.v2_root), "%s",

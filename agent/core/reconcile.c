@@ -315,14 +315,10 @@ static int verify_grant(dp_daemon *d, dp_grant *g, dp_container *c)
         }
         for (size_t i = 0; i < g->n_nodes; i++) {
                 dp_grant_node *n = &g->nodes[i];
-                dp_node_spec s = {.path = n->path,
-                                  .type = n->type,
-                                  .major = n->major,
-                                  .minor = n->minor,
-                                  .mode = n->mode,
-                                  .uid = n->uid,
-                                  .gid = n->gid};
+                dp_node_spec s;
                 bool created = false;
+
+                dp_grant_node_spec(n, &s);
 
                 if (!n->created || ops->node_present(c, &s) != 0)
                         continue;

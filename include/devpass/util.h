@@ -28,6 +28,8 @@ int strv_env_set(char ***l, const char *key, const char *value);
 
 /* ---- strings ---- */
 char *strjoin_sep(const char *sep, ...) __attribute__((sentinel));
+/* Undoes the \\ooo escapes of mountinfo fields, in place. */
+void dp_unescape_octal(char *s);
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
 char *strstrip(char *s); /* trims ASCII whitespace in place */
