@@ -52,6 +52,12 @@ const char *dp_rule_file(const dp_rule *r);
 unsigned dp_rule_line(const dp_rule *r); /* line of its [Match] */
 /* "FILE:LINE" as used in `source` and `explain`; borrowed. */
 const char *dp_rule_source(const dp_rule *r);
+/* "FILE#HASH": what a rule is known by in the ledger. HASH covers its
+ * [Match] and [Target] keys as normalised (comments, blank lines, spacing
+ * and the rule's place in the file do not count), so moving or commenting
+ * a rule changes nothing granted; [Grant] settings do not count either,
+ * so that editing them updates the grants instead of replacing them. */
+const char *dp_rule_id(const dp_rule *r);
 const dp_grant_settings *dp_rule_grant(const dp_rule *r);
 char *const *dp_rule_containers(const dp_rule *r); /* Container= globs */
 bool dp_rule_exclusive(const dp_rule *r);
