@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "devpass/device.h"
+#include "devpass/ref.h" /* Container= values */
 
 #define DP_POLICY_MAX_LINE 4096
 
@@ -101,10 +102,3 @@ const dp_rule *dp_policy_match(const dp_policy *p, const dp_device *d,
  * ".." components or control characters; a valid Linux interface name. */
 int dp_policy_validate_path(const char *s);
 int dp_policy_validate_ifname(const char *s);
-
-/* Container references: "NAME", "RUNTIME:NAME", "pid:PID", "cgroup:PATH".
- * Validates syntax only (globs allowed where allow_glob). */
-int dp_container_ref_validate(const char *ref, bool allow_glob);
-/* Does a concrete reference (e.g. "lxc:ml-1") match a policy glob
- * ("lxc:ml-*" or bare "ml-*", which matches any runtime)? */
-bool dp_container_ref_match(const char *glob, const char *ref);
