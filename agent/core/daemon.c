@@ -17,6 +17,7 @@
 
 #include "core/daemon.h"
 #include "core/rtlookup.h"
+#include "core/service.h"
 #include "devpass/container.h"
 #include "devpass/log.h"
 
@@ -60,25 +61,11 @@ static int epoll_add(dp_daemon *d, int fd, unsigned tag)
 int dp_daemon_reload(dp_daemon *d, char **ret_error)
 {
         _cleanup_free_ char *msg = NULL;
-        dp_diag_list diags = {};
         dp_policy *p = NULL;
         int r;
 
-        r = dp_policy_load_dirs(d->cfg.policy_dirs, &p, &diags);
+        r = dp_service_load_policy(d->cfg.policy_dirs, &p, &msg);
         if (r < 0) {
-                size_t len = 0;
-                FILE *f = open_memstream(&msg, &len);
-
-                if (f) {
-                        for (size_t i = 0; i < diags.n; i++)
-                                fprintf(f, "%s%s", i ? "; " : "",
-                                        diags.items[i].message);
-                        if (diags.n == 0)
-                                fprintf(f, "policy could not be read: %s",
-                                        strerror(-r));
-                        fclose(f);
-                }
-                dp_diag_list_clear(&diags);
                 log_error("Policy refused, %s: %s",
                           d->policy ? "previous policy stays in force"
                                     : "running with no policy grants",
@@ -89,7 +76,6 @@ int dp_daemon_reload(dp_daemon *d, char **ret_error)
                         *ret_error = TAKE_PTR(msg);
                 return r;
         }
-        dp_diag_list_clear(&diags);
         dp_policy_free(d->policy);
         d->policy = p;
         {

@@ -83,6 +83,10 @@ void dp_registry_adopt(dp_daemon *d, dp_container *c);
 int dp_daemon_lookup_device(const dp_daemon *d, const char *ref,
                             dp_device **ret);
 const dp_container *dp_daemon_lookup_container(dp_daemon *d, const char *ref);
+/* daemon-service.c: the verbs' context over what the agent tracks; valid
+ * until the daemon's policy or lists change. */
+struct dp_service;
+void dp_daemon_service(dp_daemon *d, struct dp_service *ret);
 /* Sends one event line to monitor clients and logs it. */
 void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
         _printf_(3, 4);

@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "core/daemon.h"
-#include "core/manual.h"
 #include "core/rtlookup.h"
+#include "core/service.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
 #include "devpass/runtime.h"
@@ -348,73 +348,18 @@ static const char *param_str(json_object *p, const char *k)
         return json_object_get_string(v);
 }
 
-static json_object *status_json(dp_daemon *d)
+/* Answers a service call: its result, or its error. */
+static int reply_service(dp_ipc_client *c, int r, json_object *res,
+                         dp_service_error *e)
 {
-        json_object *o = json_object_new_object();
+        int k;
 
-        json_object_object_add(o, "version",
-                               json_object_new_string(DEVPASS_VERSION));
-        json_object_object_add(o, "pid", json_object_new_int(getpid()));
-        json_object_object_add(
-                o, "uevents",
-                json_object_new_string(d->monitor_udev ? "udev" : "kernel"));
-        json_object_object_add(
-                o, "policy_rules",
-                json_object_new_int(
-                        d->policy ? (int)dp_policy_n_rules(d->policy) : 0));
-        json_object_object_add(o, "policy_error",
-                               d->policy_error
-                                       ? json_object_new_string(d->policy_error)
-                                       : NULL);
-        json_object_object_add(o, "devices",
-                               json_object_new_int((int)d->devices.n));
-        json_object_object_add(o, "containers",
-                               json_object_new_int((int)d->n_ctrs));
-        json_object_object_add(o, "grants",
-                               json_object_new_int((int)d->engine->ledger->n));
-        json_object_object_add(o, "events",
-                               json_object_new_int64((int64_t)d->n_events));
-        {
-                int m = 0;
-
-                for (size_t i = 0; i < d->n_clients; i++)
-                        m += d->clients[i]->monitor;
-                json_object_object_add(o, "monitors", json_object_new_int(m));
-        }
-        json_object_object_add(o, "resyncs",
-                               json_object_new_int64((int64_t)d->n_resyncs));
-        return o;
-}
-
-/* The request's device and container as the agent knows them; what it does
- * not know is resolved by dp_manual_*() themselves. */
-static void refs_lookup(dp_daemon *d, dp_manual_refs *refs, dp_device **ret_dev)
-{
-        refs->c = dp_daemon_lookup_container(d, refs->container);
-        if (dp_daemon_lookup_device(d, refs->device, ret_dev) < 0 &&
-            dp_hw_resolve(d->hw, refs->device, ret_dev) < 0)
-                *ret_dev = NULL;
-        refs->d = *ret_dev;
-        refs->policy = d->policy;
-        refs->policy_error = d->policy ? NULL : d->policy_error;
-}
-
-/* A NIC leaves the host's device list when it moves: remember it, as the
- * policy path does, or the next reconcile takes it for unplugged. */
-static void track_moved_nic(dp_daemon *d, json_object *g)
-{
-        const char *syspath =
-                json_object_get_string(json_object_object_get(g, "device"));
-        const dp_device *dev;
-        dp_device *copy;
-
-        if (!json_object_get_string(json_object_object_get(g, "netdev")) ||
-            !syspath || dp_device_list_find(&d->moved, syspath))
-                return;
-        dev = dp_device_list_find(&d->devices, syspath);
-        copy = dev ? dp_device_copy(dev) : NULL;
-        if (copy && dp_device_list_push(&d->moved, copy) < 0)
-                dp_device_free(copy);
+        if (r >= 0)
+                return reply(c, res);
+        k = reply_error(c, e->name ? e->name : DP_IPC_ERROR_FAILED,
+                        e->message ? e->message : strerror(-r));
+        dp_service_error_clear(e);
+        return k;
 }
 
 /* Reads or stops reading the client's requests (while one is parked). */
@@ -428,130 +373,83 @@ static void client_listen(dp_daemon *d, dp_ipc_client *c, bool on)
 
 /* Only a runtime knows the container: the request waits for a lookup off
  * the loop (bounded by its deadline) while everything else goes on. */
-static int park_attach(dp_daemon *d, dp_ipc_client *c, json_object *p,
-                       const char *ref)
+static int park_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 {
-        char *const refs[] = {(char *)ref, NULL};
+        json_object *ref = json_object_object_get(p, "container");
+        char *const refs[] = {(char *)json_object_get_string(ref), NULL};
         int r = dp_rtlookup_start(d, DP_RTLOOKUP_ATTACH, refs, &c->lookup);
 
         if (r == -EBUSY)
-                return reply_error(c, "devpass.Failed",
+                return reply_error(c, DP_IPC_ERROR_FAILED,
                                    "too many container runtime lookups in "
                                    "progress; try again");
         if (r < 0)
-                return reply_error(c, "devpass.Failed", strerror(-r));
+                return reply_error(c, DP_IPC_ERROR_FAILED, strerror(-r));
         c->parked = json_object_get(p);
         client_listen(d, c, false);
         return 0;
 }
 
-static bool ref_is_local(const char *ref)
-{
-        return startswith(ref, "pid:") || startswith(ref, "cgroup:");
-}
-
 static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
 {
-        dp_manual_refs refs = {.container = param_str(p, "container"),
-                               .device = param_str(p, "device")};
-        _cleanup_device_free_ dp_device *dev = NULL;
-        _cleanup_free_ char *err = NULL;
-        json_object *g = NULL, *res;
-        dp_grant_opts o;
+        dp_service_error e = {};
+        json_object *res = NULL;
+        dp_service s;
         int r;
 
-        if (!refs.container || !refs.device)
-                return reply_error(c, "devpass.InvalidParameter",
-                                   "container and device are required strings");
-        r = dp_grant_opts_from_json(p, &o, &err);
-        if (r < 0)
-                return reply_error(c, "devpass.InvalidParameter", err);
-        refs_lookup(d, &refs, &dev);
-        if (dev && dp_manual_check_policy(&refs, dev, &err) < 0)
-                return reply_error(c, "devpass.Denied", err);
-        if (!refs.c && !ref_is_local(refs.container)) {
-                char msg[512];
-
-                if (!c->parked)
-                        return park_attach(d, c, p, refs.container);
-                if (!c->resolved) {
-                        snprintf(msg, sizeof(msg), "%s: %s", refs.container,
-                                 dp_container_strerror(c->resolved_r));
-                        return reply_error(c, "devpass.Failed", msg);
-                }
-                refs.c = c->resolved;
-        }
-        o.source = "manual";
-        r = dp_manual_attach(d->engine, d->hw, &refs, &o, &g, &err);
-        if (r == -EPERM)
-                return reply_error(c, "devpass.Denied", err);
-        if (r < 0) {
-                dp_daemon_emit(d, "error", "manual attach %s to %s: %s",
-                               refs.device, refs.container, strna(err));
-                return reply_error(c, "devpass.Failed",
-                                   err ? err : strerror(-r));
-        }
-        dp_daemon_emit(d, "grant", "grant %s to %s: manual", refs.device,
-                       refs.container);
-        track_moved_nic(d, g);
-        /* track the container so that its stop revokes the grant */
-        if (c->resolved && refs.c == c->resolved)
-                dp_registry_adopt(d, TAKE_PTR(c->resolved));
-        else if (!dp_registry_find(
-                         d, json_object_get_string(
-                                    json_object_object_get(g, "container"))))
-                (void)dp_registry_rescan(d);
-        res = json_object_new_object();
-        json_object_object_add(res, "grant", g);
-        return reply(c, res);
+        dp_daemon_service(d, &s);
+        r = dp_service_attach(&s, p, c->parked ? &c->resolved : NULL,
+                              c->resolved_r, &res, &e);
+        if (r == -EINPROGRESS)
+                return park_attach(d, c, p);
+        return reply_service(c, r, res, &e);
 }
 
-static const dp_container *tracked_container(void *userdata, const char *ref)
-{
-        return dp_daemon_lookup_container(userdata, ref);
-}
+typedef int (*service_fn)(dp_service *s, json_object *params, json_object **ret,
+                          dp_service_error *e);
 
-static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
+static int handle_service(dp_daemon *d, dp_ipc_client *c, service_fn fn,
+                          json_object *p)
 {
-        dp_manual_refs refs = {.container = param_str(p, "container"),
-                               .device = param_str(p, "device")};
-        _cleanup_device_free_ dp_device *dev = NULL;
-        _cleanup_free_ char *err = NULL;
+        dp_service_error e = {};
+        json_object *res = NULL;
+        dp_service s;
         int r;
 
-        if (!refs.container || !refs.device)
-                return reply_error(c, "devpass.InvalidParameter",
-                                   "container and device are required strings");
-        /* a device already gone is found in the ledger by its names; every
-         * container with a grant is tracked, so no runtime is asked */
-        refs.c = dp_daemon_lookup_container(d, refs.container);
-        refs.tracked = tracked_container;
-        refs.userdata = d;
-        if (dp_daemon_lookup_device(d, refs.device, &dev) >= 0)
-                refs.d = dev;
-        r = dp_manual_detach(d->engine, d->hw, &refs, &err);
-        if (r < 0)
-                return reply_error(c, "devpass.Failed",
-                                   err ? err : strerror(-r));
-        dp_daemon_emit(d, "revoke", "revoke %s from %s: manual detach",
-                       refs.device, refs.container);
-        return reply(c, NULL);
+        dp_daemon_service(d, &s);
+        r = fn(&s, p, &res, &e);
+        return reply_service(c, r, res, &e);
+}
+
+static int handle_status(dp_daemon *d, dp_ipc_client *c, json_object *p)
+{
+        dp_service_error e = {};
+        json_object *res = NULL;
+        dp_service s;
+        int r, m = 0;
+
+        dp_daemon_service(d, &s);
+        r = dp_service_status(&s, p, &res, &e);
+        if (r >= 0) {
+                for (size_t i = 0; i < d->n_clients; i++)
+                        m += d->clients[i]->monitor;
+                json_object_object_add(res, "monitors", json_object_new_int(m));
+        }
+        return reply_service(c, r, res, &e);
 }
 
 static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
 {
         const char *method = param_str(req, "method");
-        json_object *p = NULL, *res = NULL;
-        _cleanup_free_ char *err = NULL;
+        json_object *p = NULL;
         bool writer;
-        int r;
 
         if (!method)
-                return reply_error(c, "devpass.InvalidParameter",
+                return reply_error(c, DP_IPC_ERROR_INVALID_PARAMETER,
                                    "method is missing");
         if (json_object_object_get_ex(req, "parameters", &p) && p &&
             !json_object_is_type(p, json_type_object))
-                return reply_error(c, "devpass.InvalidParameter",
+                return reply_error(c, DP_IPC_ERROR_INVALID_PARAMETER,
                                    "parameters must be an object");
         writer = streq(method, "devpass.Attach") ||
                  streq(method, "devpass.Detach") ||
@@ -560,7 +458,7 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
                             c->gid != (gid_t)d->cfg.read_group)) {
                 log_info("%s refused: client pid %d uid %u is not root", method,
                          (int)c->pid, (unsigned)c->uid);
-                return reply_error(c, "devpass.PermissionDenied",
+                return reply_error(c, DP_IPC_ERROR_PERMISSION_DENIED,
                                    "permission denied");
         }
         if (writer)
@@ -572,63 +470,20 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
         if (streq(method, "devpass.Attach"))
                 return handle_attach(d, c, p);
         if (streq(method, "devpass.Detach"))
-                return handle_detach(d, c, p);
-        if (streq(method, "devpass.List")) {
-                json_object *a;
-
-                r = dp_list_json(d->engine, &a);
-                if (r < 0)
-                        return reply_error(c, "devpass.Failed",
-                                           "out of memory");
-                res = json_object_new_object();
-                json_object_object_add(res, "grants", a);
-                return reply(c, res);
-        }
+                return handle_service(d, c, dp_service_detach, p);
+        if (streq(method, "devpass.List"))
+                return handle_service(d, c, dp_service_list, p);
         if (streq(method, "devpass.Status"))
-                return reply(c, status_json(d));
-        if (streq(method, "devpass.Explain")) {
-                const char *dev = param_str(p, "device");
-
-                if (!dev)
-                        return reply_error(c, "devpass.InvalidParameter",
-                                           "device is a required string");
-                {
-                        _cleanup_strv_free_ char **running = NULL;
-
-                        /* what the agent tracks: the policy's pid: and
-                         * cgroup: targets and what the runtimes listed at
-                         * the last rescan (no runtime is asked here) */
-                        for (size_t i = 0; i < d->n_ctrs; i++)
-                                (void)strv_extend(&running, d->ctrs[i].c->ref);
-                        if (!running)
-                                running = calloc(1, sizeof(char *));
-                        r = running ? dp_explain_json(d->hw, d->policy, dev,
-                                                      running, &res, &err)
-                                    : -ENOMEM;
-                }
-                if (r < 0)
-                        return reply_error(c, "devpass.Failed",
-                                           err ? err : strerror(-r));
-                return reply(c, res);
-        }
-        if (streq(method, "devpass.Reload")) {
-                r = dp_daemon_reload(d, &err);
-                if (r < 0)
-                        return reply_error(c, "devpass.PolicyError",
-                                           err ? err : strerror(-r));
-                (void)dp_registry_rescan(d);
-                (void)dp_reconcile(d, NULL, NULL);
-                res = json_object_new_object();
-                json_object_object_add(
-                        res, "rules",
-                        json_object_new_int((int)dp_policy_n_rules(d->policy)));
-                return reply(c, res);
-        }
+                return handle_status(d, c, p);
+        if (streq(method, "devpass.Explain"))
+                return handle_service(d, c, dp_service_explain, p);
+        if (streq(method, "devpass.Reload"))
+                return handle_service(d, c, dp_service_reload, p);
         if (streq(method, "devpass.Monitor")) {
                 c->monitor = true;
                 return 0;
         }
-        return reply_error(c, "devpass.MethodNotFound", "unknown method");
+        return reply_error(c, DP_IPC_ERROR_METHOD_NOT_FOUND, "unknown method");
 }
 
 static ssize_t client_index(const dp_daemon *d, const dp_ipc_client *c)
@@ -652,7 +507,7 @@ static int client_process(dp_daemon *d, dp_ipc_client *c)
                 int r;
 
                 if (!req || !json_object_is_type(req, json_type_object))
-                        r = reply_error(c, "devpass.InvalidMessage",
+                        r = reply_error(c, DP_IPC_ERROR_INVALID_MESSAGE,
                                         "request is not a JSON object");
                 else
                         r = handle(d, c, req);
@@ -707,7 +562,7 @@ int dp_ipc_client_event(dp_daemon *d, int fd, uint32_t events)
                         return 0;
                 i = client_index(d, c);
                 if (c->len >= DP_IPC_MAX_MESSAGE) {
-                        (void)reply_error(c, "devpass.MessageTooLarge",
+                        (void)reply_error(c, DP_IPC_ERROR_MESSAGE_TOO_LARGE,
                                           "request exceeds 64 KiB");
                         client_drop(d, (size_t)i);
                         return 0;
