@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/daemon.h"
+#include "ipc/server.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
 
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
                                 .read_group = -1,
                                 .rescan_ms = 1000};
         dp_daemon *d = NULL;
+        dp_ipc_server *srv = NULL;
         unsigned u;
         int c, r;
 
@@ -124,7 +126,10 @@ int main(int argc, char **argv)
         r = dp_daemon_new(&cfg, &d);
         if (r < 0)
                 return 1;
-        r = dp_daemon_run(d);
+        r = dp_ipc_server_new(d, &srv);
+        if (r >= 0)
+                r = dp_daemon_run(d);
+        dp_ipc_server_free(srv);
         dp_daemon_free(d);
         return r < 0 ? 1 : 0;
 }

@@ -28,7 +28,6 @@
 void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
 {
         _cleanup_free_ char *text = NULL;
-        json_object *p;
         va_list ap;
 
         va_start(ap, fmt);
@@ -39,23 +38,33 @@ void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
                 return;
         log_full_errno(streq(event, "error") ? LOG_WARNING : LOG_INFO, 0, "%s",
                        text);
-        if (d->n_clients == 0)
-                return;
-        p = json_object_new_object();
-        if (!p)
-                return;
-        json_object_object_add(p, "event", json_object_new_string(event));
-        json_object_object_add(p, "text", json_object_new_string(text));
-        dp_ipc_broadcast(d, p);
-        json_object_put(p);
+        /* a subscriber may unsubscribe (a dead monitor client) */
+        for (size_t i = d->n_subscribers; i-- > 0;)
+                if (i < d->n_subscribers)
+                        d->subscribers[i].fn(d->subscribers[i].data, event,
+                                             text);
 }
 
-static int epoll_add(dp_daemon *d, int fd, unsigned tag)
+int dp_daemon_subscribe(dp_daemon *d, dp_daemon_event_fn fn, void *data)
 {
-        struct epoll_event ev = {.events = EPOLLIN,
-                                 .data.u64 = DP_EV_MAKE(tag, fd)};
+        dp_daemon_subscriber *a =
+                reallocarray(d->subscribers, d->n_subscribers + 1, sizeof(*a));
 
-        return RET_NERRNO(epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev));
+        if (!a)
+                return -ENOMEM;
+        d->subscribers = a;
+        a[d->n_subscribers++] = (dp_daemon_subscriber){fn, data};
+        return 0;
+}
+
+void dp_daemon_unsubscribe(dp_daemon *d, dp_daemon_event_fn fn, void *data)
+{
+        for (size_t i = 0; i < d->n_subscribers; i++)
+                if (d->subscribers[i].fn == fn &&
+                    d->subscribers[i].data == data) {
+                        d->subscribers[i] = d->subscribers[--d->n_subscribers];
+                        return;
+                }
 }
 
 int dp_daemon_reload(dp_daemon *d, char **ret_error)
@@ -109,6 +118,14 @@ int dp_daemon_enumerate(dp_daemon *d)
         return 0;
 }
 
+static void on_uevent(dp_daemon *d);
+
+static void src_uevent(void *data, int fd, uint32_t events)
+{
+        (void)fd, (void)events;
+        on_uevent(data);
+}
+
 static int monitor_open(dp_daemon *d)
 {
         struct udev *u = dp_hw_udev(d->hw);
@@ -128,7 +145,8 @@ static int monitor_open(dp_daemon *d)
         r = udev_monitor_enable_receiving(d->monitor);
         if (r < 0)
                 return log_error_errno(r, "Cannot listen for uevents: %m");
-        return epoll_add(d, udev_monitor_get_fd(d->monitor), DP_EV_MONITOR);
+        return dp_loop_add_fd(d->loop, udev_monitor_get_fd(d->monitor), EPOLLIN,
+                              src_uevent, d);
 }
 
 static void replace_device(dp_daemon *d, dp_device *dev)
@@ -338,6 +356,46 @@ static void on_inotify(dp_daemon *d)
                 (void)dp_registry_rescan(d);
 }
 
+static void src_signal(void *data, int fd, uint32_t events)
+{
+        (void)fd, (void)events;
+        on_signal(data);
+}
+
+static void src_inotify(void *data, int fd, uint32_t events)
+{
+        (void)fd, (void)events;
+        on_inotify(data);
+}
+
+static void src_timer(void *data, int fd, uint32_t events)
+{
+        dp_daemon *d = data;
+        uint64_t ticks;
+
+        (void)events;
+        (void)!read(fd, &ticks, sizeof(ticks));
+        (void)dp_registry_rescan(d);
+        /* a slower beat for the kernel check */
+        if (++d->ticks % 5 == 0)
+                (void)dp_reconcile_verify(d);
+        if (d->engine->save_error < 0)
+                (void)dp_engine_flush(d->engine);
+}
+
+static void src_reload(void *data, int fd, uint32_t events)
+{
+        dp_daemon *d = data;
+        uint64_t ticks;
+
+        (void)events;
+        (void)!read(fd, &ticks, sizeof(ticks));
+        if (dp_daemon_reload(d, NULL) >= 0) {
+                (void)dp_registry_rescan(d);
+                (void)dp_reconcile(d, NULL, NULL);
+        }
+}
+
 static void watch_dirs(dp_daemon *d)
 {
         const char *ctr_dirs[] = {dp_cgroup_v1_devices_root(),
@@ -400,8 +458,8 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 return -ENOMEM;
         d->cfg = *cfg;
         raise_nofile();
-        d->epoll_fd = d->signal_fd = d->timer_fd = d->inotify_fd =
-                d->listen_fd = d->reload_timer_fd = -EBADF;
+        d->signal_fd = d->timer_fd = d->inotify_fd = d->reload_timer_fd =
+                -EBADF;
         r = dp_engine_open(cfg->state_dir, &dp_act_ops_real, &d->engine, &lerr);
         if (r == -EBUSY) {
                 log_error("State dir %s is locked by another devpass process",
@@ -425,11 +483,9 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 log_error_errno(r, "Cannot open udev: %m");
                 goto fail;
         }
-        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (d->epoll_fd < 0) {
-                r = negative_errno();
+        r = dp_loop_new(&d->loop);
+        if (r < 0)
                 goto fail;
-        }
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
@@ -447,10 +503,14 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 r = negative_errno();
                 goto fail;
         }
-        if ((r = epoll_add(d, d->signal_fd, DP_EV_SIGNAL)) < 0 ||
-            (r = epoll_add(d, d->timer_fd, DP_EV_TIMER)) < 0 ||
-            (r = epoll_add(d, d->reload_timer_fd, DP_EV_RELOAD)) < 0 ||
-            (r = epoll_add(d, d->inotify_fd, DP_EV_INOTIFY)) < 0)
+        if ((r = dp_loop_add_fd(d->loop, d->signal_fd, EPOLLIN, src_signal,
+                                d)) < 0 ||
+            (r = dp_loop_add_fd(d->loop, d->timer_fd, EPOLLIN, src_timer, d)) <
+                    0 ||
+            (r = dp_loop_add_fd(d->loop, d->reload_timer_fd, EPOLLIN,
+                                src_reload, d)) < 0 ||
+            (r = dp_loop_add_fd(d->loop, d->inotify_fd, EPOLLIN, src_inotify,
+                                d)) < 0)
                 goto fail;
         (void)dp_daemon_reload(d, NULL);
         /* subscribe first, then enumerate: nothing slips in between */
@@ -461,9 +521,6 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         if (r < 0)
                 goto fail;
         watch_dirs(d);
-        r = dp_ipc_server_open(d);
-        if (r < 0)
-                goto fail;
         arm_timer(d->timer_fd, cfg->rescan_ms ? cfg->rescan_ms : 1000, true);
         *ret = d;
         return 0;
@@ -476,7 +533,6 @@ void dp_daemon_free(dp_daemon *d)
 {
         if (!d)
                 return;
-        dp_ipc_clients_free(d);
         dp_rtlookup_free_all(d);
         for (size_t i = 0; i < d->n_ctrs; i++)
                 dp_container_free(d->ctrs[i].c);
@@ -488,15 +544,12 @@ void dp_daemon_free(dp_daemon *d)
         free(d->policy_error);
         dp_hw_free(d->hw);
         dp_engine_free(d->engine);
-        safe_close(d->epoll_fd);
         safe_close(d->signal_fd);
         safe_close(d->timer_fd);
         safe_close(d->reload_timer_fd);
         safe_close(d->inotify_fd);
-        if (d->listen_fd >= 0) {
-                safe_close(d->listen_fd);
-                unlink(d->cfg.socket_path);
-        }
+        dp_loop_free(d->loop);
+        free(d->subscribers);
         free(d);
 }
 
@@ -518,63 +571,10 @@ int dp_daemon_run(dp_daemon *d)
                  d->monitor_udev ? "udev" : "kernel");
         sd_notify_ready();
         while (!d->quit) {
-                struct epoll_event ev[16];
-                int n = epoll_wait(d->epoll_fd, ev, ELEMENTSOF(ev), -1);
+                int r = dp_loop_dispatch(d->loop, -1);
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return log_error_errno(negative_errno(),
-                                               "epoll_wait: %m");
-                }
-                for (int i = 0; i < n; i++) {
-                        uint64_t u = ev[i].data.u64;
-                        uint64_t ticks;
-
-                        switch (DP_EV_TAG(u)) {
-                        case DP_EV_SIGNAL:
-                                on_signal(d);
-                                break;
-                        case DP_EV_TIMER:
-                                (void)!read(d->timer_fd, &ticks, sizeof(ticks));
-                                (void)dp_registry_rescan(d);
-                                /* a slower beat for the kernel check */
-                                if (++d->ticks % 5 == 0)
-                                        (void)dp_reconcile_verify(d);
-                                dp_ipc_expire_idle(d);
-                                if (d->engine->save_error < 0)
-                                        (void)dp_engine_flush(d->engine);
-                                break;
-                        case DP_EV_RELOAD:
-                                (void)!read(d->reload_timer_fd, &ticks,
-                                            sizeof(ticks));
-                                if (dp_daemon_reload(d, NULL) >= 0) {
-                                        (void)dp_registry_rescan(d);
-                                        (void)dp_reconcile(d, NULL, NULL);
-                                }
-                                break;
-                        case DP_EV_INOTIFY:
-                                on_inotify(d);
-                                break;
-                        case DP_EV_MONITOR:
-                                on_uevent(d);
-                                break;
-                        case DP_EV_LISTEN:
-                                (void)dp_ipc_server_accept(d);
-                                break;
-                        case DP_EV_PIDFD:
-                                (void)dp_registry_handle_pidfd(d, DP_EV_FD(u));
-                                break;
-                        case DP_EV_CLIENT:
-                                (void)dp_ipc_client_event(d, DP_EV_FD(u),
-                                                          ev[i].events);
-                                break;
-                        case DP_EV_LOOKUP:
-                        case DP_EV_LOOKUP_TIMER:
-                                dp_rtlookup_event(d, DP_EV_TAG(u), DP_EV_FD(u));
-                                break;
-                        }
-                }
+                if (r < 0)
+                        return log_error_errno(r, "epoll_wait: %m");
         }
         return 0;
 }
