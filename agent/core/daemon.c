@@ -532,6 +532,7 @@ int dp_daemon_run(dp_daemon *d)
 {
         /* start-up is one reconcile like any other: adopt the ledger,
          * revoke what no longer belongs, grant what is missing */
+        dp_registry_sweep(d);
         (void)dp_registry_rescan(d);
         /* the runtimes' containers are known before the ledger is judged
          * (bounded: a hung runtime delays the start by its deadline only) */

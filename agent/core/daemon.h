@@ -95,6 +95,9 @@ void dp_daemon_udevd_check(dp_daemon *d);
 void dp_daemon_on_uevent(void *data, int fd, uint32_t events);
 /* Container registry (registry.c). */
 int dp_registry_rescan(dp_daemon *d);
+/* At start-up: the v2 state of cgroups that are gone (left by a crash or
+ * an older devpass) is removed. */
+void dp_registry_sweep(dp_daemon *d);
 dp_container *dp_registry_find(dp_daemon *d, const char *ref);
 int dp_registry_handle_pidfd(dp_daemon *d, int fd);
 /* Tracks c (taken), which a runtime lookup found running, if it is new. */

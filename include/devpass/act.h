@@ -83,8 +83,12 @@ int dp_cg2_revoke(const char *cgdir, char type, unsigned major, unsigned minor);
  * missing, or a runtime put its own program back in place of or beside
  * the wrapper: dp_cg2_grant() repairs that). */
 int dp_cg2_has(const char *cgdir, char type, unsigned major, unsigned minor);
-/* Restores the runtime's original programs and removes devpass's pins. */
+/* Restores the runtime's original programs and removes devpass's pins;
+ * for a cgroup that is gone already, sweeps as dp_cg2_sweep() does. */
 int dp_cg2_release(const char *cgdir);
+/* Removes the pins (wrapper, grants map, prog array) of every cgroup that
+ * no longer exists; cg2_root: the cgroup2 mount. */
+int dp_cg2_sweep(const char *cg2_root);
 
 /* ---- NICs (agent/act/net.c, net-ident.c) ---- */
 /* What devpass knows about a NIC it moved. The identity fields are facts the
@@ -155,6 +159,9 @@ typedef struct dp_act_ops {
                           unsigned minor);
         int (*cg2_has)(const char *cgdir, char type, unsigned major,
                        unsigned minor);
+        /* optional (NULL: v2 state is left to the next start) */
+        int (*cg2_release)(const char *cgdir);
+        int (*cg2_sweep)(const char *cg2_root);
         int (*net_move_in)(const dp_container *c, const char *ifname,
                            const char *name_inside, dp_netdev_saved *ret,
                            int *ret_netns_fd);
