@@ -122,18 +122,22 @@ static int push_match(dp_rule *r, match_key mk, bool negate, char ***items,
 }
 
 /* Checks (and for ids normalises) one list item; NULL when the item is fine,
- * else the complaint that follows "Key= value 'ITEM' ". */
-static const char *check_item(match_key mk, char **item)
+ * else the complaint that follows "Key= value 'ITEM' " (in buf, or
+ * static). */
+static const char *check_item(match_key mk, char **item, char *buf, size_t size)
 {
+        char words[256];
         uint16_t id;
         unsigned bit;
 
         switch (mk) {
         case MK_CLASS:
-                if (dp_class_from_string(*item) == DP_CLASS_UNKNOWN)
-                        return "is not a device class (gpu usb input net "
-                               "block tty sound video hidraw char)";
-                return NULL;
+                if (dp_class_from_string(*item) != DP_CLASS_UNKNOWN)
+                        return NULL;
+                /* the words come from the class table */
+                dp_class_words(words, sizeof(words));
+                snprintf(buf, size, "is not a device class (%s)", words);
+                return buf;
         case MK_VENDOR:
         case MK_PRODUCT:
                 if (policy_parse_hex_id(*item, &id) < 0)
@@ -228,10 +232,11 @@ static int parse_match_list(parse_ctx *c, dp_rule *r, const key_desc *k,
         for (size_t i = 0; items[i]; i++) {
                 _cleanup_free_ char *orig = strdup(items[i]);
                 const char *why;
+                char buf[320];
 
                 if (!orig)
                         return -ENOMEM;
-                why = check_item(k->mkey, &items[i]);
+                why = check_item(k->mkey, &items[i], buf, sizeof(buf));
                 if (!why)
                         continue;
                 ret = policy_error(c, line, cols[i], k->name,

@@ -637,7 +637,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         r = new_grant(c, d, o, &g);
         if (r < 0)
                 return r;
-        if (d->klass == DP_CLASS_NET) {
+        if (dp_class_desc_of(d->klass)->nic) {
                 if (strlen(d->name) >= sizeof(g->netdev.name))
                         return -EINVAL;
                 if (!o->default_route_nic && carries_default_route(d->name))
@@ -650,7 +650,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                 if (r < 0)
                         return r;
         }
-        if (d->klass == DP_CLASS_NET) {
+        if (dp_class_desc_of(d->klass)->nic) {
                 dp_netdev_saved id;
 
                 /* where to look for it if we die during the move: its
@@ -676,7 +676,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         (void)dp_engine_save_grant(e, added);
         fault_point("attach-intent");
 
-        if (d->klass == DP_CLASS_NET) {
+        if (dp_class_desc_of(d->klass)->nic) {
                 dp_netdev_saved saved = {};
 
                 r = e->ops->net_move_in(c, d->name, o->ifname, &saved,
@@ -707,7 +707,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         }
         added->state = DP_GRANT_APPLIED;
         (void)dp_engine_save_grant(e, added);
-        if (d->klass == DP_CLASS_GPU)
+        if (dp_class_desc_of(d->klass)->links)
                 gpu_links(e, added, c, true);
         forward_nodes(e, added, c, d, "add");
         if (ret)
