@@ -97,7 +97,7 @@ ctl detach "docker:$C" "$LOOP" >/dev/null 2>&1 || true
 # ---- user namespaces: a --userns-remap daemon ----
 eng_remap_user
 eng_docker_start --userns-remap="$ENG_REMAP_USER"
-U=dpt-dku$sfx
+U=dpt-dk${sfx}u
 eng_docker_run "$U"
 UPID=$(eng_docker inspect -f '{{.State.Pid}}' "$U")
 grep -q "^ *0 *$ENG_REMAP_BASE " "/proc/$UPID/uid_map" || fail "container is not remapped: $(cat "/proc/$UPID/uid_map")"
