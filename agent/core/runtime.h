@@ -43,6 +43,14 @@ extern const dp_runtime_ops dp_runtime_nspawn_ops;
 extern const dp_runtime_ops dp_runtime_docker_ops;
 extern const dp_runtime_ops dp_runtime_podman_ops;
 
+/* A container of the LXC monitor under LXCPATH (runtime-lxc.c): its
+ * monitor's command socket must have a root peer, and the init it names
+ * must be that monitor's child in cgroup lxc.payload.NAME. LXD and Incus
+ * run their containers this way, under DIR/containers. Same errors as
+ * find_pid; -ESRCH also when no monitor listens. */
+int dp_lxc_find_at(const char *lxcpath, const char *name, pid_t *ret_pid,
+                   dp_runtime_extra *ret_extra);
+
 /* ---- references ---- */
 typedef struct dp_container_ref {
         bool bare;          /* no prefix: try every runtime */

@@ -149,6 +149,73 @@ eng_podman_run() {
                 /bin/sleep 100000 >/dev/null || dpt_fail "podman run $name"
 }
 
+# ---- LXD ----
+
+# eng_lxd_start: an LXD daemon with its own LXD_DIR (exported, for the
+# client, which Debian also calls `lxc`), a dir storage pool and no network
+# (no bridge, no dnsmasq), and a busybox image "dpt-busybox" made here.
+# Exports DEVPASS_LXD_SOCKET for devpass.
+eng_lxd_start() {
+        eng_require_pkg lxd
+        local d
+        d=$(mktemp -d /tmp/dpt-lxd.XXXXXX) || dpt_fail "mktemp"
+        # unprivileged containers' roots must reach their rootfs below it
+        chmod 0711 "$d"
+        export LXD_DIR=$d
+        dpt_cleanup_add rm -rf -- "$d" "$d.log" "$d.pid"
+        dpt_cleanup_add _eng_lxd_stop "$d"
+        lxd --group root >"$d.log" 2>&1 &
+        echo $! >"$d.pid"
+        lxd waitready --timeout 60 || { tail -20 "$d.log" >&2; dpt_fail "lxd did not come up"; }
+        printf '%s\n' "config: {}" "networks: []" "storage_pools:" \
+                "- name: default" "  driver: dir" "profiles:" "- name: default" \
+                "  devices:" "    root:" "      path: /" "      pool: default" \
+                "      type: disk" | lxd init --preseed || dpt_fail "lxd init --preseed"
+        export DEVPASS_LXD_SOCKET=$d/unix.socket
+        _eng_lxd_image "$d"
+}
+
+# An LXD image: metadata.yaml plus the busybox rootfs, whose init runs a
+# sleeper and stops on LXD's SIGPWR.
+_eng_lxd_image() {
+        local d=$1 t
+        t=$(dpt_tmpdir) || exit 1
+        mkdir -p "$t/rf" && tar -C "$t/rf" -xf "$(eng_rootfs_tar)" || dpt_fail "untar rootfs"
+        mkdir -p "$t/rf/sbin" && ln -sf ../bin/busybox "$t/rf/sbin/init"
+        printf '%s\n' "::sysinit:/bin/mount -t tmpfs tmpfs /run" \
+                "::respawn:/bin/sleep 100000" >"$t/rf/etc/inittab"
+        printf '%s\n' "architecture: $(uname -m)" "creation_date: $(date +%s)" \
+                "properties:" "  description: devpass test busybox" >"$t/metadata.yaml"
+        tar -C "$t" -czf "$t/meta.tar.gz" metadata.yaml &&
+                tar -C "$t/rf" -czf "$t/rootfs.tar.gz" . || dpt_fail "lxd image tarballs"
+        lxc image import "$t/meta.tar.gz" "$t/rootfs.tar.gz" --alias dpt-busybox >/dev/null ||
+                dpt_fail "lxc image import"
+}
+
+# eng_lxd_launch NAME [lxc launch options]
+eng_lxd_launch() {
+        lxc launch dpt-busybox "$@" >/dev/null 2>&1 || dpt_fail "lxc launch $*"
+        dpt_wait_for 10000 sh -c "lxc info '$1' | grep -q '^PID: [1-9]'" ||
+                dpt_fail "LXD container $1 has no init"
+}
+
+eng_lxd_pid() { lxc info "$1" | sed -n 's/^PID: //p'; }
+
+_eng_lxd_stop() {
+        local d=$1 pid n
+        pid=$(cat "$d.pid" 2>/dev/null) || return 0
+        for n in $(LXD_DIR=$d lxc list -c n --format csv 2>/dev/null); do
+                LXD_DIR=$d lxc delete -f "$n" >/dev/null 2>&1
+        done
+        LXD_DIR=$d timeout 30 lxd shutdown >/dev/null 2>&1
+        kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null
+        grep -o " $d/[^ ]*" /proc/self/mounts | sort -r | while read -r m; do
+                umount -l "$m" 2>/dev/null || true
+        done || true
+}
+
 # ---- checks shared by the engine tests ----
 
 # eng_devices_list PID: the v1 devices.list of PID's cgroup, one line each.
