@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "core/engine.h"
+#include "core/stats.h"
 #include "devpass/hw.h"
 #include "devpass/policy.h"
 
@@ -34,12 +35,24 @@ typedef struct dp_daemon_config {
         int monitor_rcvbuf; /* uevent socket buffer; 0: 128 MiB */
 } dp_daemon_config;
 
+/* A file descriptor a front end (the metrics endpoint) watches in the
+ * daemon's loop: on_ready when it is readable, on_tick at every timer beat
+ * (timeouts), both optional. */
+typedef struct dp_source {
+        int fd;
+        void (*on_ready)(void *data);
+        void (*on_tick)(void *data);
+        void *data;
+} dp_source;
+#define DP_MAX_SOURCES 4
+
 typedef struct dp_daemon {
         dp_daemon_config cfg;
         int epoll_fd, signal_fd, timer_fd, inotify_fd, listen_fd;
         int reload_timer_fd;
         struct udev_monitor *monitor;
         bool monitor_udev; /* udev source (udevd runs) or kernel source */
+        pid_t udevd_pid;   /* the udevd last seen (a hint, not a pin) */
         dp_engine *engine;
         dp_hw *hw;
         dp_policy *policy;      /* NULL: no policy grants (load failed) */
@@ -54,6 +67,8 @@ typedef struct dp_daemon {
         size_t n_lookups;
         bool rescan_again; /* a rescan was asked for while one ran */
         uint64_t n_events, n_resyncs, ticks;
+        dp_stats stats;
+        dp_source sources[DP_MAX_SOURCES]; /* dp_daemon_add_source() */
         bool quit;
 } dp_daemon;
 
@@ -72,6 +87,16 @@ int dp_daemon_reload(dp_daemon *d, char **ret_error);
 int dp_reconcile_verify(dp_daemon *d);
 /* Full re-enumeration of devices (start-up, ENOBUFS). */
 int dp_daemon_enumerate(dp_daemon *d);
+/* Enumerates and reconciles everything: events may have been lost. */
+void dp_daemon_resync(dp_daemon *d, const char *why);
+int dp_daemon_epoll_add(dp_daemon *d, int fd, unsigned tag);
+/* Adds src to the loop; -ENOSPC when DP_MAX_SOURCES are in use. */
+int dp_daemon_add_source(dp_daemon *d, const dp_source *src);
+/* daemon-monitor.c: the uevent source, udev's while udevd runs, the
+ * kernel's while it does not. */
+int dp_daemon_monitor_open(dp_daemon *d);
+/* Switches source (and resyncs) when udevd has come or gone. */
+void dp_daemon_udevd_check(dp_daemon *d);
 /* Container registry (registry.c). */
 int dp_registry_rescan(dp_daemon *d);
 dp_container *dp_registry_find(dp_daemon *d, const char *ref);
@@ -109,6 +134,7 @@ enum {
         DP_EV_CLIENT,
         DP_EV_LOOKUP,       /* a runtime lookup child's output pipe */
         DP_EV_LOOKUP_TIMER, /* its deadline */
+        DP_EV_SOURCE,       /* data.u64 = tag | index << 8 */
 };
 #define DP_EV_MAKE(tag, fd) ((uint64_t)(tag) | ((uint64_t)(uint32_t)(fd) << 8))
 #define DP_EV_TAG(u)        ((unsigned)((u)&0xff))
