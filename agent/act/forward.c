@@ -45,7 +45,7 @@ static int open_udev_dir(const dp_container *c, int *ret_fd)
         _cleanup_close_ int rootfd = -EBADF;
         int r, fd;
 
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r < 0)
                 return r;
         r = dp_path_open_dir(rootfd, "/run/udev", NULL, &fd);
@@ -105,7 +105,7 @@ static int udevd_in_pidns(const dp_container *c)
         struct stat ns, self;
         int r, found = 0;
 
-        r = node_open_proc(c, "ns/pid", O_RDONLY, &nsfd);
+        r = dp_container_open_proc(c, "ns/pid", O_RDONLY, &nsfd);
         if (r < 0)
                 return r;
         if (fstat(nsfd, &ns) < 0 || stat("/proc/self/ns/pid", &self) < 0)
@@ -366,7 +366,7 @@ static int send_in_netns(const dp_container *c, const fwd_ids *ids,
         int r, status;
         pid_t pid;
 
-        r = node_open_proc(c, "ns/net", O_RDONLY, &netfd);
+        r = dp_container_open_proc(c, "ns/net", O_RDONLY, &netfd);
         if (r < 0)
                 return r;
         if (same_inode(netfd, "/proc/self/ns/net"))

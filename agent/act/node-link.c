@@ -172,7 +172,7 @@ int dp_act_symlink_create(const dp_container *c, const char *path,
         r = link_req_init(c, path, target, &req);
         if (r < 0)
                 return r;
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r >= 0)
                 r = c->userns ? link_create_userns(rootfd, &req, target)
                               : link_create_at(rootfd, &req, target);
@@ -191,7 +191,7 @@ int dp_act_symlink_remove(const dp_container *c, const char *path,
         r = link_req_init(c, path, target, &req);
         if (r < 0)
                 return r;
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r < 0)
                 goto out;
         r = dp_path_open_dir(rootfd, req.dir, NULL, &dirfd);

@@ -388,10 +388,10 @@ static int run_in_mntns(const dp_container *c, int (*fn)(const ns_job *),
         int status, r;
         pid_t pid;
 
-        r = node_open_proc(c, "ns/mnt", O_RDONLY, &mntfd);
+        r = dp_container_open_proc(c, "ns/mnt", O_RDONLY, &mntfd);
         if (r < 0)
                 return r;
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r < 0)
                 return r;
         job->rootfd = rootfd;
@@ -421,7 +421,7 @@ int node_userns_create(const dp_container *c, const node_req *req,
         long t;
         int r;
 
-        r = node_check_alive(c);
+        r = dp_container_check_alive(c);
         if (r < 0)
                 return r;
         r = node_name(c, req, &name);

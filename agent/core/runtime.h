@@ -64,10 +64,6 @@ void dp_container_ref_done(dp_container_ref *r);
 int dp_container_ref_parse(const char *s, dp_container_ref *ret);
 
 /* ---- /proc parsing ---- */
-/* Parses uid_map/gid_map text ("inside outside count" lines). */
-int dp_idmap_parse(const char *text, dp_idmap_range **ret, size_t *ret_n);
-int dp_idmap_map(const dp_idmap_range *map, size_t n, uint32_t inside,
-                 uint32_t *ret);
 /* Parses /proc/PID/cgroup text: the v1 "devices" path and the v2 "0::" path,
  * each relative to its hierarchy root; either is NULL when absent. */
 int dp_cgroup_parse(const char *text, char **ret_v1_devices, char **ret_v2);
@@ -75,8 +71,6 @@ int dp_cgroup_parse(const char *text, char **ret_v1_devices, char **ret_v2);
  * (root: mount point, mount_root: that mount's root within the hierarchy). */
 int dp_cgroup_join(const char *root, const char *mount_root, const char *path,
                    char **ret);
-/* Field 22 of /proc/PID/stat text. */
-int dp_proc_stat_starttime(const char *text, uint64_t *ret);
 /* Finds the init of a cgroup among the pids of its cgroup.procs: the one
  * whose parent is not in the set, else the lowest. */
 int dp_cgroup_find_init(const char *dir, pid_t *ret);

@@ -464,8 +464,14 @@ static void test_idmap(void **state)
         assert_int_equal(dp_container_map_uid(&c, 70009, &v), 0);
         assert_int_equal(v, 300009);
         assert_int_equal(dp_container_map_uid(&c, 70010, &v), -ERANGE);
-        /* No gid map at all: nothing is mapped. */
+        /* No gid map at all in a user namespace of its own: nothing is
+         * mapped; in the agent's user namespace: the host's ids. The act
+         * layer (node ownership) uses these very functions. */
+        c.userns = true;
         assert_int_equal(dp_container_map_gid(&c, 0, &v), -ERANGE);
+        c.userns = false;
+        assert_int_equal(dp_container_map_gid(&c, 44, &v), 0);
+        assert_int_equal(v, 44);
         free(m);
 
         m = NULL;
