@@ -19,11 +19,14 @@ static void help(void)
                "  --watch REF         also track pid:/cgroup: container REF\n"
                "  --rescan-ms MS      container rescan period (default 1000)\n"
                "  --monitor-rcvbuf B  uevent socket buffer (default 128 MiB)\n"
+               "  --cdi-dir DIR       where CDI specs are written (default "
+               "%s)\n"
                "  -h, --help          this help\n"
                "  --version           version\n\n"
                "Runs in the foreground. SIGHUP reloads the policy; SIGTERM "
                "exits and leaves grants in place for the next start.\n",
-               DEVPASS_POLICY_DIRS, DEVPASS_STATE_DIR, DP_DEFAULT_SOCKET);
+               DEVPASS_POLICY_DIRS, DEVPASS_STATE_DIR, DP_DEFAULT_SOCKET,
+               DP_DEFAULT_CDI_DIR);
 }
 
 int main(int argc, char **argv)
@@ -37,6 +40,7 @@ int main(int argc, char **argv)
                 {"watch", required_argument, NULL, 'w'},
                 {"rescan-ms", required_argument, NULL, 'r'},
                 {"monitor-rcvbuf", required_argument, NULL, 'b'},
+                {"cdi-dir", required_argument, NULL, 'c'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {},
@@ -45,7 +49,8 @@ int main(int argc, char **argv)
         dp_daemon_config cfg = {.state_dir = DEVPASS_STATE_DIR,
                                 .socket_path = DP_DEFAULT_SOCKET,
                                 .read_group = -1,
-                                .rescan_ms = 1000};
+                                .rescan_ms = 1000,
+                                .cdi_dir = DP_DEFAULT_CDI_DIR};
         dp_daemon *d = NULL;
         unsigned u;
         int c, r;
@@ -95,6 +100,13 @@ int main(int argc, char **argv)
                                 return 2;
                         }
                         cfg.monitor_rcvbuf = (int)u;
+                        break;
+                case 'c':
+                        if (optarg[0] != '/') {
+                                log_error("--cdi-dir takes an absolute path");
+                                return 2;
+                        }
+                        cfg.cdi_dir = optarg;
                         break;
                 case 'h':
                         help();

@@ -151,7 +151,8 @@ int dp_cdi_device_json(const dp_device *d, const dp_grant_settings *g,
         json_object_object_add(o, "name", json_object_new_string(name));
         json_object_object_add(o, "containerEdits", edits);
         json_object_object_add(edits, "deviceNodes", nodes);
-        for (size_t i = 0; i < d->n_nodes; i++) {
+        /* Companions=no: the device's own node only, as for a grant */
+        for (size_t i = 0; i < (g && !g->companions ? 1 : d->n_nodes); i++) {
                 /* Path= renames the device's own node, as for a grant */
                 const char *in =
                         i == 0 && g && g->path ? g->path : d->nodes[i].path;

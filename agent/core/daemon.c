@@ -500,6 +500,7 @@ void dp_daemon_free(dp_daemon *d)
         udev_monitor_unref(d->monitor);
         dp_policy_free(d->policy);
         free(d->policy_error);
+        strv_free(d->cdi_written);
         dp_hw_free(d->hw);
         dp_engine_free(d->engine);
         safe_close(d->epoll_fd);

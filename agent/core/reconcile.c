@@ -269,9 +269,7 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
 int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
 {
         revoke_pass(d, dev_filter, ctr_filter);
-        if (!d->policy)
-                return 0;
-        for (size_t i = 0; i < d->devices.n; i++) {
+        for (size_t i = 0; d->policy && i < d->devices.n; i++) {
                 const dp_device *dev = d->devices.items[i];
                 const dp_rule *rule;
 
@@ -281,6 +279,9 @@ int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
                 if (rule)
                         grant_one(d, dev, rule, ctr_filter);
         }
+        /* a container coming or going changes no CDI export */
+        if (dev_filter || !ctr_filter)
+                (void)dp_cdi_sync(d);
         return 0;
 }
 
