@@ -49,6 +49,18 @@ static char *record_path(const dp_daemon *d)
         return strjoin_sep("/", d->cfg.state_dir, "cdi-specs", NULL);
 }
 
+/* "devpass.io-CLASS.json", as dp_cdi_spec_path() names them */
+static bool is_spec_name(const char *name)
+{
+        for (int c = DP_CLASS_UNKNOWN + 1; c < _DP_CLASS_MAX; c++) {
+                _cleanup_free_ char *p = NULL;
+
+                if (dp_cdi_spec_path("", c, &p) >= 0 && streq(p + 1, name))
+                        return true;
+        }
+        return false;
+}
+
 static void record_load(dp_daemon *d)
 {
         _cleanup_free_ char *path = record_path(d), *text = NULL;
@@ -59,8 +71,8 @@ static void record_load(dp_daemon *d)
         for (char *s = strtok(text, "\n"); s; s = strtok(NULL, "\n"))
                 /* only our own spec names: the record is ours, but a
                  * damaged one must not make the agent unlink other files */
-                if (s[0] == '/' && strstr(s, "/devpass.io-") &&
-                    endswith(s, ".json") && !strv_contains(d->cdi_written, s))
+                if (s[0] == '/' && is_spec_name(strrchr(s, '/') + 1) &&
+                    !strv_contains(d->cdi_written, s))
                         (void)strv_extend(&d->cdi_written, s);
 }
 

@@ -216,22 +216,54 @@ int dp_cdi_spec_path(const char *dir, dp_class c, char **ret)
         return 0;
 }
 
+/* The spec dir, opened; engines trust what is in it, so a dir that
+ * someone else could write to (a planted spec, a file swapped under the
+ * temp name) is refused rather than written into. */
+static int open_spec_dir(const char *dir, bool create, int *ret_fd)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (create) {
+                r = mkdir_p(dir, 0755);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != geteuid() || (st.st_mode & 0022))
+                return -EPERM;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 int dp_cdi_write(const char *dir, dp_class c, json_object *spec,
                  bool *ret_changed)
 {
-        _cleanup_free_ char *path = NULL, *tmp = NULL, *old = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        const char *text;
+        _cleanup_free_ char *path = NULL, *old = NULL;
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        const char *name, *text;
+        char tmp[64];
         size_t len;
         int r;
 
         r = dp_cdi_spec_path(dir, c, &path);
         if (r < 0)
                 return r;
+        name = strrchr(path, '/') + 1;
         if (ret_changed)
                 *ret_changed = false;
         if (!spec) {
-                if (unlink(path) < 0)
+                r = open_spec_dir(dir, false, &dfd);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                if (unlinkat(dfd, name, 0) < 0)
                         return errno == ENOENT ? 0 : negative_errno();
                 if (ret_changed)
                         *ret_changed = true;
@@ -242,31 +274,30 @@ int dp_cdi_write(const char *dir, dp_class c, json_object *spec,
         if (!text)
                 return -ENOMEM;
         len = strlen(text);
-        if (read_full_file(path, &old, NULL) >= 0 && strlen(old) == len + 1 &&
-            strneq(old, text, len))
-                return 0; /* same spec: readers keep the file they have */
-        r = mkdir_p(dir, 0755);
-        if (r < 0 && r != -EEXIST)
+        r = open_spec_dir(dir, true, &dfd);
+        if (r < 0)
                 return r;
-        if (asprintf(&tmp, "%s/.devpass.io-%s.json.%d", dir,
-                     dp_class_to_string(c), (int)getpid()) < 0) {
-                tmp = NULL;
-                return -ENOMEM;
-        }
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                  0644);
+        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 && read_full_fd(fd, 1024 * 1024, &old, NULL) >= 0 &&
+            strlen(old) == len + 1 && strneq(old, text, len))
+                return 0; /* same spec: readers keep the file they have */
+        fd = safe_close(fd);
+        snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());
+        (void)unlinkat(dfd, tmp, 0); /* a leftover of a crash */
+        fd = openat(dfd, tmp,
+                    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return negative_errno();
         if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
             fchmod(fd, 0644) < 0) {
                 r = errno ? negative_errno() : -EIO;
-                (void)unlink(tmp);
+                (void)unlinkat(dfd, tmp, 0);
                 return r;
         }
         fd = safe_close(fd);
-        if (rename(tmp, path) < 0) {
+        if (renameat(dfd, tmp, dfd, name) < 0) {
                 r = negative_errno();
-                (void)unlink(tmp);
+                (void)unlinkat(dfd, tmp, 0);
                 return r;
         }
         if (ret_changed)

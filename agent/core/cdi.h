@@ -31,6 +31,8 @@ int dp_cdi_spec_json(dp_class c, struct json_object *devices,
 /* DIR/devpass.io-<class>.json */
 int dp_cdi_spec_path(const char *dir, dp_class c, char **ret);
 /* Replaces the spec file atomically (temp file + rename) when its content
- * changes; spec NULL removes it. */
+ * changes; spec NULL removes it. -EPERM when dir is not the caller's or is
+ * writable by group or others (engines would trust what another user put
+ * there); dir is created 0755 when missing. */
 int dp_cdi_write(const char *dir, dp_class c, struct json_object *spec,
                  bool *ret_changed);

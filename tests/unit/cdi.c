@@ -106,6 +106,23 @@ static void test_spec(void **state)
                             "r");
         json_object_put(spec);
 
+        /* Companions=no: the device's own node only */
+        assert_int_equal(dp_device_add_node(blk, "/dev/loop3p1", 'b', 259, 0),
+                         0);
+        assert_int_equal(dp_cdi_device_json(blk, &g, &d), 0);
+        assert_int_equal(json_object_array_length(json_object_object_get(
+                                 json_object_object_get(d, "containerEdits"),
+                                 "deviceNodes")),
+                         1);
+        json_object_put(d);
+        g.companions = true;
+        assert_int_equal(dp_cdi_device_json(blk, &g, &d), 0);
+        assert_int_equal(json_object_array_length(json_object_object_get(
+                                 json_object_object_get(d, "containerEdits"),
+                                 "deviceNodes")),
+                         2);
+        json_object_put(d);
+
         /* a name that starts with a digit needs 0.5.0, not more */
         gpu->pci = strdup("0000:01:00.0");
         assert_int_equal(dp_device_add_node(gpu, "/dev/dri/card1", 'c', 226, 1),
@@ -149,6 +166,16 @@ static void test_write(void **state)
         assert_true(changed);
         assert_int_equal(stat(path, &b), 0);
         assert_int_not_equal(a.st_ino, b.st_ino);
+        /* a dir others may write to is refused, and left as it is */
+        assert_int_equal(chmod(dir, 0777), 0);
+        json_object_object_add(spec, "x", json_object_new_int(1));
+        assert_int_equal(dp_cdi_write(dir, DP_CLASS_BLOCK, spec, &changed),
+                         -EPERM);
+        assert_int_equal(dp_cdi_write(dir, DP_CLASS_BLOCK, NULL, &changed),
+                         -EPERM);
+        assert_int_equal(stat(path, &a), 0);
+        assert_int_equal(a.st_ino, b.st_ino);
+        assert_int_equal(chmod(dir, 0755), 0);
         /* nothing exported: no spec file */
         assert_int_equal(dp_cdi_write(dir, DP_CLASS_BLOCK, NULL, &changed), 0);
         assert_true(changed);
