@@ -127,6 +127,33 @@ static json_object *node_json(const dp_node *n, const dp_grant_settings *g,
         return o;
 }
 
+/* What the container's programs may want to know about the device, where
+ * known: the NVIDIA GPU's UUID (what CUDA_VISIBLE_DEVICES and nvidia-smi
+ * name it by). */
+static int add_env(json_object *edits, const dp_device *d)
+{
+        static const char *const keys[] = {"NVIDIA_GPU_UUID"};
+        json_object *env = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const char *v = dp_device_property(d, keys[i]);
+                _cleanup_free_ char *kv = NULL;
+
+                if (!v)
+                        continue;
+                kv = strjoin_sep("=", keys[i], v, NULL);
+                if (!kv || (!env && !(env = json_object_new_array())))
+                        goto oom;
+                json_object_array_add(env, json_object_new_string(kv));
+        }
+        if (env)
+                json_object_object_add(edits, "env", env);
+        return 0;
+oom:
+        json_object_put(env);
+        return -ENOMEM;
+}
+
 int dp_cdi_device_json(const dp_device *d, const dp_grant_settings *g,
                        json_object **ret)
 {
@@ -150,6 +177,12 @@ int dp_cdi_device_json(const dp_device *d, const dp_grant_settings *g,
         }
         json_object_object_add(o, "name", json_object_new_string(name));
         json_object_object_add(o, "containerEdits", edits);
+        r = add_env(edits, d);
+        if (r < 0) {
+                json_object_put(o);
+                json_object_put(nodes);
+                return r;
+        }
         json_object_object_add(edits, "deviceNodes", nodes);
         /* Companions=no: the device's own node only, as for a grant */
         for (size_t i = 0; i < (g && !g->companions ? 1 : d->n_nodes); i++) {

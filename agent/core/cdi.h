@@ -21,7 +21,8 @@ int dp_cdi_name(const dp_device *d, char **ret);
 int dp_cdi_id(const dp_device *d, char **ret);
 /* One CDI device: the whole bundle as deviceNodes (only the device's own
  * node with Companions=no), with the rule's Mode=, Owner=, Group=, Access=
- * and Path= (g may be NULL). -ENODEV: no nodes. */
+ * and Path= (g may be NULL), and env NVIDIA_GPU_UUID=… where known.
+ * -ENODEV: no nodes. */
 int dp_cdi_device_json(const dp_device *d, const dp_grant_settings *g,
                        struct json_object **ret);
 /* A spec of kind devpass.io/<c> holding devices (a json array, referenced),

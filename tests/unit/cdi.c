@@ -127,7 +127,17 @@ static void test_spec(void **state)
         gpu->pci = strdup("0000:01:00.0");
         assert_int_equal(dp_device_add_node(gpu, "/dev/dri/card1", 'c', 226, 1),
                          0);
+        assert_int_equal(
+                strv_extend(&gpu->properties, "NVIDIA_GPU_UUID=GPU-1234-abcd"),
+                0);
         assert_int_equal(dp_cdi_device_json(gpu, NULL, &d), 0);
+        assert_string_equal(
+                json_object_get_string(json_object_array_get_idx(
+                        json_object_object_get(
+                                json_object_object_get(d, "containerEdits"),
+                                "env"),
+                        0)),
+                "NVIDIA_GPU_UUID=GPU-1234-abcd");
         json_object_array_add(devs, d);
         assert_int_equal(dp_cdi_spec_json(DP_CLASS_GPU, devs, &spec), 0);
         assert_string_equal(json_object_get_string(
