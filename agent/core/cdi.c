@@ -277,17 +277,28 @@ static int open_spec_dir(const char *dir, bool create, int *ret_fd)
 int dp_cdi_write(const char *dir, dp_class c, json_object *spec,
                  bool *ret_changed)
 {
-        _cleanup_free_ char *path = NULL, *old = NULL;
-        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
-        const char *name, *text;
-        char tmp[64];
-        size_t len;
+        _cleanup_free_ char *path = NULL;
         int r;
 
         r = dp_cdi_spec_path(dir, c, &path);
         if (r < 0)
                 return r;
-        name = strrchr(path, '/') + 1;
+        return dp_cdi_write_file(dir, strrchr(path, '/') + 1, spec,
+                                 ret_changed);
+}
+
+int dp_cdi_write_file(const char *dir, const char *name, json_object *spec,
+                      bool *ret_changed)
+{
+        _cleanup_free_ char *old = NULL;
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        const char *text;
+        char tmp[300];
+        size_t len;
+        int r;
+
+        if (!dir || !name || strchr(name, '/') || strlen(name) > 255)
+                return -EINVAL;
         if (ret_changed)
                 *ret_changed = false;
         if (!spec) {

@@ -37,3 +37,6 @@ int dp_cdi_spec_path(const char *dir, dp_class c, char **ret);
  * there); dir is created 0755 when missing. */
 int dp_cdi_write(const char *dir, dp_class c, struct json_object *spec,
                  bool *ret_changed);
+/* The same for the spec file dir/name (name: no '/'). */
+int dp_cdi_write_file(const char *dir, const char *name,
+                      struct json_object *spec, bool *ret_changed);

@@ -1,0 +1,148 @@
+#!/usr/bin/python3
+# A fake kubelet and API server for devpass-kubelet-plugin, protocol-exact:
+# the gRPC stubs are generated now from the plugin's own .proto files
+# (grpc_tools), the registration socket is dialled as the kubelet's plugin
+# watcher does, and claims are served by a loopback HTTP stub in the
+# ResourceClaim shape of resource.k8s.io/v1.
+#   dra-kubelet.py PROTO_DIR WORK_DIR PLUGIN_CMD... (the plugin's command
+#   line, to which --kube-api, --registry-dir and --plugin-dir are added)
+# The CDI dir (given in PLUGIN_CMD) must hold devpassd's specs; EXPECT_DEVICE
+# names the DRA device name devpassd exports, CDI_DIR the dir.
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+proto_dir, work = sys.argv[1], sys.argv[2]
+plugin_cmd = sys.argv[3:]
+cdi_dir = os.environ["CDI_DIR"]
+device = os.environ["EXPECT_DEVICE"]
+driver = os.environ.get("DRIVER", "devpass.io")
+
+gen = os.path.join(work, "gen")
+os.makedirs(gen, exist_ok=True)
+from grpc_tools import protoc  # noqa: E402
+
+for f in ("pluginregistration.proto", "dra.proto"):
+    if protoc.main(["protoc", "-I" + proto_dir, "--python_out=" + gen,
+                    "--grpc_python_out=" + gen, f]) != 0:
+        sys.exit("protoc failed on " + f)
+sys.path.insert(0, gen)
+import grpc  # noqa: E402
+import dra_pb2  # noqa: E402
+import dra_pb2_grpc  # noqa: E402
+import pluginregistration_pb2 as reg_pb2  # noqa: E402
+import pluginregistration_pb2_grpc as reg_grpc  # noqa: E402
+
+UID_OK, UID_GONE = "6a1f0c2e-1111-4d5b-9c3a-0a1b2c3d4e5f", "7b2e1d3f-2222-4e6c-8d4b-1b2c3d4e5f60"
+claims = {
+    ("default", "disk"): {"metadata": {"name": "disk", "namespace": "default", "uid": UID_OK},
+                          "status": {"allocation": {"devices": {"results": [
+                              {"request": "disk", "driver": driver, "pool": "node1", "device": device},
+                              {"request": "gpu", "driver": "gpu.example.com", "pool": "node1", "device": "gpu-0"},
+                          ]}}}},
+    ("default", "gone"): {"metadata": {"name": "gone", "namespace": "default", "uid": UID_GONE},
+                          "status": {"allocation": {"devices": {"results": [
+                              {"request": "disk", "driver": driver, "pool": "node1", "device": "block-unplugged"},
+                          ]}}}},
+}
+requests = []
+
+
+class Api(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        requests.append(self.path)
+        parts = self.path.split("/")
+        # /apis/resource.k8s.io/v1/namespaces/NS/resourceclaims/NAME
+        key = (parts[5], parts[7]) if len(parts) == 8 and parts[1:4] == ["apis", "resource.k8s.io", "v1"] else None
+        body = claims.get(key)
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(body or {"kind": "Status", "code": 404}).encode())
+
+    def log_message(self, *a):
+        pass
+
+
+api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
+threading.Thread(target=api.serve_forever, daemon=True).start()
+reg_dir, plug_dir = os.path.join(work, "plugins_registry"), os.path.join(work, "plugins")
+proc = subprocess.Popen(plugin_cmd + ["--kube-api", "http://127.0.0.1:%d" % api.server_address[1],
+                                      "--registry-dir", reg_dir, "--plugin-dir", plug_dir])
+failed = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+    if not cond:
+        failed.append(what)
+
+
+try:
+    reg_sock = os.path.join(reg_dir, driver + "-reg.sock")
+    for _ in range(500):
+        if os.path.exists(reg_sock):
+            break
+        time.sleep(0.01)
+    # the plugin watcher: GetInfo, then tell the plugin it is registered
+    with grpc.insecure_channel("unix:" + reg_sock) as ch:
+        info = reg_grpc.RegistrationStub(ch).GetInfo(reg_pb2.InfoRequest(), timeout=5)
+        check(info.type == "DRAPlugin", "GetInfo type %r" % info.type)
+        check(info.name == driver, "GetInfo name %r" % info.name)
+        check(info.endpoint == os.path.join(plug_dir, driver, "dra.sock"), "GetInfo endpoint %r" % info.endpoint)
+        check(list(info.supported_versions) == ["v1.DRAPlugin"], "versions %r" % list(info.supported_versions))
+        reg_grpc.RegistrationStub(ch).NotifyRegistrationStatus(
+            reg_pb2.RegistrationStatus(plugin_registered=True), timeout=5)
+    check(os.stat(reg_sock).st_mode & 0o077 == 0, "the registration socket is root's only")
+
+    with grpc.insecure_channel("unix:" + info.endpoint) as ch:
+        dra = dra_pb2_grpc.DRAPluginStub(ch)
+        req = dra_pb2.NodePrepareResourcesRequest(claims=[
+            dra_pb2.Claim(namespace="default", uid=UID_OK, name="disk"),
+            dra_pb2.Claim(namespace="default", uid=UID_GONE, name="gone"),
+            dra_pb2.Claim(namespace="default", uid="0000", name="missing")])
+        t0 = time.monotonic()
+        r1 = dra.NodePrepareResources(req, timeout=5)
+        rtt = (time.monotonic() - t0) * 1e3
+        r2 = dra.NodePrepareResources(req, timeout=5)
+        check(r1 == r2, "Prepare twice: the same answer")
+        ok = r1.claims[UID_OK]
+        check(ok.error == "" and len(ok.devices) == 1, "claim disk prepared: %s" % ok)
+        d = ok.devices[0]
+        cdi_id = "devpass.io/claim=%s-%s" % (UID_OK, device)
+        check(d.device_name == device and d.pool_name == "node1" and list(d.request_names) == ["disk"],
+              "device %s/%s for request %s" % (d.pool_name, d.device_name, list(d.request_names)))
+        check(list(d.cdi_device_ids) == [cdi_id], "cdi ids %r" % list(d.cdi_device_ids))
+        spec_path = os.path.join(cdi_dir, "devpass.io-claim-%s.json" % UID_OK)
+        spec = json.load(open(spec_path))
+        names = ["%s=%s" % (spec["kind"], x["name"]) for x in spec["devices"]]
+        check(names == [cdi_id], "per-claim spec %s lists %r" % (spec_path, names))
+        nodes = spec["devices"][0]["containerEdits"]["deviceNodes"]
+        check(nodes[0]["path"] == os.environ["EXPECT_PATH"], "per-claim node %s" % nodes[0])
+        gone = r1.claims[UID_GONE]
+        check("not on this node" in gone.error and not gone.devices, "claim on a device gone: %r" % gone.error)
+        check("not found" in r1.claims["0000"].error, "unknown claim: %r" % r1.claims["0000"].error)
+        print("prepare round trip (3 claims, API server included): %.2f ms" % rtt, flush=True)
+        t0 = time.monotonic()
+        for _ in range(20):
+            dra.NodePrepareResources(dra_pb2.NodePrepareResourcesRequest(claims=req.claims[:1]), timeout=5)
+        print("prepare round trip (1 claim), mean of 20: %.2f ms" % ((time.monotonic() - t0) * 1e3 / 20), flush=True)
+
+        un = dra_pb2.NodeUnprepareResourcesRequest(claims=req.claims[:2])
+        u1 = dra.NodeUnprepareResources(un, timeout=5)
+        u2 = dra.NodeUnprepareResources(un, timeout=5)
+        check(all(u1.claims[c.uid].error == "" for c in un.claims) and u1 == u2, "Unprepare twice: no error")
+        check(not os.path.exists(spec_path), "the per-claim spec is gone")
+    check(all(p.startswith("/apis/resource.k8s.io/v1/namespaces/default/resourceclaims/") for p in requests),
+          "API requests %r" % sorted(set(requests)))
+finally:
+    proc.terminate()
+    rc = proc.wait(timeout=10)
+    api.shutdown()
+check(rc == 0, "the plugin exits 0 on SIGTERM (rc %d)" % rc)
+check(not os.path.exists(os.path.join(reg_dir, driver + "-reg.sock")), "its registration socket is removed")
+sys.exit(1 if failed else 0)
