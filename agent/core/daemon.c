@@ -20,10 +20,6 @@
 #include "devpass/container.h"
 #include "devpass/log.h"
 
-/* udevd uses 128 MiB: a small uevent costs 832 B of socket buffer, so the
- * kernel default (208 KiB) overflows after ~256 events in a burst. */
-#define DP_MONITOR_RCVBUF (128 * 1024 * 1024)
-
 void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
 {
         _cleanup_free_ char *text = NULL;
@@ -49,7 +45,7 @@ void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
         json_object_put(p);
 }
 
-static int epoll_add(dp_daemon *d, int fd, unsigned tag)
+int dp_daemon_epoll_add(dp_daemon *d, int fd, unsigned tag)
 {
         struct epoll_event ev = {.events = EPOLLIN,
                                  .data.u64 = DP_EV_MAKE(tag, fd)};
@@ -123,28 +119,6 @@ int dp_daemon_enumerate(dp_daemon *d)
         return 0;
 }
 
-static int monitor_open(dp_daemon *d)
-{
-        struct udev *u = dp_hw_udev(d->hw);
-        int r;
-
-        d->monitor_udev = dp_hw_udevd_running();
-        d->monitor = udev_monitor_new_from_netlink(
-                u, d->monitor_udev ? "udev" : "kernel");
-        if (!d->monitor)
-                return log_error_errno(negative_errno(),
-                                       "Cannot open uevent monitor: %m");
-        r = udev_monitor_set_receive_buffer_size(
-                d->monitor, d->cfg.monitor_rcvbuf > 0 ? d->cfg.monitor_rcvbuf
-                                                      : DP_MONITOR_RCVBUF);
-        if (r < 0)
-                log_warning_errno(r, "Cannot raise uevent buffer: %m");
-        r = udev_monitor_enable_receiving(d->monitor);
-        if (r < 0)
-                return log_error_errno(r, "Cannot listen for uevents: %m");
-        return epoll_add(d, udev_monitor_get_fd(d->monitor), DP_EV_MONITOR);
-}
-
 static void replace_device(dp_daemon *d, dp_device *dev)
 {
         dev = dp_device_pack(dev);
@@ -192,7 +166,7 @@ static void refresh_device(dp_daemon *d, const char *syspath, bool removed,
         replace_device(d, dev);
 }
 
-static void resync(dp_daemon *d, const char *why)
+void dp_daemon_resync(dp_daemon *d, const char *why)
 {
         d->n_resyncs++;
         dp_daemon_emit(d, "resync", "full resync: %s", why);
@@ -296,7 +270,7 @@ static void on_uevent(dp_daemon *d)
                   " us, handled %" PRIu64 " us",
                   n, n == 1 ? "" : "s", t1 - t0, now_usec() - t1);
         if (overflow)
-                resync(d, "uevent buffer overflow (ENOBUFS)");
+                dp_daemon_resync(d, "uevent buffer overflow (ENOBUFS)");
 }
 
 static void on_signal(dp_daemon *d)
@@ -461,14 +435,15 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 r = negative_errno();
                 goto fail;
         }
-        if ((r = epoll_add(d, d->signal_fd, DP_EV_SIGNAL)) < 0 ||
-            (r = epoll_add(d, d->timer_fd, DP_EV_TIMER)) < 0 ||
-            (r = epoll_add(d, d->reload_timer_fd, DP_EV_RELOAD)) < 0 ||
-            (r = epoll_add(d, d->inotify_fd, DP_EV_INOTIFY)) < 0)
+        if ((r = dp_daemon_epoll_add(d, d->signal_fd, DP_EV_SIGNAL)) < 0 ||
+            (r = dp_daemon_epoll_add(d, d->timer_fd, DP_EV_TIMER)) < 0 ||
+            (r = dp_daemon_epoll_add(d, d->reload_timer_fd, DP_EV_RELOAD)) <
+                    0 ||
+            (r = dp_daemon_epoll_add(d, d->inotify_fd, DP_EV_INOTIFY)) < 0)
                 goto fail;
         (void)dp_daemon_reload(d, NULL);
         /* subscribe first, then enumerate: nothing slips in between */
-        r = monitor_open(d);
+        r = dp_daemon_monitor_open(d);
         if (r < 0)
                 goto fail;
         r = dp_daemon_enumerate(d);
@@ -552,6 +527,7 @@ int dp_daemon_run(dp_daemon *d)
                                 break;
                         case DP_EV_TIMER:
                                 (void)!read(d->timer_fd, &ticks, sizeof(ticks));
+                                dp_daemon_udevd_check(d);
                                 (void)dp_registry_rescan(d);
                                 /* a slower beat for the kernel check */
                                 if (++d->ticks % 5 == 0)

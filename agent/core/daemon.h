@@ -41,6 +41,7 @@ typedef struct dp_daemon {
         int reload_timer_fd;
         struct udev_monitor *monitor;
         bool monitor_udev; /* udev source (udevd runs) or kernel source */
+        pid_t udevd_pid;   /* the udevd last seen (a hint, not a pin) */
         dp_engine *engine;
         dp_hw *hw;
         dp_policy *policy;      /* NULL: no policy grants (load failed) */
@@ -77,6 +78,14 @@ int dp_daemon_reload(dp_daemon *d, char **ret_error);
 int dp_reconcile_verify(dp_daemon *d);
 /* Full re-enumeration of devices (start-up, ENOBUFS). */
 int dp_daemon_enumerate(dp_daemon *d);
+/* Enumerates and reconciles everything: events may have been lost. */
+void dp_daemon_resync(dp_daemon *d, const char *why);
+int dp_daemon_epoll_add(dp_daemon *d, int fd, unsigned tag);
+/* daemon-monitor.c: the uevent source, udev's while udevd runs, the
+ * kernel's while it does not. */
+int dp_daemon_monitor_open(dp_daemon *d);
+/* Switches source (and resyncs) when udevd has come or gone. */
+void dp_daemon_udevd_check(dp_daemon *d);
 /* Container registry (registry.c). */
 int dp_registry_rescan(dp_daemon *d);
 dp_container *dp_registry_find(dp_daemon *d, const char *ref);
