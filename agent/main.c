@@ -21,6 +21,10 @@ static void help(void)
                "  --monitor-rcvbuf B  uevent socket buffer (default 128 MiB)\n"
                "  --cdi-dir DIR       where CDI specs are written (default "
                "%s)\n"
+               "  --kubelet-plugin DRIVER  also serve as this Kubernetes DRA "
+               "driver\n"
+               "  --kubelet-dir DIR   the kubelet's root dir (default "
+               "/var/lib/kubelet)\n"
                "  -h, --help          this help\n"
                "  --version           version\n\n"
                "Runs in the foreground. SIGHUP reloads the policy; SIGTERM "
@@ -41,6 +45,8 @@ int main(int argc, char **argv)
                 {"rescan-ms", required_argument, NULL, 'r'},
                 {"monitor-rcvbuf", required_argument, NULL, 'b'},
                 {"cdi-dir", required_argument, NULL, 'c'},
+                {"kubelet-plugin", required_argument, NULL, 'k'},
+                {"kubelet-dir", required_argument, NULL, 'K'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {},
@@ -50,7 +56,8 @@ int main(int argc, char **argv)
                                 .socket_path = DP_DEFAULT_SOCKET,
                                 .read_group = -1,
                                 .rescan_ms = 1000,
-                                .cdi_dir = DP_DEFAULT_CDI_DIR};
+                                .cdi_dir = DP_DEFAULT_CDI_DIR,
+                                .kubelet_dir = "/var/lib/kubelet"};
         dp_daemon *d = NULL;
         unsigned u;
         int c, r;
@@ -107,6 +114,24 @@ int main(int argc, char **argv)
                                 return 2;
                         }
                         cfg.cdi_dir = optarg;
+                        break;
+                case 'k':
+                        /* a path component of the plugin's sockets */
+                        if (!optarg[0] || strchr(optarg, '/') ||
+                            optarg[0] == '.') {
+                                log_error("--kubelet-plugin takes a driver "
+                                          "name (e.g. devpass.io)");
+                                return 2;
+                        }
+                        cfg.kubelet_driver = optarg;
+                        break;
+                case 'K':
+                        if (optarg[0] != '/') {
+                                log_error("--kubelet-dir takes an absolute "
+                                          "path");
+                                return 2;
+                        }
+                        cfg.kubelet_dir = optarg;
                         break;
                 case 'h':
                         help();

@@ -466,6 +466,7 @@ void dp_daemon_free(dp_daemon *d)
         if (!d)
                 return;
         dp_ipc_clients_free(d);
+        dp_kubelet_stop(d);
         dp_rtlookup_free_all(d);
         for (size_t i = 0; i < d->n_ctrs; i++)
                 dp_container_free(d->ctrs[i].c);
@@ -506,6 +507,8 @@ int dp_daemon_run(dp_daemon *d)
                  "%s uevents",
                  d->devices.n, d->n_ctrs, d->engine->ledger->n,
                  d->monitor_udev ? "udev" : "kernel");
+        /* after the first reconcile: the CDI specs it reads are written */
+        dp_kubelet_start(d);
         sd_notify_ready();
         while (!d->quit) {
                 struct epoll_event ev[16];
@@ -533,6 +536,7 @@ int dp_daemon_run(dp_daemon *d)
                                 if (++d->ticks % 5 == 0)
                                         (void)dp_reconcile_verify(d);
                                 dp_ipc_expire_idle(d);
+                                dp_kubelet_tick(d);
                                 if (d->engine->save_error < 0)
                                         (void)dp_engine_flush(d->engine);
                                 break;

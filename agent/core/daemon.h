@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/engine.h"
 #include "devpass/hw.h"
@@ -33,6 +34,8 @@ typedef struct dp_daemon_config {
         char **pinned_refs;  /* non-glob pid:/cgroup: targets to watch */
         int monitor_rcvbuf;  /* uevent socket buffer; 0: 128 MiB */
         const char *cdi_dir; /* where CDI specs are written; NULL: none */
+        const char *kubelet_driver; /* run the DRA plugin as this driver */
+        const char *kubelet_dir;    /* the kubelet's root dir */
 } dp_daemon_config;
 
 typedef struct dp_daemon {
@@ -57,6 +60,8 @@ typedef struct dp_daemon {
         bool rescan_again;  /* a rescan was asked for while one ran */
         char **cdi_written; /* CDI spec files this agent keeps (cdi-sync.c) */
         bool cdi_loaded;    /* ... read from the state dir */
+        pid_t kubelet_pid;  /* devpass-kubelet-plugin (kubelet.c) */
+        int64_t kubelet_started;
         uint64_t n_events, n_resyncs, ticks;
         bool quit;
 } dp_daemon;
@@ -70,6 +75,10 @@ int dp_reconcile(dp_daemon *d, const char *device_syspath,
                  const char *container_ref);
 /* cdi-sync.c: writes the CDI specs of what the policy exports now. */
 int dp_cdi_sync(dp_daemon *d);
+/* kubelet.c: devpass-kubelet-plugin as a child, restarted when it exits. */
+void dp_kubelet_start(dp_daemon *d);
+void dp_kubelet_tick(dp_daemon *d);
+void dp_kubelet_stop(dp_daemon *d);
 /* (Re)loads the policy; keeps the old one on error and returns it. */
 int dp_daemon_reload(dp_daemon *d, char **ret_error);
 /* Checks that what the ledger says was applied is still in force (another

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -99,7 +100,18 @@ int main(int argc, char **argv)
         dra_server *s = NULL;
         int r;
 
+        _cleanup_free_ char *in_cluster = NULL;
+
         log_set_ident("devpass-kubelet-plugin");
+        /* in a pod: the API server the kubelet gives every container */
+        if (getenv("DEVPASS_KUBE_API"))
+                o.cfg.api = getenv("DEVPASS_KUBE_API");
+        else if (getenv("KUBERNETES_SERVICE_HOST") &&
+                 getenv("KUBERNETES_SERVICE_PORT") &&
+                 asprintf(&in_cluster, "https://%s:%s",
+                          getenv("KUBERNETES_SERVICE_HOST"),
+                          getenv("KUBERNETES_SERVICE_PORT")) >= 0)
+                o.cfg.api = in_cluster;
         r = parse(argc, argv, &o);
         if (r >= 0)
                 return r;

@@ -35,7 +35,22 @@ NAME=file$(printf '%s' "$DISK" | tr -c 'A-Za-z0-9_.:-' '_')
 DEV=$(printf 'block-%s' "$NAME" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9' '-' | tr -s '-' | sed 's/-$//')
 [[ ${#DEV} -le 63 ]] || DEV= # long names carry a hash: the test keeps its short
 [[ -n $DEV ]] || fail "work dir path too long for this test"
-CDI_DIR=$CDI EXPECT_DEVICE=$DEV EXPECT_PATH=$LOOP \
-        /usr/bin/python3 "$HERE/dra-kubelet.py" "$HERE/../../agent/dra/proto" "$AGENT_DIR" \
-        ${DPT_WRAP:-} "$PLUGIN" --driver devpass.io --cdi-dir "$CDI" --kube-token /nonexistent --log-level info ||
-        fail "fake kubelet"
+export CDI_DIR=$CDI EXPECT_DEVICE=$DEV EXPECT_PATH=$LOOP
+FAKE=("$HERE/dra-kubelet.py" "$HERE/../../agent/dra/proto")
+
+# the plugin on its own, as a DaemonSet may run it
+mkdir -p "$AGENT_DIR/k1" "$AGENT_DIR/k2"
+KUBELET_DIR=$AGENT_DIR/k1 /usr/bin/python3 "${FAKE[@]}" "$AGENT_DIR/k1" \
+        ${DPT_WRAP:-} "$PLUGIN" --driver devpass.io --cdi-dir "$CDI" --kube-token /nonexistent \
+        --registry-dir "$AGENT_DIR/k1/plugins_registry" --plugin-dir "$AGENT_DIR/k1/plugins" ||
+        fail "fake kubelet, devpass-kubelet-plugin alone"
+
+# and as devpassd's child: the same agent, restarted with --kubelet-plugin
+# (its plugin stops with it: the fake kubelet checks the socket is gone)
+agent_kill
+KUBELET_DIR=$AGENT_DIR/k2 /usr/bin/python3 "${FAKE[@]}" "$AGENT_DIR/k2" \
+        "$DEVPASSD" --policy-dir "$AGENT_DIR/policy" --state-dir "$AGENT_DIR/state" \
+        --socket "$AGENT_SOCK" --cdi-dir "$CDI" --log-level info \
+        --kubelet-plugin devpass.io --kubelet-dir "$AGENT_DIR/k2" ||
+        fail "fake kubelet, devpassd --kubelet-plugin"
+echo "ok: devpass-kubelet-plugin alone and under devpassd --kubelet-plugin"

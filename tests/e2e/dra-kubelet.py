@@ -4,10 +4,12 @@
 # (grpc_tools), the registration socket is dialled as the kubelet's plugin
 # watcher does, and claims are served by a loopback HTTP stub in the
 # ResourceClaim shape of resource.k8s.io/v1.
-#   dra-kubelet.py PROTO_DIR WORK_DIR PLUGIN_CMD... (the plugin's command
-#   line, to which --kube-api, --registry-dir and --plugin-dir are added)
-# The CDI dir (given in PLUGIN_CMD) must hold devpassd's specs; EXPECT_DEVICE
-# names the DRA device name devpassd exports, CDI_DIR the dir.
+#   dra-kubelet.py PROTO_DIR WORK_DIR CMD...
+# CMD runs the plugin (devpass-kubelet-plugin, or devpassd --kubelet-plugin)
+# with its sockets under $KUBELET_DIR/plugins_registry and
+# $KUBELET_DIR/plugins; it finds the API server stub in $DEVPASS_KUBE_API.
+# CDI_DIR holds devpassd's specs, EXPECT_DEVICE is the DRA name of the
+# device it exports, EXPECT_PATH that device's node.
 import http.server
 import json
 import os
@@ -70,9 +72,10 @@ class Api(http.server.BaseHTTPRequestHandler):
 
 api = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Api)
 threading.Thread(target=api.serve_forever, daemon=True).start()
-reg_dir, plug_dir = os.path.join(work, "plugins_registry"), os.path.join(work, "plugins")
-proc = subprocess.Popen(plugin_cmd + ["--kube-api", "http://127.0.0.1:%d" % api.server_address[1],
-                                      "--registry-dir", reg_dir, "--plugin-dir", plug_dir])
+kubelet_dir = os.environ["KUBELET_DIR"]
+reg_dir, plug_dir = os.path.join(kubelet_dir, "plugins_registry"), os.path.join(kubelet_dir, "plugins")
+env = dict(os.environ, DEVPASS_KUBE_API="http://127.0.0.1:%d" % api.server_address[1])
+proc = subprocess.Popen(plugin_cmd, env=env)
 failed = []
 
 
@@ -84,7 +87,7 @@ def check(cond, what):
 
 try:
     reg_sock = os.path.join(reg_dir, driver + "-reg.sock")
-    for _ in range(500):
+    for _ in range(1000):
         if os.path.exists(reg_sock):
             break
         time.sleep(0.01)
