@@ -63,9 +63,12 @@ static int add_spec(const char *path, json_object *out)
                 json_object_object_add(o, "cdiVersion",
                                        version ? json_object_new_string(version)
                                                : NULL);
-                json_object_object_add(o, "nodes",
-                                       nodes ? json_object_get(nodes)
-                                             : json_object_new_array());
+                /* json-c asserts on the length of a non-array */
+                json_object_object_add(
+                        o, "nodes",
+                        json_object_is_type(nodes, json_type_array)
+                                ? json_object_get(nodes)
+                                : json_object_new_array());
                 json_object_array_add(out, o);
         }
         json_object_put(spec);

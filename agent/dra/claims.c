@@ -14,12 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "core/cdi.h"
 #include "devpass/util.h"
 #include "dra/claims.h"
+#include "dra/kubeapi.h"
 
 #define CLAIM_KIND "devpass.io/claim"
 
@@ -32,6 +32,13 @@ static int fail(char **ret_error, int r, const char *fmt, ...)
                 *ret_error = NULL;
         va_end(ap);
         return r;
+}
+
+size_t dra_json_len(json_object *o)
+{
+        return json_object_is_type(o, json_type_array)
+                       ? json_object_array_length(o)
+                       : 0;
 }
 
 void dra_devices_free(dra_device *d, size_t n)
@@ -103,63 +110,6 @@ static bool valid_uid(const char *s)
         return true;
 }
 
-static size_t on_body(char *p, size_t size, size_t n, void *f)
-{
-        return fwrite(p, size, n, f);
-}
-
-static int api_get(const dra_config *c, const char *path, long *ret_code,
-                   char **ret_body)
-{
-        _cleanup_free_ char *url = strjoin_sep("", c->api, path, NULL);
-        _cleanup_free_ char *token = NULL, *auth = NULL;
-        struct curl_slist *hdr = NULL;
-        char *body = NULL;
-        size_t len = 0;
-        FILE *f;
-        CURL *h;
-        CURLcode e;
-
-        if (!url)
-                return -ENOMEM;
-        if (c->token_file && read_one_line(c->token_file, &token) >= 0 &&
-            !(auth = strjoin_sep("", "Authorization: Bearer ", token, NULL)))
-                return -ENOMEM;
-        f = open_memstream(&body, &len);
-        h = curl_easy_init();
-        if (!f || !h) {
-                if (f)
-                        fclose(f);
-                free(body);
-                curl_easy_cleanup(h);
-                return -ENOMEM;
-        }
-        hdr = curl_slist_append(hdr, "Accept: application/json");
-        if (auth)
-                hdr = curl_slist_append(hdr, auth);
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-        if (c->ca_file)
-                curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
-        e = curl_easy_perform(h);
-        if (e == CURLE_OK)
-                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, ret_code);
-        curl_slist_free_all(hdr);
-        curl_easy_cleanup(h);
-        fclose(f);
-        if (e != CURLE_OK) {
-                free(body);
-                return -EHOSTUNREACH;
-        }
-        *ret_body = body;
-        return 0;
-}
-
 /* The claim's allocation results of this driver, as JSON objects. */
 static int fetch_results(const dra_config *c, const char *ns, const char *uid,
                          const char *name, json_object **ret_claim,
@@ -177,7 +127,7 @@ static int fetch_results(const dra_config *c, const char *ns, const char *uid,
                      "/apis/resource.k8s.io/v1/namespaces/%s/resourceclaims/%s",
                      ns, name) < 0)
                 return -ENOMEM;
-        r = api_get(c, path, &code, &body);
+        r = kube_request(c, "GET", path, NULL, &code, &body);
         if (r < 0)
                 return fail(ret_error, r, "API server %s unreachable", c->api);
         if (code == 404)
@@ -200,19 +150,18 @@ static int fetch_results(const dra_config *c, const char *ns, const char *uid,
         return 0;
 }
 
-/* The CDI device devpassd exports under DRA name want, from its class
- * specs (devpass.io-CLASS.json; claim specs are ours, not its). */
-static json_object *find_exported(const dra_config *c, const char *want)
+json_object *dra_exported(const dra_config *c)
 {
+        json_object *out = json_object_new_array();
         DIR *d = opendir(c->cdi_dir);
         struct dirent *de;
-        json_object *found = NULL;
 
-        while (d && !found && (de = readdir(d))) {
+        while (out && d && (de = readdir(d))) {
                 _cleanup_free_ char *p = NULL;
                 json_object *spec, *devs;
                 const char *kind;
 
+                /* devpassd's class specs; claim specs are ours, not its */
                 if (!startswith(de->d_name, "devpass.io-") ||
                     startswith(de->d_name, "devpass.io-claim-") ||
                     !endswith(de->d_name, ".json"))
@@ -223,23 +172,55 @@ static json_object *find_exported(const dra_config *c, const char *want)
                         json_object_object_get(spec, "kind"));
                 devs = json_object_object_get(spec, "devices");
                 for (size_t i = 0; kind && startswith(kind, "devpass.io/") &&
-                                   i < json_object_array_length(devs);
+                                   i < dra_json_len(devs);
                      i++) {
                         json_object *dev = json_object_array_get_idx(devs, i);
-                        _cleanup_free_ char *n = dra_device_name(
-                                kind + strlen("devpass.io/"),
-                                json_object_get_string(
-                                        json_object_object_get(dev, "name")));
+                        const char *name = json_object_get_string(
+                                json_object_object_get(dev, "name"));
+                        const char *cls = kind + strlen("devpass.io/");
+                        _cleanup_free_ char *n = dra_device_name(cls, name);
+                        json_object *o = json_object_new_object();
 
-                        if (n && streq(n, want)) {
-                                found = json_object_get(dev);
-                                break;
+                        if (!n || !o || !name) {
+                                json_object_put(o);
+                                continue;
                         }
+                        json_object_object_add(o, "dra",
+                                               json_object_new_string(n));
+                        json_object_object_add(o, "class",
+                                               json_object_new_string(cls));
+                        json_object_object_add(o, "kind",
+                                               json_object_new_string(kind));
+                        json_object_object_add(o, "name",
+                                               json_object_new_string(name));
+                        json_object_object_add(o, "device",
+                                               json_object_get(dev));
+                        json_object_array_add(out, o);
                 }
                 json_object_put(spec);
         }
         if (d)
                 closedir(d);
+        return out;
+}
+
+/* The CDI device devpassd exports under DRA name want. */
+static json_object *find_exported(const dra_config *c, const char *want)
+{
+        json_object *all = dra_exported(c), *found = NULL;
+
+        for (size_t i = 0; i < dra_json_len(all); i++) {
+                json_object *o = json_object_array_get_idx(all, i);
+
+                if (streq(json_object_get_string(
+                                  json_object_object_get(o, "dra")),
+                          want)) {
+                        found = json_object_get(
+                                json_object_object_get(o, "device"));
+                        break;
+                }
+        }
+        json_object_put(all);
         return found;
 }
 
@@ -336,7 +317,7 @@ int dra_prepare(const dra_config *c, const char *ns, const char *uid,
                                 "allocation"),
                         "devices"),
                 "results");
-        len = json_object_array_length(results);
+        len = dra_json_len(results);
         out = calloc(len + 1, sizeof(dra_device));
         cdi_devs = json_object_new_array();
         if (!out || !cdi_devs) {

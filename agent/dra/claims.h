@@ -13,7 +13,14 @@ typedef struct dra_config {
         const char *api;        /* API server base URL */
         const char *token_file; /* bearer token; NULL or unreadable: none */
         const char *ca_file;    /* CA bundle for https; NULL: system's */
+        const char *node;       /* this node's name (pool, nodeName) */
 } dra_config;
+
+struct json_object;
+
+/* The length of a JSON array; 0 for anything else (NULL included), which
+ * json-c's own function asserts on. */
+size_t dra_json_len(struct json_object *o);
 
 typedef struct dra_device {
         char *request; /* the claim's request it answers */
@@ -23,6 +30,11 @@ typedef struct dra_device {
 } dra_device;
 
 void dra_devices_free(dra_device *d, size_t n);
+
+/* What devpassd exports now, from its class specs: an array of {"dra"
+ * (the DRA device name), "class", "kind", "name" (CDI), "device" (the
+ * CDI device)}; never NULL but on allocation failure. */
+struct json_object *dra_exported(const dra_config *c);
 
 /* A device's name in a ResourceSlice: a DNS label (RFC 1123, at most 63)
  * made from its CDI kind's class and name, e.g. "block-file-srv-a-img". */

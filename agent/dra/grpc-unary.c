@@ -237,7 +237,8 @@ static void on_drained(void *tag, int success)
                 grpc_metadata_array_destroy(&m->md);
 }
 
-int dra_server_run(dra_server *s, volatile int *quit)
+int dra_server_run(dra_server *s, volatile int *quit, void (*idle)(void *),
+                   void *userdata)
 {
         while (!*quit) {
                 gpr_timespec t =
@@ -246,6 +247,8 @@ int dra_server_run(dra_server *s, volatile int *quit)
                 grpc_event ev = grpc_completion_queue_next(s->cq, t, NULL);
                 method *m;
 
+                if (idle)
+                        idle(userdata);
                 if (ev.type == GRPC_QUEUE_TIMEOUT)
                         continue;
                 if (ev.type != GRPC_OP_COMPLETE)

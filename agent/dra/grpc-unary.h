@@ -23,6 +23,8 @@ int dra_server_add_method(dra_server *s, const char *path, dra_method_fn fn,
 /* Listens on a unix socket (an old socket file at path is replaced). */
 int dra_server_listen(dra_server *s, const char *path);
 int dra_server_start(dra_server *s);
-/* Serves calls until *quit is set (checked at least every 200 ms). */
-int dra_server_run(dra_server *s, volatile int *quit);
+/* Serves calls until *quit is set (checked at least every 200 ms); idle
+ * (if set) runs between calls, at least every 200 ms. */
+int dra_server_run(dra_server *s, volatile int *quit, void (*idle)(void *),
+                   void *userdata);
 void dra_server_free(dra_server *s);

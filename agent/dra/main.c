@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -14,10 +15,16 @@
 #include "devpass/protocol.h"
 #include "devpass/util.h"
 #include "dra/plugin.h"
+#include "dra/slices.h"
 
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 static volatile int quit;
+
+static void on_idle(void *userdata)
+{
+        dra_slices_sync(userdata, false);
+}
 
 static void on_term(int sig)
 {
@@ -34,6 +41,7 @@ static int parse(int argc, char **argv, dra_options *o)
                 {"kube-api", required_argument, NULL, 'a'},
                 {"kube-token", required_argument, NULL, 't'},
                 {"kube-ca", required_argument, NULL, 'C'},
+                {"node-name", required_argument, NULL, 'n'},
                 {"log-level", required_argument, NULL, 'l'},
                 {"help", no_argument, NULL, 'h'},
                 {},
@@ -62,6 +70,9 @@ static int parse(int argc, char **argv, dra_options *o)
                         break;
                 case 'C':
                         o->cfg.ca_file = optarg;
+                        break;
+                case 'n':
+                        o->cfg.node = optarg;
                         break;
                 case 'l':
                         r = log_parse_level(optarg);
@@ -98,6 +109,8 @@ int main(int argc, char **argv)
         };
         struct sigaction sa = {.sa_handler = on_term};
         dra_server *s = NULL;
+        dra_slices *slices = NULL;
+        char host[256];
         int r;
 
         _cleanup_free_ char *in_cluster = NULL;
@@ -115,6 +128,17 @@ int main(int argc, char **argv)
         r = parse(argc, argv, &o);
         if (r >= 0)
                 return r;
+        /* the downward API's NODE_NAME in a pod, else the host's name */
+        if (!o.cfg.node)
+                o.cfg.node = getenv("NODE_NAME");
+        if (!o.cfg.node && gethostname(host, sizeof(host)) == 0) {
+                host[sizeof(host) - 1] = 0;
+                o.cfg.node = host;
+        }
+        if (!o.cfg.node) {
+                log_error("No node name (--node-name)");
+                return 2;
+        }
         if (access(SA_DIR "/ca.crt", R_OK) == 0 && !o.cfg.ca_file)
                 o.cfg.ca_file = SA_DIR "/ca.crt";
         sigaction(SIGTERM, &sa, NULL);
@@ -130,8 +154,16 @@ int main(int argc, char **argv)
         }
         log_info("DRA driver %s: registration %s, endpoint %s", o.cfg.driver,
                  o.reg_socket, o.endpoint);
-        r = dra_server_run(s, &quit);
+        r = dra_slices_new(&o.cfg, &slices);
+        if (r < 0) {
+                log_error_errno(r, "Cannot watch %s: %m", o.cfg.cdi_dir);
+                dra_server_free(s);
+                return 1;
+        }
+        dra_slices_sync(slices, true);
+        r = dra_server_run(s, &quit, on_idle, slices);
         dra_server_free(s);
+        dra_slices_free(slices, true);
         dra_options_done(&o);
         curl_global_cleanup();
         return r < 0 ? 1 : 0;

@@ -271,6 +271,8 @@ void dra_help(void)
                "account's)\n"
                "  --kube-ca FILE        CA bundle (default the service "
                "account's)\n"
+               "  --node-name NAME      this node (default $NODE_NAME, else "
+               "the host name)\n"
                "  --log-level LEVEL     err, warning, notice, info, debug\n"
                "  -h, --help            this help\n",
                DP_DEFAULT_CDI_DIR);

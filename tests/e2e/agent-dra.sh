@@ -5,6 +5,8 @@
 # claim whose allocation names that device (twice, the same answer), writes
 # the per-claim CDI spec with the device's node, fails a claim on a device
 # that is not there with a reason, and unprepares (twice) by removing it.
+# It publishes the node's ResourceSlice, updates it on unplug and re-plug
+# (a claim on the unplugged device fails) and deletes it when it stops.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../harness/lib.sh"
@@ -35,7 +37,7 @@ NAME=file$(printf '%s' "$DISK" | tr -c 'A-Za-z0-9_.:-' '_')
 DEV=$(printf 'block-%s' "$NAME" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9' '-' | tr -s '-' | sed 's/-$//')
 [[ ${#DEV} -le 63 ]] || DEV= # long names carry a hash: the test keeps its short
 [[ -n $DEV ]] || fail "work dir path too long for this test"
-export CDI_DIR=$CDI EXPECT_DEVICE=$DEV EXPECT_PATH=$LOOP
+export CDI_DIR=$CDI EXPECT_DEVICE=$DEV EXPECT_PATH=$LOOP DISK
 FAKE=("$HERE/dra-kubelet.py" "$HERE/../../agent/dra/proto")
 
 # the plugin on its own, as a DaemonSet may run it

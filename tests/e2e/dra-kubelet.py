@@ -52,10 +52,52 @@ claims = {
                           ]}}}},
 }
 requests = []
+slices, slice_log = {}, []  # name -> object; (method, name, device names)
+SLICES = "/apis/resource.k8s.io/v1/resourceslices"
+lock = threading.Lock()
 
 
 class Api(http.server.BaseHTTPRequestHandler):
+    def reply(self, code, body):
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(body).encode())
+
+    def slice_call(self, method):
+        name = self.path[len(SLICES) + 1:]
+        body = None
+        if method in ("POST", "PUT"):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            name = body["metadata"]["name"]
+        with lock:
+            cur = slices.get(name)
+            if method == "GET":
+                return self.reply(200, cur) if cur else self.reply(404, {"kind": "Status", "code": 404})
+            if method == "DELETE":
+                slices.pop(name, None)
+                slice_log.append(("DELETE", name, None))
+                return self.reply(200 if cur else 404, {})
+            if (method == "POST") == (cur is not None) or (
+                    method == "PUT" and body["metadata"].get("resourceVersion") != cur["metadata"]["resourceVersion"]):
+                return self.reply(409, {"kind": "Status", "code": 409})
+            body["metadata"]["resourceVersion"] = str(len(slice_log) + 1)
+            slices[name] = body
+            slice_log.append((method, name, [d["name"] for d in body["spec"]["devices"]]))
+            self.reply(201 if method == "POST" else 200, body)
+
+    def do_POST(self):
+        self.slice_call("POST")
+
+    def do_PUT(self):
+        self.slice_call("PUT")
+
+    def do_DELETE(self):
+        self.slice_call("DELETE")
+
     def do_GET(self):
+        if self.path.startswith(SLICES + "/"):
+            return self.slice_call("GET")
         requests.append(self.path)
         parts = self.path.split("/")
         # /apis/resource.k8s.io/v1/namespaces/NS/resourceclaims/NAME
@@ -135,6 +177,32 @@ try:
             dra.NodePrepareResources(dra_pb2.NodePrepareResourcesRequest(claims=req.claims[:1]), timeout=5)
         print("prepare round trip (1 claim), mean of 20: %.2f ms" % ((time.monotonic() - t0) * 1e3 / 20), flush=True)
 
+        # the slice: created with the device; an unplug updates it and a
+        # claim on the device fails; a re-plug brings it back
+        def wait_slice(pred, what):
+            for _ in range(300):
+                with lock:
+                    if slice_log and pred(slice_log[-1]):
+                        return True
+                time.sleep(0.01)
+            check(False, what + " (slice log %r)" % slice_log)
+        wait_slice(lambda e: e[0] in ("POST", "PUT") and device in e[2], "slice published with " + device)
+        sl = list(slices.values())[0]
+        check(sl["spec"]["driver"] == driver and sl["spec"]["nodeName"] == sl["spec"]["pool"]["name"],
+              "slice driver/node/pool %s" % sl["spec"])
+        attrs = [d for d in sl["spec"]["devices"] if d["name"] == device][0]["attributes"]
+        check(attrs["class"] == {"string": "block"} and attrs["node"] == {"string": os.environ["EXPECT_PATH"]},
+              "slice attributes %r" % attrs)
+        loop, disk = os.environ["EXPECT_PATH"], os.environ["DISK"]
+        gen0 = sl["spec"]["pool"]["generation"]
+        subprocess.run(["losetup", "-d", loop], check=True)
+        wait_slice(lambda e: e[0] == "PUT" and device not in e[2], "slice updated after the unplug")
+        check(list(slices.values())[0]["spec"]["pool"]["generation"] > gen0, "a new pool generation")
+        g = dra.NodePrepareResources(dra_pb2.NodePrepareResourcesRequest(claims=req.claims[:1]), timeout=5)
+        check("not on this node" in g.claims[UID_OK].error, "a claim on the unplugged device: %r" % g.claims[UID_OK].error)
+        subprocess.run(["losetup", loop, disk], check=True)
+        wait_slice(lambda e: e[0] == "PUT" and device in e[2], "slice updated after the re-plug")
+
         un = dra_pb2.NodeUnprepareResourcesRequest(claims=req.claims[:2])
         u1 = dra.NodeUnprepareResources(un, timeout=5)
         u2 = dra.NodeUnprepareResources(un, timeout=5)
@@ -147,5 +215,6 @@ finally:
     rc = proc.wait(timeout=10)
     api.shutdown()
 check(rc == 0, "the plugin exits 0 on SIGTERM (rc %d)" % rc)
+check(slice_log and slice_log[-1][0] == "DELETE" and not slices, "the slice is deleted at stop: %r" % slice_log[-1:])
 check(not os.path.exists(os.path.join(reg_dir, driver + "-reg.sock")), "its registration socket is removed")
 sys.exit(1 if failed else 0)
