@@ -92,6 +92,33 @@ out=$(prun --device "$ID" "$IMAGE" sh -c 'stat -c "%t:%T %a" /dev/xdisk0; head -
 [[ $out == *"$MARK"* ]] || fail "the container did not read the disk: $out"
 echo "ok: podman --device $ID reads $LOOP inside as /dev/xdisk0"
 
+# 1b. the same device through the DRA plugin: a fake kubelet prepares a
+# claim on it, Podman starts a container with the per-claim CDI device
+PLUGIN=$BUILD_DIR/agent/devpass-kubelet-plugin
+if [[ -x $PLUGIN ]] && /usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null; then
+        cat >"$AGENT_DIR/claim-check" <<CHK
+#!/bin/bash
+out=\$(podman run --rm --pull never --runtime runc --cgroup-manager cgroupfs --network none \
+        --ulimit nofile=1024:20000 --ulimit nproc=1024:32768 --device "\$1" "$IMAGE" head -c 19 /dev/xdisk0) &&
+        [[ \$out == "$MARK" ]] || { echo "podman with \$1: \$out" >&2; exit 1; }
+CHK
+        chmod +x "$AGENT_DIR/claim-check"
+        DEV=$(printf 'block-%s' "$NAME" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9' '-' | tr -s '-' | sed 's/-$//')
+        mkdir -p "$AGENT_DIR/kubelet"
+        CDI_DIR=$CDI_DIR EXPECT_DEVICE=$DEV EXPECT_PATH=/dev/xdisk0 HOST_LOOP=$LOOP DISK=$DISK \
+                CLAIM_CHECK=$AGENT_DIR/claim-check KUBELET_DIR=$AGENT_DIR/kubelet \
+                /usr/bin/python3 "$HERE/dra-kubelet.py" "$HERE/../../agent/dra/proto" "$AGENT_DIR/kubelet" \
+                "$PLUGIN" --driver devpass.io --cdi-dir "$CDI_DIR" --kube-token /nonexistent \
+                --registry-dir "$AGENT_DIR/kubelet/plugins_registry" \
+                --plugin-dir "$AGENT_DIR/kubelet/plugins" >"$AGENT_DIR/dra.log" 2>&1 ||
+                { cat "$AGENT_DIR/dra.log"; fail "DRA claim through Podman"; }
+        grep -q "^ok: $AGENT_DIR/claim-check" "$AGENT_DIR/dra.log" || fail "the claim check did not run"
+        spec_has || fail "the spec lost $NAME after the DRA round"
+        echo "ok: podman --device devpass.io/claim=… (DRA, per-claim spec) reads the disk"
+else
+        echo "SKIP (part): no devpass-kubelet-plugin or python3-grpcio: DRA claim not tried" >&2
+fi
+
 # 2. unplug: the spec goes (it held only this device); podman says why
 losetup -d "$LOOP"
 dpt_wait_for 2000 bash -c "! grep -q '$NAME' '$SPEC' 2>/dev/null" ||

@@ -9,7 +9,9 @@
 # with its sockets under $KUBELET_DIR/plugins_registry and
 # $KUBELET_DIR/plugins; it finds the API server stub in $DEVPASS_KUBE_API.
 # CDI_DIR holds devpassd's specs, EXPECT_DEVICE is the DRA name of the
-# device it exports, EXPECT_PATH that device's node.
+# device it exports, EXPECT_PATH that device's node in the spec (HOST_LOOP
+# the host's loop device, if it differs), DISK its backing file; CLAIM_CHECK,
+# if set, is run with the per-claim CDI id after the first Prepare.
 import http.server
 import json
 import os
@@ -168,6 +170,10 @@ try:
         check(names == [cdi_id], "per-claim spec %s lists %r" % (spec_path, names))
         nodes = spec["devices"][0]["containerEdits"]["deviceNodes"]
         check(nodes[0]["path"] == os.environ["EXPECT_PATH"], "per-claim node %s" % nodes[0])
+        if os.environ.get("CLAIM_CHECK"):
+            # a real consumer of the per-claim CDI device
+            rc = subprocess.run([os.environ["CLAIM_CHECK"], cdi_id]).returncode
+            check(rc == 0, "%s %s (rc %d)" % (os.environ["CLAIM_CHECK"], cdi_id, rc))
         gone = r1.claims[UID_GONE]
         check("not on this node" in gone.error and not gone.devices, "claim on a device gone: %r" % gone.error)
         check("not found" in r1.claims["0000"].error, "unknown claim: %r" % r1.claims["0000"].error)
@@ -193,7 +199,7 @@ try:
         attrs = [d for d in sl["spec"]["devices"] if d["name"] == device][0]["attributes"]
         check(attrs["class"] == {"string": "block"} and attrs["node"] == {"string": os.environ["EXPECT_PATH"]},
               "slice attributes %r" % attrs)
-        loop, disk = os.environ["EXPECT_PATH"], os.environ["DISK"]
+        loop, disk = os.environ.get("HOST_LOOP", os.environ["EXPECT_PATH"]), os.environ["DISK"]
         gen0 = sl["spec"]["pool"]["generation"]
         subprocess.run(["losetup", "-d", loop], check=True)
         wait_slice(lambda e: e[0] == "PUT" and device not in e[2], "slice updated after the unplug")
