@@ -5,6 +5,7 @@
 #include "core/daemon.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
+#include "metrics-http.h"
 
 static void help(void)
 {
@@ -25,6 +26,9 @@ static void help(void)
                "driver\n"
                "  --kubelet-dir DIR   the kubelet's root dir (default "
                "/var/lib/kubelet)\n"
+               "  --metrics-listen A  serve /metrics (OpenMetrics) on A: "
+               "PORT (loopback),\n"
+               "                      ADDR:PORT, [ADDR6]:PORT or unix:PATH\n"
                "  -h, --help          this help\n"
                "  --version           version\n\n"
                "Runs in the foreground. SIGHUP reloads the policy; SIGTERM "
@@ -47,6 +51,7 @@ int main(int argc, char **argv)
                 {"cdi-dir", required_argument, NULL, 'c'},
                 {"kubelet-plugin", required_argument, NULL, 'k'},
                 {"kubelet-dir", required_argument, NULL, 'K'},
+                {"metrics-listen", required_argument, NULL, 'm'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {},
@@ -59,6 +64,8 @@ int main(int argc, char **argv)
                                 .cdi_dir = DP_DEFAULT_CDI_DIR,
                                 .kubelet_dir = "/var/lib/kubelet"};
         dp_daemon *d = NULL;
+        dp_metrics_http *metrics = NULL;
+        const char *metrics_listen = NULL;
         unsigned u;
         int c, r;
 
@@ -133,6 +140,9 @@ int main(int argc, char **argv)
                         }
                         cfg.kubelet_dir = optarg;
                         break;
+                case 'm':
+                        metrics_listen = optarg;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -161,7 +171,14 @@ int main(int argc, char **argv)
         r = dp_daemon_new(&cfg, &d);
         if (r < 0)
                 return 1;
+        if (metrics_listen &&
+            dp_metrics_http_open(d, metrics_listen, cfg.read_group, &metrics) <
+                    0) {
+                dp_daemon_free(d);
+                return 1;
+        }
         r = dp_daemon_run(d);
+        dp_metrics_http_free(metrics);
         dp_daemon_free(d);
         return r < 0 ? 1 : 0;
 }

@@ -53,6 +53,24 @@ int dp_daemon_epoll_add(dp_daemon *d, int fd, unsigned tag)
         return RET_NERRNO(epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev));
 }
 
+int dp_daemon_add_source(dp_daemon *d, const dp_source *src)
+{
+        for (size_t i = 0; i < DP_MAX_SOURCES; i++) {
+                struct epoll_event ev = {.events = EPOLLIN,
+                                         .data.u64 =
+                                                 DP_EV_MAKE(DP_EV_SOURCE, i)};
+
+                if (d->sources[i].data || d->sources[i].on_ready)
+                        continue;
+                if (src->fd >= 0 &&
+                    epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, src->fd, &ev) < 0)
+                        return negative_errno();
+                d->sources[i] = *src;
+                return 0;
+        }
+        return -ENOSPC;
+}
+
 int dp_daemon_reload(dp_daemon *d, char **ret_error)
 {
         _cleanup_free_ char *msg = NULL;
@@ -269,8 +287,11 @@ static void on_uevent(dp_daemon *d)
         log_debug("%zu device%s from uevents: read %" PRIu64
                   " us, handled %" PRIu64 " us",
                   n, n == 1 ? "" : "s", t1 - t0, now_usec() - t1);
-        if (overflow)
+        dp_histogram_observe(&d->stats.hotplug, now_usec() - t0);
+        if (overflow) {
+                d->stats.enobufs++;
                 dp_daemon_resync(d, "uevent buffer overflow (ENOBUFS)");
+        }
 }
 
 static void on_signal(dp_daemon *d)
@@ -537,6 +558,10 @@ int dp_daemon_run(dp_daemon *d)
                                         (void)dp_reconcile_verify(d);
                                 dp_ipc_expire_idle(d);
                                 dp_kubelet_tick(d);
+                                for (size_t k = 0; k < DP_MAX_SOURCES; k++)
+                                        if (d->sources[k].on_tick)
+                                                d->sources[k].on_tick(
+                                                        d->sources[k].data);
                                 if (d->engine->save_error < 0)
                                         (void)dp_engine_flush(d->engine);
                                 break;
@@ -563,6 +588,12 @@ int dp_daemon_run(dp_daemon *d)
                         case DP_EV_CLIENT:
                                 (void)dp_ipc_client_event(d, DP_EV_FD(u),
                                                           ev[i].events);
+                                break;
+                        case DP_EV_SOURCE:
+                                if (DP_EV_FD(u) < DP_MAX_SOURCES &&
+                                    d->sources[DP_EV_FD(u)].on_ready)
+                                        d->sources[DP_EV_FD(u)].on_ready(
+                                                d->sources[DP_EV_FD(u)].data);
                                 break;
                         case DP_EV_LOOKUP:
                         case DP_EV_LOOKUP_TIMER:

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "core/engine.h"
+#include "core/stats.h"
 #include "devpass/hw.h"
 #include "devpass/policy.h"
 
@@ -38,6 +39,17 @@ typedef struct dp_daemon_config {
         const char *kubelet_dir;    /* the kubelet's root dir */
 } dp_daemon_config;
 
+/* A file descriptor a front end (the metrics endpoint) watches in the
+ * daemon's loop: on_ready when it is readable, on_tick at every timer beat
+ * (timeouts), both optional. */
+typedef struct dp_source {
+        int fd;
+        void (*on_ready)(void *data);
+        void (*on_tick)(void *data);
+        void *data;
+} dp_source;
+#define DP_MAX_SOURCES 4
+
 typedef struct dp_daemon {
         dp_daemon_config cfg;
         int epoll_fd, signal_fd, timer_fd, inotify_fd, listen_fd;
@@ -63,6 +75,8 @@ typedef struct dp_daemon {
         pid_t kubelet_pid;  /* devpass-kubelet-plugin (kubelet.c) */
         int64_t kubelet_started;
         uint64_t n_events, n_resyncs, ticks;
+        dp_stats stats;
+        dp_source sources[DP_MAX_SOURCES]; /* dp_daemon_add_source() */
         bool quit;
 } dp_daemon;
 
@@ -90,6 +104,8 @@ int dp_daemon_enumerate(dp_daemon *d);
 /* Enumerates and reconciles everything: events may have been lost. */
 void dp_daemon_resync(dp_daemon *d, const char *why);
 int dp_daemon_epoll_add(dp_daemon *d, int fd, unsigned tag);
+/* Adds src to the loop; -ENOSPC when DP_MAX_SOURCES are in use. */
+int dp_daemon_add_source(dp_daemon *d, const dp_source *src);
 /* daemon-monitor.c: the uevent source, udev's while udevd runs, the
  * kernel's while it does not. */
 int dp_daemon_monitor_open(dp_daemon *d);
@@ -132,6 +148,7 @@ enum {
         DP_EV_CLIENT,
         DP_EV_LOOKUP,       /* a runtime lookup child's output pipe */
         DP_EV_LOOKUP_TIMER, /* its deadline */
+        DP_EV_SOURCE,       /* data.u64 = tag | index << 8 */
 };
 #define DP_EV_MAKE(tag, fd) ((uint64_t)(tag) | ((uint64_t)(uint32_t)(fd) << 8))
 #define DP_EV_TAG(u)        ((unsigned)((u)&0xff))

@@ -467,8 +467,10 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         if (r < 0)
                 return reply_error(c, "devpass.InvalidParameter", err);
         refs_lookup(d, &refs, &dev);
-        if (dev && dp_manual_check_policy(&refs, dev, &err) < 0)
+        if (dev && dp_manual_check_policy(&refs, dev, &err) < 0) {
+                d->stats.refusals[DP_REASON_DENIED]++;
                 return reply_error(c, "devpass.Denied", err);
+        }
         if (!refs.c && !ref_is_local(refs.container)) {
                 char msg[512];
 
@@ -483,14 +485,18 @@ static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         }
         o.source = "manual";
         r = dp_manual_attach(d->engine, d->hw, &refs, &o, &g, &err);
-        if (r == -EPERM)
+        if (r == -EPERM) {
+                d->stats.refusals[DP_REASON_DENIED]++;
                 return reply_error(c, "devpass.Denied", err);
+        }
         if (r < 0) {
+                d->stats.refusals[DP_REASON_FAILED]++;
                 dp_daemon_emit(d, "error", "manual attach %s to %s: %s",
                                refs.device, refs.container, strna(err));
                 return reply_error(c, "devpass.Failed",
                                    err ? err : strerror(-r));
         }
+        d->stats.grants_manual++;
         dp_daemon_emit(d, "grant", "grant %s to %s: manual", refs.device,
                        refs.container);
         track_moved_nic(d, g);
@@ -533,6 +539,7 @@ static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         if (r < 0)
                 return reply_error(c, "devpass.Failed",
                                    err ? err : strerror(-r));
+        d->stats.revokes[DP_REASON_MANUAL]++;
         dp_daemon_emit(d, "revoke", "revoke %s from %s: manual detach",
                        refs.device, refs.container);
         return reply(c, NULL);
