@@ -177,6 +177,14 @@ try:
         gone = r1.claims[UID_GONE]
         check("not on this node" in gone.error and not gone.devices, "claim on a device gone: %r" % gone.error)
         check("not found" in r1.claims["0000"].error, "unknown claim: %r" % r1.claims["0000"].error)
+        # a uid that is not the claim's, a name that would leave the API path
+        bad = dra.NodePrepareResources(dra_pb2.NodePrepareResourcesRequest(claims=[
+            dra_pb2.Claim(namespace="default", uid=UID_GONE + "0", name="disk"),
+            dra_pb2.Claim(namespace="default", uid="1234", name="../../../api/v1/secrets")]), timeout=5)
+        check("has uid" in bad.claims[UID_GONE + "0"].error and not bad.claims[UID_GONE + "0"].devices,
+              "a claim named with another uid is refused: %r" % bad.claims[UID_GONE + "0"].error)
+        check("invalid claim reference" in bad.claims["1234"].error, "a path in a claim name is refused: %r" % bad.claims["1234"].error)
+        check(not any(".." in p for p in requests), "no request left the claims path")
         print("prepare round trip (3 claims, API server included): %.2f ms" % rtt, flush=True)
         t0 = time.monotonic()
         for _ in range(20):
