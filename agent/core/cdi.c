@@ -105,6 +105,10 @@ static json_object *node_json(const dp_node *n, const dp_grant_settings *g,
         if (!o)
                 return NULL;
         json_object_object_add(o, "path", json_object_new_string(path_inside));
+        /* Path= moved it: the engine must still find the host's node */
+        if (!streq(path_inside, n->path))
+                json_object_object_add(o, "hostPath",
+                                       json_object_new_string(n->path));
         json_object_object_add(o, "type", json_object_new_string(t));
         json_object_object_add(o, "major", json_object_new_int64(n->major));
         json_object_object_add(o, "minor", json_object_new_int64(n->minor));
@@ -203,16 +207,31 @@ int dp_cdi_device_json(const dp_device *d, const dp_grant_settings *g,
 
 /* The lowest version that covers what devpass writes: deviceNodes with
  * path, type, major, minor, fileMode, permissions, uid and gid exist since
- * 0.3.0, but a name that starts with a digit (a PCI slot) needs 0.5.0.
+ * 0.3.0, but a name that starts with a digit (a PCI slot) and a node's
+ * hostPath (Path= moved it) need 0.5.0.
  * Loaders refuse versions newer than theirs (Podman 4.3 reads 0.5.0 and
  * refuses 0.6.0), so never more than needed. */
+static bool has_host_path(json_object *dev)
+{
+        json_object *nodes = json_object_object_get(
+                json_object_object_get(dev, "containerEdits"), "deviceNodes");
+
+        for (size_t i = 0; i < json_object_array_length(nodes); i++)
+                if (json_object_object_get(json_object_array_get_idx(nodes, i),
+                                           "hostPath"))
+                        return true;
+        return false;
+}
+
 static const char *spec_version(json_object *devices)
 {
         for (size_t i = 0; i < json_object_array_length(devices); i++) {
-                const char *n = json_object_get_string(json_object_object_get(
-                        json_object_array_get_idx(devices, i), "name"));
+                json_object *dev = json_object_array_get_idx(devices, i);
+                const char *n = json_object_get_string(
+                        json_object_object_get(dev, "name"));
 
-                if (n && n[0] >= '0' && n[0] <= '9')
+                /* and so does a hostPath */
+                if ((n && n[0] >= '0' && n[0] <= '9') || has_host_path(dev))
                         return "0.5.0";
         }
         return "0.3.0";

@@ -79,7 +79,9 @@ LOOP=$(loop_add "$DISK")
 M1=$(minor_of "$LOOP")
 dpt_wait_for 2000 spec_has || fail "$SPEC does not list $NAME after losetup"
 [[ $(spec_minor) == "/dev/xdisk0:7:$M1" ]] || fail "spec node is '$(spec_minor)', want /dev/xdisk0:7:$M1"
-grep -q '"cdiVersion":"0.3.0"' "$SPEC" || fail "cdiVersion: $(head -3 "$SPEC")"
+# Path= moved the node: hostPath names the host's, which needs 0.5.0
+grep -q '"cdiVersion":"0.5.0"' "$SPEC" || fail "cdiVersion: $(head -3 "$SPEC")"
+grep -q "\"hostPath\":\"$LOOP\"" "$SPEC" || fail "no hostPath $LOOP in $SPEC"
 ctl --cdi-dir "$CDI_DIR" cdi list | grep -qx "$ID" || fail "cdi list: $(ctl --cdi-dir "$CDI_DIR" cdi list)"
 ctl --cdi-dir "$CDI_DIR" cdi list --json | python3 -c 'import json,sys
 a = json.load(sys.stdin)
@@ -138,6 +140,7 @@ LOOP2=$(loop_add "$DISK")
 M2=$(minor_of "$LOOP2")
 [[ $M2 != "$M1" ]] || fail "re-plug got the same minor $M1"
 dpt_wait_for 2000 spec_has || fail "$SPEC does not list $NAME after the re-plug"
+grep -q "\"hostPath\":\"$LOOP2\"" "$SPEC" || fail "after re-plug hostPath is not $LOOP2"
 [[ $(spec_minor) == "/dev/xdisk0:7:$M2" ]] || fail "after re-plug the spec node is '$(spec_minor)', want 7:$M2 (old minor $M1)"
 out=$(prun --device "$ID" "$IMAGE" sh -c 'stat -c "%t:%T" /dev/xdisk0; head -c 19 /dev/xdisk0; echo') ||
         fail "podman run after re-plug: $out"

@@ -77,12 +77,23 @@ static void test_spec(void **state)
 
         assert_int_equal(dp_cdi_device_json(blk, NULL, &d), -ENODEV);
         assert_int_equal(dp_device_add_node(blk, "/dev/loop3", 'b', 7, 3), 0);
-        assert_int_equal(dp_cdi_device_json(blk, &g, &d), 0);
+        /* the host path, the rule's settings left out: 0.3.0 covers it */
+        assert_int_equal(dp_cdi_device_json(blk, NULL, &d), 0);
         json_object_array_add(devs, d);
         assert_int_equal(dp_cdi_spec_json(DP_CLASS_BLOCK, devs, &spec), 0);
         assert_string_equal(json_object_get_string(
                                     json_object_object_get(spec, "cdiVersion")),
                             "0.3.0");
+        json_object_put(spec);
+        json_object_put(devs);
+        devs = json_object_new_array();
+        /* Path= moves the node: hostPath names the host's, and needs 0.5.0 */
+        assert_int_equal(dp_cdi_device_json(blk, &g, &d), 0);
+        json_object_array_add(devs, d);
+        assert_int_equal(dp_cdi_spec_json(DP_CLASS_BLOCK, devs, &spec), 0);
+        assert_string_equal(json_object_get_string(
+                                    json_object_object_get(spec, "cdiVersion")),
+                            "0.5.0");
         assert_string_equal(
                 json_object_get_string(json_object_object_get(spec, "kind")),
                 "devpass.io/block");
@@ -94,6 +105,9 @@ static void test_spec(void **state)
         assert_string_equal(
                 json_object_get_string(json_object_object_get(n, "path")),
                 "/dev/disk0");
+        assert_string_equal(
+                json_object_get_string(json_object_object_get(n, "hostPath")),
+                "/dev/loop3");
         assert_int_equal(
                 json_object_get_int(json_object_object_get(n, "major")), 7);
         assert_int_equal(
