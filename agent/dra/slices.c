@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* The node's devices as one ResourceSlice (resource.k8s.io/v1), the list
  * the scheduler allocates claims from: what devpassd exports now, read
- * from its CDI specs. The CDI dir is watched with inotify; a change that
- * alters the device list updates the slice (a new pool generation), and
- * the slice is deleted when the plugin stops, so a node without devpass
- * offers nothing. */
+ * from its CDI specs, with the facts of the device behind each node. The CDI
+ * dir is watched with inotify; a change that alters the device list updates the
+ * slice (a new pool generation), and the slice is deleted when the plugin
+ * stops, so a node without devpass offers nothing. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <libudev.h>
 
 #include "devpass/log.h"
 #include "devpass/util.h"
@@ -38,6 +40,78 @@ static json_object *attr_string(const char *v)
         return o;
 }
 
+/* 0x10de -> 10de, as devpass writes ids everywhere */
+static void add_id(json_object *a, const char *key, const char *v)
+{
+        if (!v)
+                return;
+        if (startswith(v, "0x"))
+                v += 2;
+        json_object_object_add(a, key, attr_string(v));
+}
+
+static void add_usb(json_object *a, struct udev_device *p)
+{
+        const char *serial = udev_device_get_sysattr_value(p, "serial");
+
+        add_id(a, "vendor", udev_device_get_sysattr_value(p, "idVendor"));
+        add_id(a, "product", udev_device_get_sysattr_value(p, "idProduct"));
+        if (serial)
+                json_object_object_add(a, "serial", attr_string(serial));
+        json_object_object_add(a, "usbPort",
+                               attr_string(udev_device_get_sysname(p)));
+}
+
+/* What the host knows of the device behind the node (type, major:minor):
+ * the USB device or the PCI function it sits on, read from sysfs through
+ * libudev as devpassd's probes do; nothing for a loop device. */
+static void add_facts(json_object *a, json_object *node)
+{
+        const char *type =
+                json_object_get_string(json_object_object_get(node, "type"));
+        unsigned maj = (unsigned)json_object_get_int(
+                json_object_object_get(node, "major"));
+        unsigned min = (unsigned)json_object_get_int(
+                json_object_object_get(node, "minor"));
+        struct udev *u;
+        struct udev_device *d, *p;
+        bool ids = false;
+
+        if (!type || (type[0] != 'b' && type[0] != 'c'))
+                return;
+        u = udev_new();
+        d = u ? udev_device_new_from_devnum(u, type[0], makedev(maj, min))
+              : NULL;
+        for (p = d; p; p = udev_device_get_parent(p)) {
+                const char *ss = udev_device_get_subsystem(p);
+                const char *dt = udev_device_get_devtype(p);
+
+                if (!ss)
+                        continue;
+                /* the nearest USB device or PCI function gives the ids */
+                if (!ids && streq(ss, "usb") && dt && streq(dt, "usb_device")) {
+                        add_usb(a, p);
+                        ids = true;
+                } else if (streq(ss, "pci")) {
+                        if (!ids) {
+                                add_id(a, "vendor",
+                                       udev_device_get_sysattr_value(p,
+                                                                     "vendor"));
+                                add_id(a, "product",
+                                       udev_device_get_sysattr_value(p,
+                                                                     "device"));
+                                ids = true;
+                        }
+                        json_object_object_add(
+                                a, "pciSlot",
+                                attr_string(udev_device_get_sysname(p)));
+                        break;
+                }
+        }
+        udev_device_unref(d);
+        udev_unref(u);
+}
+
 /* One slice device: its DRA name and what a DeviceClass selector or a
  * request's CEL expression can look at. */
 static json_object *slice_device(json_object *e)
@@ -61,13 +135,16 @@ static json_object *slice_device(json_object *e)
                                        json_object_object_get(e, "class"))));
         if (id)
                 json_object_object_add(a, "cdiID", attr_string(id));
-        if (dra_json_len(nodes) > 0)
+        if (dra_json_len(nodes) > 0) {
+                json_object *n0 = json_object_array_get_idx(nodes, 0);
+                json_object *hp = json_object_object_get(n0, "hostPath");
+
                 json_object_object_add(
                         a, "node",
-                        attr_string(
-                                json_object_get_string(json_object_object_get(
-                                        json_object_array_get_idx(nodes, 0),
-                                        "path"))));
+                        attr_string(json_object_get_string(
+                                hp ? hp : json_object_object_get(n0, "path"))));
+                add_facts(a, n0);
+        }
         for (size_t i = 0; i < dra_json_len(env); i++) {
                 const char *kv = json_object_get_string(
                         json_object_array_get_idx(env, i));

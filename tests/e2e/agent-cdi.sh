@@ -13,6 +13,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../harness/lib.sh"
 source "$HERE/agent-lib.sh"
+
 dpt_require_root
 dpt_require_cmd podman runc busybox losetup
 
@@ -22,6 +23,7 @@ SPEC=$CDI_DIR/devpass.io-block.json
 
 sfx=$(printf '%04x' $((RANDOM % 65536)))
 agent_setup
+loop_record_init
 IMAGE=localhost/dpt-cdi-$sfx:latest
 
 # a busybox image, imported: no registry is reachable
@@ -72,13 +74,14 @@ for d in s["devices"]:
         n = d["containerEdits"]["deviceNodes"]
         print(" ".join("%s:%d:%d" % (x["path"], x["major"], x["minor"]) for x in n))' "$SPEC" "$NAME"
 }
+spec_node_is() { [[ $(spec_minor) == "$1" ]]; }
 minor_of() { printf '%d' "0x$(stat -c %T "$1")"; }
 
 # 1. plug: the spec lists the device, Podman gives it to a new container
-LOOP=$(loop_add "$DISK")
+LOOP=$(loop_high "$DISK")
 M1=$(minor_of "$LOOP")
 dpt_wait_for 2000 spec_has || fail "$SPEC does not list $NAME after losetup"
-[[ $(spec_minor) == "/dev/xdisk0:7:$M1" ]] || fail "spec node is '$(spec_minor)', want /dev/xdisk0:7:$M1"
+dpt_wait_for 2000 spec_node_is "/dev/xdisk0:7:$M1" || fail "spec node is '$(spec_minor)', want /dev/xdisk0:7:$M1"
 # Path= moved the node: hostPath names the host's, which needs 0.5.0
 grep -q '"cdiVersion":"0.5.0"' "$SPEC" || fail "cdiVersion: $(head -3 "$SPEC")"
 grep -q "\"hostPath\":\"$LOOP\"" "$SPEC" || fail "no hostPath $LOOP in $SPEC"
@@ -115,7 +118,10 @@ CHK
                 --plugin-dir "$AGENT_DIR/kubelet/plugins" >"$AGENT_DIR/dra.log" 2>&1 ||
                 { cat "$AGENT_DIR/dra.log"; fail "DRA claim through Podman"; }
         grep -q "^ok: $AGENT_DIR/claim-check" "$AGENT_DIR/dra.log" || fail "the claim check did not run"
-        spec_has || fail "the spec lost $NAME after the DRA round"
+        # the fake kubelet unplugged the disk and plugged it back elsewhere
+        LOOP=$(cat "$AGENT_DIR/kubelet/loop")
+        M1=$(minor_of "$LOOP")
+        dpt_wait_for 2000 spec_has || fail "the spec lost $NAME after the DRA round"
         echo "ok: podman --device devpass.io/claim=… (DRA, per-claim spec) reads the disk"
 else
         echo "SKIP (part): no devpass-kubelet-plugin or python3-grpcio: DRA claim not tried" >&2
@@ -132,16 +138,15 @@ fi
 ctl --cdi-dir "$CDI_DIR" cdi list | grep -q "$NAME" && fail "cdi list still lists $NAME"
 echo "ok: after losetup -d the spec is gone and podman fails: ${out##*Error: }"
 
-# 3. re-plug under another minor: the old one is taken by a file the
-# policy does not export
-HOLD=$(losetup -f --show "$AGENT_DIR/other.img")
-dpt_cleanup_add sh -c "losetup -d $HOLD 2>/dev/null || true"
-LOOP2=$(loop_add "$DISK")
+# 3. re-plug under another minor (the old one holds a file the policy does
+# not export, so it is not chosen again)
+losetup "$LOOP" "$AGENT_DIR/other.img"
+LOOP2=$(loop_high "$DISK")
 M2=$(minor_of "$LOOP2")
 [[ $M2 != "$M1" ]] || fail "re-plug got the same minor $M1"
 dpt_wait_for 2000 spec_has || fail "$SPEC does not list $NAME after the re-plug"
 grep -q "\"hostPath\":\"$LOOP2\"" "$SPEC" || fail "after re-plug hostPath is not $LOOP2"
-[[ $(spec_minor) == "/dev/xdisk0:7:$M2" ]] || fail "after re-plug the spec node is '$(spec_minor)', want 7:$M2 (old minor $M1)"
+dpt_wait_for 2000 spec_node_is "/dev/xdisk0:7:$M2" || fail "after re-plug the spec node is '$(spec_minor)', want 7:$M2 (old minor $M1)"
 out=$(prun --device "$ID" "$IMAGE" sh -c 'stat -c "%t:%T" /dev/xdisk0; head -c 19 /dev/xdisk0; echo') ||
         fail "podman run after re-plug: $out"
 [[ $out == *"7:$(printf '%x' "$M2")"* && $out == *"$MARK"* ]] || fail "after re-plug, inside: $out"

@@ -11,6 +11,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../harness/lib.sh"
 source "$HERE/agent-lib.sh"
+
 dpt_require_root
 PLUGIN=$BUILD_DIR/agent/devpass-kubelet-plugin
 [[ -x $PLUGIN ]] || { echo "SKIP: devpass-kubelet-plugin not built (no gRPC, protobuf-c or libcurl)" >&2; exit 77; }
@@ -18,6 +19,7 @@ PLUGIN=$BUILD_DIR/agent/devpass-kubelet-plugin
         { echo "SKIP: python3-grpcio / python3-grpc-tools missing" >&2; exit 77; }
 
 agent_setup
+loop_record_init
 CDI=$AGENT_DIR/cdi
 DISK=$AGENT_DIR/disk.img
 truncate -s 1M "$DISK"
@@ -28,8 +30,25 @@ Property=DEVPASS_LOOP_BACKING_FILE=$DISK
 [Target]
 Container=cdi
 POL
+# a disk on a PCI function (virtio here), if the machine has one: its slice
+# entry must carry the function's slot and vendor, read from sysfs. Only a
+# private CDI spec names it; nothing is granted.
+PCIDISK= PCISLOT= PCIVENDOR=
+for b in /sys/class/block/*; do
+        [[ -e $b/partition ]] && continue
+        p=$(readlink -f "$b/device" 2>/dev/null) || continue
+        slot=$(grep -o '[0-9a-f]\{4\}:[0-9a-f]\{2\}:[0-9a-f]\{2\}\.[0-7]' <<<"$p" | tail -1) || continue
+        [[ -n $slot && -r /sys/bus/pci/devices/$slot/vendor ]] || continue
+        PCIDISK=${b##*/} PCISLOT=$slot PCIVENDOR=$(sed 's/^0x//' "/sys/bus/pci/devices/$slot/vendor")
+        break
+done
+if [[ -n $PCIDISK ]]; then
+        printf '\n[Match]\nClass=block\nName=%s\n[Target]\nContainer=cdi\n' "$PCIDISK" \
+                >>"$AGENT_DIR/policy/50-cdi.policy"
+fi
+export EXPECT_PCI_SLOT=$PCISLOT EXPECT_PCI_VENDOR=$PCIVENDOR
 agent_start --cdi-dir "$CDI"
-LOOP=$(loop_add "$DISK")
+LOOP=$(loop_high "$DISK")
 dpt_wait_for 2000 test -s "$CDI/devpass.io-block.json" || fail "no CDI spec for $LOOP"
 
 NAME=file$(printf '%s' "$DISK" | tr -c 'A-Za-z0-9_.:-' '_')
@@ -46,6 +65,11 @@ KUBELET_DIR=$AGENT_DIR/k1 /usr/bin/python3 "${FAKE[@]}" "$AGENT_DIR/k1" \
         ${DPT_WRAP:-} "$PLUGIN" --driver devpass.io --cdi-dir "$CDI" --kube-token /nonexistent \
         --registry-dir "$AGENT_DIR/k1/plugins_registry" --plugin-dir "$AGENT_DIR/k1/plugins" ||
         fail "fake kubelet, devpass-kubelet-plugin alone"
+
+# the fake kubelet plugged the disk back on a free loop device
+LOOP=$(cat "$AGENT_DIR/k1/loop")
+export EXPECT_PATH=$LOOP
+dpt_wait_for 2000 grep -q "\"path\":\"$LOOP\"" "$CDI/devpass.io-block.json" || fail "no spec for $LOOP"
 
 # and as devpassd's child: the same agent, restarted with --kubelet-plugin
 # (its plugin stops with it: the fake kubelet checks the socket is gone)

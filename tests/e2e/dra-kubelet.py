@@ -10,7 +10,8 @@
 # $KUBELET_DIR/plugins; it finds the API server stub in $DEVPASS_KUBE_API.
 # CDI_DIR holds devpassd's specs, EXPECT_DEVICE is the DRA name of the
 # device it exports, EXPECT_PATH that device's node in the spec (HOST_LOOP
-# the host's loop device, if it differs), DISK its backing file; CLAIM_CHECK,
+# the host's loop device, if it differs), DISK its backing file (re-plugged
+# on a free loop device, whose path goes to WORK_DIR/loop); CLAIM_CHECK,
 # if set, is run with the per-claim CDI id after the first Prepare.
 import http.server
 import json
@@ -205,8 +206,14 @@ try:
         check(sl["spec"]["driver"] == driver and sl["spec"]["nodeName"] == sl["spec"]["pool"]["name"],
               "slice driver/node/pool %s" % sl["spec"])
         attrs = [d for d in sl["spec"]["devices"] if d["name"] == device][0]["attributes"]
-        check(attrs["class"] == {"string": "block"} and attrs["node"] == {"string": os.environ["EXPECT_PATH"]},
+        host_node = os.environ.get("HOST_LOOP", os.environ["EXPECT_PATH"])
+        check(attrs["class"] == {"string": "block"} and attrs["node"] == {"string": host_node},
               "slice attributes %r" % attrs)
+        if os.environ.get("EXPECT_PCI_SLOT"):
+            pci = [d["attributes"] for d in sl["spec"]["devices"]
+                   if d["attributes"].get("pciSlot") == {"string": os.environ["EXPECT_PCI_SLOT"]}]
+            check(len(pci) == 1 and pci[0].get("vendor") == {"string": os.environ["EXPECT_PCI_VENDOR"]}
+                  and "product" in pci[0], "a PCI disk's slice attributes: %r" % pci)
         loop, disk = os.environ.get("HOST_LOOP", os.environ["EXPECT_PATH"]), os.environ["DISK"]
         gen0 = sl["spec"]["pool"]["generation"]
         subprocess.run(["losetup", "-d", loop], check=True)
@@ -214,7 +221,12 @@ try:
         check(list(slices.values())[0]["spec"]["pool"]["generation"] > gen0, "a new pool generation")
         g = dra.NodePrepareResources(dra_pb2.NodePrepareResourcesRequest(claims=req.claims[:1]), timeout=5)
         check("not on this node" in g.claims[UID_OK].error, "a claim on the unplugged device: %r" % g.claims[UID_OK].error)
-        subprocess.run(["losetup", loop, disk], check=True)
+        # another device of the test's own (LOOP_RECORD, loop-high.sh)
+        loop = subprocess.run(["bash", os.path.join(os.path.dirname(os.path.abspath(__file__)), "loop-high.sh"),
+                               "attach", disk, os.environ["LOOP_RECORD"]],
+                              check=True, capture_output=True, text=True).stdout.strip()
+        with open(os.path.join(work, "loop"), "w") as f:
+            f.write(loop)
         wait_slice(lambda e: e[0] == "PUT" and device in e[2], "slice updated after the re-plug")
 
         un = dra_pb2.NodeUnprepareResourcesRequest(claims=req.claims[:2])
