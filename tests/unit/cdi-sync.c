@@ -117,6 +117,7 @@ static void test_sync(void **state_)
         free(t);
         t = slurp(root, "devpass.io-x.json");
         assert_string_equal(t, "keep\n");
+        free(t);
         rec = slurp(state, "cdi-specs");
         assert_non_null(strstr(rec, "devpass.io-block.json"));
         assert_null(strstr(rec, "gpu"));
