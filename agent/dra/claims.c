@@ -141,10 +141,12 @@ static int fetch_results(const dra_config *c, const char *ns, const char *uid,
         got_uid = json_object_get_string(json_object_object_get(
                 json_object_object_get(claim, "metadata"), "uid"));
         if (!got_uid || !streq(got_uid, uid)) {
+                /* the message first: got_uid lives in claim */
+                r = fail(ret_error, -ESTALE,
+                         "ResourceClaim %s/%s has uid %s, not %s", ns, name,
+                         got_uid ? got_uid : "(none)", uid);
                 json_object_put(claim);
-                return fail(ret_error, -ESTALE,
-                            "ResourceClaim %s/%s has uid %s, not %s", ns, name,
-                            got_uid ? got_uid : "(none)", uid);
+                return r;
         }
         *ret_claim = claim;
         return 0;
