@@ -194,37 +194,6 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
         return ret;
 }
 
-/* The sysfs identity of one node of a bundle (a USB device's ttyUSB0 is
- * its own kernel device): devpath without /sys, and subsystem. */
-static int node_sysfs(char type, unsigned major, unsigned minor,
-                      char **ret_devpath, char **ret_subsystem)
-{
-        char link[64], buf[PATH_MAX], sub[PATH_MAX];
-        _cleanup_free_ char *dir = NULL, *sublink = NULL;
-        const char *p;
-        ssize_t n;
-
-        snprintf(link, sizeof(link), "/sys/dev/%s/%u:%u",
-                 type == 'b' ? "block" : "char", major, minor);
-        dir = realpath(link, NULL);
-        if (!dir || !startswith(dir, "/sys/"))
-                return -ENOENT;
-        sublink = strjoin_sep("/", dir, "subsystem", NULL);
-        if (!sublink)
-                return -ENOMEM;
-        n = readlink(sublink, sub, sizeof(sub) - 1);
-        if (n < 0)
-                return negative_errno();
-        sub[n] = 0;
-        p = strrchr(sub, '/');
-        snprintf(buf, sizeof(buf), "%s", dir + 4);
-        *ret_devpath = strdup(buf);
-        *ret_subsystem = strdup(p ? p + 1 : sub);
-        if (!*ret_devpath || !*ret_subsystem)
-                return -ENOMEM;
-        return 0;
-}
-
 /* Forward=yes: the container's udev view follows the grant. Containers
  * without /run/udev, or running their own udevd, are left alone. */
 static void forward_nodes(dp_engine *e, const dp_grant *g,
@@ -239,8 +208,8 @@ static void forward_nodes(dp_engine *e, const dp_grant *g,
                 int r;
 
                 dp_grant_node_spec(&g->nodes[i], &s);
-                if (node_sysfs(s.type, s.major, s.minor, &devpath, &subsystem) <
-                    0) {
+                if (dp_hw_node_sysfs(s.type, s.major, s.minor, &devpath,
+                                     &subsystem) < 0) {
                         /* gone already (unplug): what the grant knows */
                         const char *sp = d ? d->syspath : g->device;
 
@@ -593,35 +562,6 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
         return 0;
 }
 
-/* Does ifname carry a default route (IPv4 or IPv6) in our netns? Moving
- * it would cut the host off, so that needs DefaultRouteNIC=yes. */
-static bool carries_default_route(const char *ifname)
-{
-        _cleanup_free_ char *v4 = NULL, *v6 = NULL;
-
-        if (read_full_file("/proc/net/route", &v4, NULL) >= 0)
-                for (char *l = strtok(v4, "\n"); l; l = strtok(NULL, "\n")) {
-                        char dev[32], dst[16];
-
-                        if (sscanf(l, "%31s %15s", dev, dst) == 2 &&
-                            streq(dev, ifname) && streq(dst, "00000000"))
-                                return true;
-                }
-        if (read_full_file("/proc/net/ipv6_route", &v6, NULL) >= 0)
-                for (char *l = strtok(v6, "\n"); l; l = strtok(NULL, "\n")) {
-                        char dst[33], plen[3], dev[32];
-
-                        /* dst plen src splen next metric ref use flags dev */
-                        if (sscanf(l,
-                                   "%32s %2s %*s %*s %*s %*s %*s %*s %*s %31s",
-                                   dst, plen, dev) == 3 &&
-                            streq(dev, ifname) && streq(plen, "00") &&
-                            strspn(dst, "0") == 32)
-                                return true;
-                }
-        return false;
-}
-
 int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                      const dp_grant_opts *o, dp_grant **ret)
 {
@@ -640,7 +580,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         if (dp_class_desc_of(d->klass)->nic) {
                 if (strlen(d->name) >= sizeof(g->netdev.name))
                         return -EINVAL;
-                if (!o->default_route_nic && carries_default_route(d->name))
+                if (!o->default_route_nic && dp_hw_default_route_nic(d->name))
                         return -EADDRINUSE;
                 strcpy(g->netdev.name, d->name);
         } else {

@@ -313,3 +313,34 @@ int dp_hw_udevd_pid(pid_t *hint)
         }
         return -ESRCH;
 }
+
+/* The sysfs identity of one node of a bundle (a USB device's ttyUSB0 is
+ * its own kernel device): devpath without /sys, and subsystem. */
+int dp_hw_node_sysfs(char type, unsigned major, unsigned minor,
+                     char **ret_devpath, char **ret_subsystem)
+{
+        char link[64], buf[PATH_MAX], sub[PATH_MAX];
+        _cleanup_free_ char *dir = NULL, *sublink = NULL;
+        const char *p;
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/sys/dev/%s/%u:%u",
+                 type == 'b' ? "block" : "char", major, minor);
+        dir = realpath(link, NULL);
+        if (!dir || !startswith(dir, "/sys/"))
+                return -ENOENT;
+        sublink = strjoin_sep("/", dir, "subsystem", NULL);
+        if (!sublink)
+                return -ENOMEM;
+        n = readlink(sublink, sub, sizeof(sub) - 1);
+        if (n < 0)
+                return negative_errno();
+        sub[n] = 0;
+        p = strrchr(sub, '/');
+        snprintf(buf, sizeof(buf), "%s", dir + 4);
+        *ret_devpath = strdup(buf);
+        *ret_subsystem = strdup(p ? p + 1 : sub);
+        if (!*ret_devpath || !*ret_subsystem)
+                return -ENOMEM;
+        return 0;
+}
