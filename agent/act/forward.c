@@ -364,7 +364,7 @@ static bool same_inode(int fd, const char *path)
 }
 
 /* Sends msg to the "udev" multicast group of the container's netns from a
- * short child (dp_ns_run); the agent itself never changes namespace. A
+ * short child (dp_ns_run), so that the agent stays in its netns. A
  * container sharing our netns gets nothing: the host's own listeners would
  * take the event for a real one. */
 static int send_in_netns(const dp_container *c, const fwd_ids *ids,

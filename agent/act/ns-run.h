@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* The one way act enters a container: fn runs in a short child that joined
- * the container's namespaces named in `namespaces` (CLONE_NEWNS,
- * CLONE_NEWNET; 0: none) and, with ids, took the container root's
- * filesystem ids while keeping host root's capabilities. The agent itself
- * never changes namespace or ids. */
+/* How act enters a container: fn runs in a short child that joined the
+ * container's namespaces named in `namespaces` (CLONE_NEWNS, CLONE_NEWNET;
+ * 0: none) and, with ids, took the container root's filesystem ids while
+ * keeping host root's capabilities; the agent's own ids and namespaces stay.
+ * (The NIC module, net.c, is the one exception: it switches its calling
+ * thread's netns for a socket() and back, see there.) */
 
 #include <stdbool.h>
 #include <sys/types.h>
