@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "core/lease.h"
 #include "core/manual.h"
 #include "ctl.h"
 #include "devpass/act.h"
@@ -158,6 +159,8 @@ static int open_offline(const ctl_opts *o, dp_engine **ret_e, dp_hw **ret_hw)
                 dp_engine_free(*ret_e);
                 return ctl_fail("cannot open udev: %s", strerror(-r));
         }
+        /* no agent keeps the time: whoever opens the state dir does */
+        dp_engine_expire_leases(*ret_e);
         return CTL_OK;
 }
 
@@ -210,6 +213,27 @@ int ctl_local_detach(ctl_opts *o)
         if (r != CTL_OK)
                 return r;
         r = dp_manual_detach(e, hw, &refs, &err);
+        if (r < 0)
+                return ctl_fail("%s", err ? err : strerror(-r));
+        return CTL_OK;
+}
+
+int ctl_local_renew(ctl_opts *o, json_object *params, json_object **ret_grant)
+{
+        const dp_manual_refs refs = {.container = o->args[0],
+                                     .device = o->args[1]};
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_hw_free_ dp_hw *hw = NULL;
+        _cleanup_free_ char *err = NULL;
+        int r;
+
+        r = open_offline(o, &e, &hw);
+        if (r != CTL_OK)
+                return r;
+        r = dp_manual_renew(e, hw, &refs,
+                            (uint64_t)json_object_get_int64(
+                                    json_object_object_get(params, "lease_ms")),
+                            ret_grant, &err);
         if (r < 0)
                 return ctl_fail("%s", err ? err : strerror(-r));
         return CTL_OK;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/daemon.h"
+#include "core/lease.h"
 #include "core/rtlookup.h"
 #include "devpass/container.h"
 #include "devpass/log.h"
@@ -415,7 +416,7 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         d->cfg = *cfg;
         raise_nofile();
         d->epoll_fd = d->signal_fd = d->timer_fd = d->inotify_fd =
-                d->listen_fd = d->reload_timer_fd = -EBADF;
+                d->listen_fd = d->reload_timer_fd = d->lease_timer_fd = -EBADF;
         r = dp_engine_open(cfg->state_dir, &dp_act_ops_real, &d->engine, &lerr);
         if (r == -EBUSY) {
                 log_error("State dir %s is locked by another devpass process",
@@ -456,15 +457,20 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         d->reload_timer_fd =
                 timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        /* wall time: a lease's end is a date (lease.h) */
+        d->lease_timer_fd =
+                timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
         if (d->signal_fd < 0 || d->timer_fd < 0 || d->inotify_fd < 0 ||
-            d->reload_timer_fd < 0) {
+            d->reload_timer_fd < 0 || d->lease_timer_fd < 0 ||
+            dp_lease_tombs_load(cfg->state_dir, &d->lease_tombs) < 0) {
                 r = negative_errno();
                 goto fail;
         }
         if ((r = epoll_add(d, d->signal_fd, DP_EV_SIGNAL)) < 0 ||
             (r = epoll_add(d, d->timer_fd, DP_EV_TIMER)) < 0 ||
             (r = epoll_add(d, d->reload_timer_fd, DP_EV_RELOAD)) < 0 ||
-            (r = epoll_add(d, d->inotify_fd, DP_EV_INOTIFY)) < 0)
+            (r = epoll_add(d, d->inotify_fd, DP_EV_INOTIFY)) < 0 ||
+            (r = epoll_add(d, d->lease_timer_fd, DP_EV_LEASE)) < 0)
                 goto fail;
         (void)dp_daemon_reload(d, NULL);
         /* subscribe first, then enumerate: nothing slips in between */
@@ -506,6 +512,8 @@ void dp_daemon_free(dp_daemon *d)
         safe_close(d->signal_fd);
         safe_close(d->timer_fd);
         safe_close(d->reload_timer_fd);
+        safe_close(d->lease_timer_fd);
+        dp_lease_tombs_free(d->lease_tombs);
         safe_close(d->inotify_fd);
         if (d->listen_fd >= 0) {
                 safe_close(d->listen_fd);
@@ -531,6 +539,7 @@ int dp_daemon_run(dp_daemon *d)
                  d->devices.n, d->n_ctrs, d->engine->ledger->n,
                  d->monitor_udev ? "udev" : "kernel");
         sd_notify_ready();
+        dp_daemon_arm_lease_timer(d);
         while (!d->quit) {
                 struct epoll_event ev[16];
                 int n = epoll_wait(d->epoll_fd, ev, ELEMENTSOF(ev), -1);
@@ -570,6 +579,12 @@ int dp_daemon_run(dp_daemon *d)
                         case DP_EV_INOTIFY:
                                 on_inotify(d);
                                 break;
+                        case DP_EV_LEASE:
+                                (void)!read(d->lease_timer_fd, &ticks,
+                                            sizeof(ticks));
+                                d->lease_armed = 0;
+                                (void)dp_reconcile(d, NULL, NULL);
+                                break;
                         case DP_EV_MONITOR:
                                 on_uevent(d);
                                 break;
@@ -589,6 +604,8 @@ int dp_daemon_run(dp_daemon *d)
                                 break;
                         }
                 }
+                /* any event may have made, renewed or revoked a lease */
+                dp_daemon_arm_lease_timer(d);
         }
         return 0;
 }

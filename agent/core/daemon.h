@@ -38,6 +38,9 @@ typedef struct dp_daemon {
         dp_daemon_config cfg;
         int epoll_fd, signal_fd, timer_fd, inotify_fd, listen_fd;
         int reload_timer_fd;
+        int lease_timer_fd;                 /* CLOCK_REALTIME: next lease end */
+        uint64_t lease_armed;               /* the end it is set to; 0 none */
+        struct dp_lease_tombs *lease_tombs; /* lease.h */
         struct udev_monitor *monitor;
         bool monitor_udev; /* udev source (udevd runs) or kernel source */
         dp_engine *engine;
@@ -109,6 +112,7 @@ enum {
         DP_EV_CLIENT,
         DP_EV_LOOKUP,       /* a runtime lookup child's output pipe */
         DP_EV_LOOKUP_TIMER, /* its deadline */
+        DP_EV_LEASE,        /* a lease ended */
 };
 #define DP_EV_MAKE(tag, fd) ((uint64_t)(tag) | ((uint64_t)(uint32_t)(fd) << 8))
 #define DP_EV_TAG(u)        ((unsigned)((u)&0xff))

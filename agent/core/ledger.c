@@ -251,7 +251,8 @@ int dp_grant_to_json(const dp_grant *g, json_object **ret)
             add_str(o, "access", dp_access_to_string(g->access, acc)) < 0 ||
             add_bool(o, "forward", g->forward) < 0 ||
             add_bool(o, "companions", g->companions) < 0 ||
-            (g->lost && add_str(o, "lost", g->lost) < 0))
+            (g->lost && add_str(o, "lost", g->lost) < 0) ||
+            (g->lease_until && add_u64(o, "lease_until", g->lease_until) < 0))
                 goto fail;
         for (size_t i = 0; i < g->n_nodes; i++) {
                 json_object *n;
@@ -509,6 +510,10 @@ int dp_grant_from_json(json_object *o, dp_grant **ret)
         g->starttime = (uint64_t)st;
         if (json_object_object_get_ex(o, "lost", NULL) &&
             (r = get_str(o, "lost", true, &g->lost)) < 0)
+                return r;
+        /* optional: a grant without a lease has none */
+        if (json_object_object_get_ex(o, "lease_until", NULL) &&
+            (r = get_u64(o, "lease_until", &g->lease_until)) < 0)
                 return r;
         if (!json_object_object_get_ex(o, "nodes", &a) ||
             !json_object_is_type(a, json_type_array))

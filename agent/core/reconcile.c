@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/daemon.h"
+#include "core/lease.h"
 #include "core/manual.h"
 #include "devpass/log.h"
 
@@ -62,12 +63,15 @@ static dp_grant_opts rule_opts(const dp_rule *rule)
                 .forward = s->forward,
                 .default_route_nic = s->default_route_nic,
                 .source = dp_rule_source(rule),
+                .lease_ms = s->lease_ms,
         };
 }
 
 /* Why g must go, or NULL if it stays; then *ret_dev is its device and
  * *ret_rule the rule that grants it (NULL for a manual grant). buf holds a
  * reason that names a rule. */
+#define DP_REASON_LEASE "lease expired"
+
 static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                                  const dp_device **ret_dev,
                                  const dp_rule **ret_rule, char *buf,
@@ -81,6 +85,8 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                 return "container stopped";
         if (g->state != DP_GRANT_APPLIED)
                 return "unfinished before a restart";
+        if (dp_grant_lease_over(g, dp_now_realtime_ms()))
+                return DP_REASON_LEASE;
         dev = find_device(d, g->device);
         if (!dev)
                 return "device removed";
@@ -176,7 +182,8 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 const char *why;
                 const dp_device *device = NULL;
                 const dp_rule *rule = NULL;
-                _cleanup_free_ char *dev = NULL, *ctr = NULL;
+                _cleanup_free_ char *dev = NULL, *ctr = NULL, *src = NULL;
+                uint64_t starttime;
                 char reason[256];
                 bool was_net;
                 int r;
@@ -199,7 +206,9 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 }
                 dev = strdup(g->device);
                 ctr = strdup(g->container);
-                if (!dev || !ctr)
+                src = strdup(g->source);
+                starttime = g->starttime;
+                if (!dev || !ctr || !src)
                         return;
                 was_net = g->has_netdev;
                 r = dp_engine_detach(d->engine, g,
@@ -213,6 +222,10 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 }
                 dp_daemon_emit(d, "revoke", "revoke %s from %s: %s", dev, ctr,
                                why);
+                /* a rule's lease is served once per container instance */
+                if (streq(why, DP_REASON_LEASE) && !streq(src, "manual"))
+                        (void)dp_lease_tombs_add(d->lease_tombs, ctr, starttime,
+                                                 dev, src);
                 if (was_net) {
                         dp_device *m = dp_device_list_find(&d->moved, dev);
 
@@ -242,7 +255,9 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
                 if (ctr_filter && !streq(c->ref, ctr_filter))
                         continue;
                 if (!rule_targets(rule, c->ref) ||
-                    dp_ledger_find(d->engine->ledger, c->ref, dev->syspath))
+                    dp_ledger_find(d->engine->ledger, c->ref, dev->syspath) ||
+                    dp_lease_tombs_has(d->lease_tombs, c->ref, c->starttime,
+                                       dev->syspath, o.source))
                         continue;
                 r = dp_engine_attach(d->engine, c, dev, &o, &g);
                 if (r < 0) {
@@ -266,9 +281,20 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
         }
 }
 
+static bool instance_running(void *userdata, const char *ref,
+                             uint64_t starttime)
+{
+        dp_container *c = dp_registry_find(userdata, ref);
+
+        return c && c->starttime == starttime &&
+               dp_container_check_alive(c) >= 0;
+}
+
 int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
 {
         revoke_pass(d, dev_filter, ctr_filter);
+        if (!dev_filter && !ctr_filter)
+                dp_lease_tombs_prune(d->lease_tombs, instance_running, d);
         if (!d->policy)
                 return 0;
         for (size_t i = 0; i < d->devices.n; i++) {

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/daemon.h"
+#include "core/lease.h"
 #include "core/manual.h"
 #include "core/rtlookup.h"
 #include "devpass/log.h"
@@ -555,6 +556,7 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
                                    "parameters must be an object");
         writer = streq(method, "devpass.Attach") ||
                  streq(method, "devpass.Detach") ||
+                 streq(method, "devpass.Renew") ||
                  streq(method, "devpass.Reload");
         if (c->uid != 0 && (writer || d->cfg.read_group < 0 ||
                             c->gid != (gid_t)d->cfg.read_group)) {
@@ -573,6 +575,16 @@ static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
                 return handle_attach(d, c, p);
         if (streq(method, "devpass.Detach"))
                 return handle_detach(d, c, p);
+        if (streq(method, "devpass.Renew")) {
+                r = dp_daemon_renew(d, p, &res, &err);
+                if (r < 0)
+                        return reply_error(c,
+                                           r == -EINVAL
+                                                   ? "devpass.InvalidParameter"
+                                                   : "devpass.Failed",
+                                           err ? err : strerror(-r));
+                return reply(c, res);
+        }
         if (streq(method, "devpass.List")) {
                 json_object *a;
 

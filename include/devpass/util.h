@@ -37,6 +37,9 @@ int safe_atou(const char *s, unsigned *ret);
 int safe_atou_base(const char *s, int base, unsigned *ret);
 int safe_atoi(const char *s, int *ret);
 int parse_hex16(const char *s, uint16_t *ret); /* "10de", "0x10de" */
+/* A duration: "90" (seconds), "500ms", "2min", "1h 30min", "1d" (units
+ * ms, s, sec, m, min, h, hr, d, day, days; summed). -EINVAL, -ERANGE. */
+int parse_duration_ms(const char *s, uint64_t *ret);
 /* Version sort in the manner of strverscmp(3), used for policy file order. */
 int strverscmp_improved(const char *a, const char *b);
 
