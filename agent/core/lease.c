@@ -4,10 +4,13 @@
 #include <string.h>
 #include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/daemon.h"
 #include "core/lease.h"
 #include "core/manual.h"
+#include "core/service.h"
+#include "devpass/protocol.h"
 #include "devpass/log.h"
 #include "devpass/runtime.h"
 
@@ -272,12 +275,33 @@ void dp_daemon_arm_lease_timer(dp_daemon *d)
         (void)timerfd_settime(d->lease_timer_fd, TFD_TIMER_ABSTIME, &t, NULL);
 }
 
-int dp_daemon_renew(dp_daemon *d, json_object *p, json_object **ret,
-                    char **ret_error)
+void dp_daemon_on_lease_timer(void *data, int fd, uint32_t events)
+{
+        dp_daemon *d = data;
+        uint64_t ticks;
+
+        (void)events;
+        (void)!read(fd, &ticks, sizeof(ticks));
+        d->lease_armed = 0;
+        /* the revoke pass finds what ran out (and says so) */
+        (void)dp_reconcile(d, NULL, NULL);
+}
+
+static int renew_fail(dp_service_error *e, int r, const char *name, char *msg)
+{
+        free(e->message);
+        e->name = name;
+        e->message = msg ? msg : strdup(strerror(-r));
+        return r;
+}
+
+int dp_service_renew(dp_service *s, json_object *p, json_object **ret,
+                     dp_service_error *e)
 {
         dp_manual_refs refs = {};
         _cleanup_device_free_ dp_device *dev = NULL;
         json_object *x, *g = NULL;
+        char *err = NULL, *text = NULL;
         int64_t ms;
         int r;
 
@@ -291,23 +315,29 @@ int dp_daemon_renew(dp_daemon *d, json_object *p, json_object **ret,
             !json_object_object_get_ex(p, "lease_ms", &x) ||
             !json_object_is_type(x, json_type_int) ||
             (ms = json_object_get_int64(x)) < 1 ||
-            ms > INT64_C(10) * 366 * 86400000) {
-                *ret_error = strdup("container, device (strings) and lease_ms "
-                                    "(1 ms to ten years) are required");
-                return -EINVAL;
-        }
-        refs.c = dp_daemon_lookup_container(d, refs.container);
-        if (dp_daemon_lookup_device(d, refs.device, &dev) >= 0)
+            ms > INT64_C(10) * 366 * 86400000)
+                return renew_fail(e, -EINVAL, DP_IPC_ERROR_INVALID_PARAMETER,
+                                  strdup("container, device (strings) and "
+                                         "lease_ms (1 ms to ten years) are "
+                                         "required"));
+        if (s->hooks && s->hooks->find_container)
+                refs.c = s->hooks->find_container(s->userdata, refs.container);
+        if (s->hooks && s->hooks->find_device &&
+            s->hooks->find_device(s->userdata, refs.device, &dev) >= 0)
                 refs.d = dev;
-        r = dp_manual_renew(d->engine, d->hw, &refs, (uint64_t)ms, &g,
-                            ret_error);
+        r = dp_manual_renew(s->engine, s->hw, &refs, (uint64_t)ms, &g, &err);
         if (r < 0)
-                return r == -EINVAL ? -EBADRQC : r;
-        dp_daemon_emit(d, "renew",
-                       "renew %s in %s: lease ends in %" PRId64 " ms",
-                       refs.device, refs.container, ms);
-        dp_daemon_arm_lease_timer(d);
+                return renew_fail(e, r, DP_IPC_ERROR_FAILED, err);
+        if (s->hooks && s->hooks->event &&
+            asprintf(&text, "renew %s in %s: lease ends in %" PRId64 " ms",
+                     refs.device, refs.container, ms) >= 0)
+                s->hooks->event(s->userdata, "renew", text);
+        free(text);
         *ret = json_object_new_object();
+        if (!*ret) {
+                json_object_put(g);
+                return renew_fail(e, -ENOMEM, DP_IPC_ERROR_FAILED, NULL);
+        }
         json_object_object_add(*ret, "grant", g);
         return 0;
 }

@@ -17,6 +17,8 @@
 struct json_object;
 struct dp_daemon;
 struct dp_manual_refs;
+struct dp_service;
+struct dp_service_error;
 
 uint64_t dp_now_realtime_ms(void);
 /* g has a lease and it is over at now (ms, CLOCK_REALTIME). */
@@ -58,8 +60,11 @@ int dp_manual_renew(dp_engine *e, dp_hw *hw, const struct dp_manual_refs *refs,
 /* Without an agent: revokes the grants whose lease is over (the container
  * is asked of its runtime; a stopped one loses only what outlives it). */
 void dp_engine_expire_leases(dp_engine *e);
-/* The agent: the timer set to the next lease end (none: disarmed). */
+/* The agent: the timer set to the next lease end (none: disarmed), and
+ * what it does when it fires (a loop callback; data is the daemon). */
 void dp_daemon_arm_lease_timer(struct dp_daemon *d);
-/* The agent's devpass.Renew. */
-int dp_daemon_renew(struct dp_daemon *d, struct json_object *params,
-                    struct json_object **ret, char **ret_error);
+void dp_daemon_on_lease_timer(void *data, int fd, uint32_t events);
+/* {container, device, lease_ms} → {grant}: the verb behind `renew`, for the
+ * agent's IPC and devpassctl-local alike (service.h). */
+int dp_service_renew(struct dp_service *s, struct json_object *params,
+                     struct json_object **ret, struct dp_service_error *e);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/daemon.h"
 #include "core/lease.h"
@@ -70,7 +71,7 @@ static dp_grant_opts rule_opts(const dp_rule *rule)
 /* Why g must go, or NULL if it stays; then *ret_dev is its device and
  * *ret_rule the rule that grants it (NULL for a manual grant). buf holds a
  * reason that names a rule. */
-#define DP_REASON_LEASE "lease expired"
+#define LEASE_OVER "lease expired"
 
 static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                                  const dp_device **ret_dev,
@@ -86,7 +87,7 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
         if (g->state != DP_GRANT_APPLIED)
                 return "unfinished before a restart";
         if (dp_grant_lease_over(g, dp_now_realtime_ms()))
-                return DP_REASON_LEASE;
+                return LEASE_OVER;
         dev = find_device(d, g->device);
         if (!dev)
                 return "device removed";
@@ -215,15 +216,17 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                                      c && dp_grant_same_instance(g, c) ? c
                                                                        : NULL);
                 if (r < 0) {
+                        d->stats.refusals[DP_REASON_FAILED]++;
                         dp_daemon_emit(d, "error",
                                        "revoke %s from %s (%s) failed: %s", dev,
                                        ctr, why, strerror(-r));
                         continue;
                 }
+                d->stats.revokes[dp_stat_reason_of(why)]++;
                 dp_daemon_emit(d, "revoke", "revoke %s from %s: %s", dev, ctr,
                                why);
                 /* a rule's lease is served once per container instance */
-                if (streq(why, DP_REASON_LEASE) && !streq(src, "manual"))
+                if (streq(why, LEASE_OVER) && !streq(src, "manual"))
                         (void)dp_lease_tombs_add(d->lease_tombs, ctr, starttime,
                                                  dev, src);
                 if (was_net) {
@@ -261,12 +264,14 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
                         continue;
                 r = dp_engine_attach(d->engine, c, dev, &o, &g);
                 if (r < 0) {
+                        d->stats.refusals[DP_REASON_FAILED]++;
                         dp_daemon_emit(d, "error",
                                        "grant %s to %s (rule %s) failed: %s",
                                        dev->syspath, c->ref, o.source,
                                        strerror(-r));
                         continue;
                 }
+                d->stats.grants_policy++;
                 dp_daemon_emit(d, "grant", "grant %s (%s) to %s: rule %s",
                                dev->syspath, dp_class_to_string(dev->klass),
                                c->ref, o.source);
@@ -281,6 +286,14 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
         }
 }
 
+static uint64_t mono_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static bool instance_running(void *userdata, const char *ref,
                              uint64_t starttime)
 {
@@ -292,11 +305,13 @@ static bool instance_running(void *userdata, const char *ref,
 
 int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
 {
+        uint64_t t0 = mono_usec();
+
         revoke_pass(d, dev_filter, ctr_filter);
         if (!dev_filter && !ctr_filter)
                 dp_lease_tombs_prune(d->lease_tombs, instance_running, d);
         if (!d->policy)
-                return 0;
+                goto done;
         for (size_t i = 0; i < d->devices.n; i++) {
                 const dp_device *dev = d->devices.items[i];
                 const dp_rule *rule;
@@ -307,6 +322,8 @@ int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
                 if (rule)
                         grant_one(d, dev, rule, ctr_filter);
         }
+done:
+        dp_histogram_observe(&d->stats.reconcile, mono_usec() - t0);
         return 0;
 }
 

@@ -268,3 +268,48 @@ bool dp_hw_udevd_running(void)
                 return true;
         return errno == EAGAIN || errno == EINPROGRESS;
 }
+
+/* A root process named udevd or systemd-udevd: comm names are free for
+ * anyone to pick, so only root's count (a user's decoy would otherwise keep
+ * the agent listening to a source nobody feeds). */
+static bool is_udevd(pid_t pid)
+{
+        char path[64], comm[32] = "";
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != 0)
+                return false;
+        n = read(fd, comm, sizeof(comm) - 1);
+        if (n <= 0)
+                return false;
+        comm[n] = 0;
+        comm[strcspn(comm, "\n")] = 0;
+        return streq(comm, "systemd-udevd") || streq(comm, "udevd");
+}
+
+int dp_hw_udevd_pid(pid_t *hint)
+{
+        _cleanup_(closedirp) DIR *dir = NULL;
+        struct dirent *de;
+
+        if (hint && *hint > 0 && is_udevd(*hint))
+                return 0;
+        dir = opendir("/proc");
+        if (!dir)
+                return negative_errno();
+        while ((de = readdir(dir))) {
+                char *end;
+                long pid = strtol(de->d_name, &end, 10);
+
+                if (*end || pid <= 0 || !is_udevd((pid_t)pid))
+                        continue;
+                if (hint)
+                        *hint = (pid_t)pid;
+                return 0;
+        }
+        return -ESRCH;
+}

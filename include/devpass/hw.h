@@ -8,6 +8,7 @@
  * systemd-udevd: without it, what udev would add is read from sysfs. */
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "devpass/device.h"
 
@@ -63,6 +64,11 @@ int dp_hw_char_major(const char *name, unsigned *ret);
 
 /* True when systemd-udevd is running (its database is usable). */
 bool dp_hw_udevd_running(void);
+/* 0 if a root-owned udevd process exists (*hint: the pid last found,
+ * checked first; updated), -ESRCH if none. With socket activation the
+ * control socket outlives udevd (systemd holds it), so a listener alone
+ * does not prove that anyone turns kernel events into udev events. */
+int dp_hw_udevd_pid(pid_t *hint);
 
 /* NVIDIA control nodes with majors from /proc/devices: nvidiactl,
  * nvidia-uvm, nvidia-uvm-tools, nvidia-modeset, nvidia-caps/… that exist. */

@@ -39,7 +39,8 @@ m=${L#/dev/loop}
 t0=$(now_ms)
 ctl attach "pid:$CTR" "$L" --for 2s >/dev/null || fail "attach --for"
 granted "$m" || fail "leased grant does not work"
-ctl list | grep -q 'lease: [12]s left' || fail "list shows no lease: $(ctl list)"
+out=$(ctl list)
+grep -q 'lease: [12]s left' <<<"$out" || fail "list shows no lease: $out"
 left=$(left_s "$m")
 [ "$left" -ge 1 ] && [ "$left" -le 2 ] || fail "lease_left_s $left"
 dpt_wait_for 5000 gone "$m" || fail "lease not revoked"
@@ -52,8 +53,8 @@ dpt_log "lease of 2 s revoked after $t ms"
 # 2. renew moves the end
 ctl attach "pid:$CTR" "$L" --for 2s >/dev/null || fail "attach --for (2)"
 sleep 1
-ctl renew "pid:$CTR" "$L" --for 30s | grep -q 'lease: [23][0-9]s left' ||
-        fail "renew output"
+out=$(ctl renew "pid:$CTR" "$L" --for 30s) || fail "renew"
+grep -q 'lease: [23][0-9]s left' <<<"$out" || fail "renew output: $out"
 sleep 2
 granted "$m" || fail "renewed lease was revoked at its old end"
 [ "$(left_s "$m")" -gt 20 ] || fail "renewed lease_left_s $(left_s "$m")"
@@ -84,7 +85,7 @@ Container=pid:$CTR
 Lease=2s
 POL
 ctl reload >/dev/null || fail "reload"
-dpt_wait_for 5000 granted "$m" || fail "Lease= rule did not grant"
+dpt_wait_for 5000 granted "$m" || fail "Lease= rule did not grant ($L backs $(losetup -nO BACK-FILE "$L" 2>&1), want $img)"
 [ -n "$(left_s "$m")" ] || fail "policy grant has no lease"
 dpt_wait_for 5000 gone "$m" || fail "Lease= not revoked"
 sleep 1.5
@@ -102,7 +103,8 @@ ctl attach "pid:$CTR" "$L" --for 1s >/dev/null || fail "offline attach --for"
 granted "$m" || fail "offline leased grant does not work"
 sleep 1.5
 [ "$(left_s "$m")" = 0 ] || fail "offline list lease_left_s $(left_s "$m")"
-ctl list | grep -q 'lease ended' || fail "offline list does not say the lease ended"
+out=$(ctl list)
+grep -q 'lease ended' <<<"$out" || fail "offline list does not say the lease ended: $out"
 out=$(ctl renew "pid:$CTR" "$L" --for 10s 2>&1) && fail "renew of an expired lease"
 grep -q 'not attached' <<<"$out" || fail "renew: $out"
 gone "$m" || fail "offline: expired lease not revoked by the next call"
