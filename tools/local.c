@@ -4,6 +4,7 @@
  * the client hands such commands to it (handoff.c). */
 #include <json-c/json.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/lease.h"
 #include "core/manual.h"
@@ -193,7 +194,10 @@ static int local_ctx_open(const ctl_opts *o, bool engine, local_ctx *l)
                               .hw = l->hw,
                               .policy = l->policy,
                               .policy_error = l->policy_error,
-                              .policy_dirs = dirs};
+                              .policy_dirs = dirs,
+                              .has_requester = true,
+                              .requester_uid = getuid(),
+                              .requester_pid = getpid()};
         return CTL_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/audit.h"
 #include "core/daemon.h"
 #include "core/lease.h"
 #include "core/manual.h"
@@ -295,6 +296,26 @@ static int renew_fail(dp_service_error *e, int r, const char *name, char *msg)
         return r;
 }
 
+static void audit_renew(dp_service *s, const dp_manual_refs *refs, int64_t ms,
+                        int r, const char *err)
+{
+        _cleanup_free_ char *msg = NULL, *res = NULL;
+
+        if (asprintf(&res, "%s", r >= 0 ? "ok" : strna(err)) < 0 ||
+            asprintf(&msg, "renew %s in %s for %" PRId64 " ms: %s",
+                     refs->device, refs->container, ms, res) < 0)
+                return;
+        dp_audit(DP_AUDIT_REQUEST,
+                 &(dp_audit_fields){.message = msg,
+                                    .container = refs->container,
+                                    .device = refs->device,
+                                    .request = "renew",
+                                    .result = res,
+                                    .has_requester = s->has_requester,
+                                    .uid = s->requester_uid,
+                                    .pid = s->requester_pid});
+}
+
 int dp_service_renew(dp_service *s, json_object *p, json_object **ret,
                      dp_service_error *e)
 {
@@ -326,6 +347,7 @@ int dp_service_renew(dp_service *s, json_object *p, json_object **ret,
             s->hooks->find_device(s->userdata, refs.device, &dev) >= 0)
                 refs.d = dev;
         r = dp_manual_renew(s->engine, s->hw, &refs, (uint64_t)ms, &g, &err);
+        audit_renew(s, &refs, ms, r, err);
         if (r < 0)
                 return renew_fail(e, r, DP_IPC_ERROR_FAILED, err);
         if (s->hooks && s->hooks->event &&

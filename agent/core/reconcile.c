@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/audit.h"
 #include "core/daemon.h"
 #include "core/lease.h"
 #include "core/manual.h"
@@ -172,6 +173,43 @@ static void hold_netns(dp_daemon *d, dp_grant *g, dp_container *c)
                                 g->container);
 }
 
+/* The audit records of the agent's own decisions (no requester). */
+static void audit_revoke(const char *ctr, const char *dev, const char *rule,
+                         const char *nodes, const char *why, int r)
+{
+        _cleanup_free_ char *msg = NULL, *res = NULL;
+
+        if (asprintf(&res, "%s%s%s", why, r < 0 ? ": failed: " : "",
+                     r < 0 ? strerror(-r) : "") < 0 ||
+            asprintf(&msg, "revoke %s from %s: %s", dev, ctr, res) < 0)
+                return;
+        dp_audit(DP_AUDIT_REVOKE, &(dp_audit_fields){.message = msg,
+                                                     .container = ctr,
+                                                     .device = dev,
+                                                     .rule = rule,
+                                                     .nodes = nodes,
+                                                     .result = res});
+}
+
+static void audit_grant(const char *ctr, const dp_device *dev, const char *rule,
+                        const dp_grant *g, int r)
+{
+        _cleanup_free_ char *msg = NULL, *res = NULL,
+                            *nodes = g ? dp_audit_nodes(g) : NULL;
+
+        if (asprintf(&res, "%s%s", r < 0 ? "failed: " : "ok",
+                     r < 0 ? strerror(-r) : "") < 0 ||
+            asprintf(&msg, "grant %s (%s) to %s: rule %s: %s", dev->syspath,
+                     dp_class_to_string(dev->klass), ctr, rule, res) < 0)
+                return;
+        dp_audit(DP_AUDIT_GRANT, &(dp_audit_fields){.message = msg,
+                                                    .container = ctr,
+                                                    .device = dev->syspath,
+                                                    .rule = rule,
+                                                    .nodes = nodes,
+                                                    .result = res});
+}
+
 static void revoke_pass(dp_daemon *d, const char *dev_filter,
                         const char *ctr_filter)
 {
@@ -183,7 +221,8 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 const char *why;
                 const dp_device *device = NULL;
                 const dp_rule *rule = NULL;
-                _cleanup_free_ char *dev = NULL, *ctr = NULL, *src = NULL;
+                _cleanup_free_ char *dev = NULL, *ctr = NULL, *src = NULL,
+                                    *nodes = NULL;
                 uint64_t starttime;
                 char reason[256];
                 bool was_net;
@@ -212,6 +251,7 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 if (!dev || !ctr || !src)
                         return;
                 was_net = g->has_netdev;
+                nodes = dp_audit_nodes(g);
                 r = dp_engine_detach(d->engine, g,
                                      c && dp_grant_same_instance(g, c) ? c
                                                                        : NULL);
@@ -220,11 +260,13 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                         dp_daemon_emit(d, "error",
                                        "revoke %s from %s (%s) failed: %s", dev,
                                        ctr, why, strerror(-r));
+                        audit_revoke(ctr, dev, src, nodes, why, r);
                         continue;
                 }
                 d->stats.revokes[dp_stat_reason_of(why)]++;
                 dp_daemon_emit(d, "revoke", "revoke %s from %s: %s", dev, ctr,
                                why);
+                audit_revoke(ctr, dev, src, nodes, why, 0);
                 /* a rule's lease is served once per container instance */
                 if (streq(why, LEASE_OVER) && !streq(src, "manual"))
                         (void)dp_lease_tombs_add(d->lease_tombs, ctr, starttime,
@@ -263,6 +305,7 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
                                        dev->syspath, o.source))
                         continue;
                 r = dp_engine_attach(d->engine, c, dev, &o, &g);
+                audit_grant(c->ref, dev, o.source, r < 0 ? NULL : g, r);
                 if (r < 0) {
                         d->stats.refusals[DP_REASON_FAILED]++;
                         dp_daemon_emit(d, "error",
