@@ -12,6 +12,7 @@ PKGS=(
         lxc lxc-dev lxc-templates busybox-static udev iproute2 util-linux
         valgrind kmod procps scdoc bash-completion
         dpkg-dev debhelper lintian libsystemd-dev
+        docker.io podman runc lxd systemd-container uidmap
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -40,6 +40,10 @@ int parse_hex16(const char *s, uint16_t *ret); /* "10de", "0x10de" */
 /* A duration: "90" (seconds), "500ms", "2min", "1h 30min", "1d" (units
  * ms, s, sec, m, min, h, hr, d, day, days; summed). -EINVAL, -ERANGE. */
 int parse_duration_ms(const char *s, uint64_t *ret);
+/* FNV-1a, 64 bits: short stable names (ledger files, rule identities);
+ * not for anything an attacker picks to collide. */
+#define DP_FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t dp_fnv1a(uint64_t h, const void *data, size_t n);
 /* Version sort in the manner of strverscmp(3), used for policy file order. */
 int strverscmp_improved(const char *a, const char *b);
 
