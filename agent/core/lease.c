@@ -236,6 +236,43 @@ int dp_manual_renew(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         return ret_grant ? dp_grant_list_json(g, false, ret_grant) : 0;
 }
 
+/* What an expired grant was, taken before the detach frees it. */
+typedef struct expired {
+        char *container, *device, *rule, *nodes;
+} expired;
+
+static void expired_take(expired *x, const dp_grant *g)
+{
+        *x = (expired){.container = strdup(g->container),
+                       .device = strdup(g->device),
+                       .rule = strdup(g->source),
+                       .nodes = dp_audit_nodes(g)};
+}
+
+/* The record of a revoke without an agent (the agent's are reconcile's),
+ * then x is released. */
+static void expired_audit(expired *x, int r)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        if (x->container && x->device &&
+            asprintf(&msg, "revoke %s from %s: lease expired%s", x->device,
+                     x->container, r < 0 ? ": failed" : "") >= 0)
+                dp_audit(DP_AUDIT_REVOKE,
+                         &(dp_audit_fields){
+                                 .message = msg,
+                                 .container = x->container,
+                                 .device = x->device,
+                                 .rule = x->rule,
+                                 .nodes = x->nodes,
+                                 .result = r < 0 ? "lease expired: failed"
+                                                 : "lease expired"});
+        free(x->container);
+        free(x->device);
+        free(x->rule);
+        free(x->nodes);
+}
+
 void dp_engine_expire_leases(dp_engine *e)
 {
         uint64_t now = dp_now_realtime_ms();
@@ -243,6 +280,7 @@ void dp_engine_expire_leases(dp_engine *e)
         for (size_t i = e->ledger->n; i-- > 0;) {
                 _cleanup_container_free_ dp_container *c = NULL;
                 dp_grant *g;
+                expired x;
                 int r;
 
                 if (i >= e->ledger->n)
@@ -255,9 +293,11 @@ void dp_engine_expire_leases(dp_engine *e)
                         c = (dp_container_free(c), NULL);
                 log_info("revoke %s from %s: lease expired", g->device,
                          g->container);
+                expired_take(&x, g);
                 r = dp_engine_detach(e, g, c);
                 if (r < 0)
                         log_warning_errno(r, "Revoking an expired lease: %m");
+                expired_audit(&x, r);
         }
 }
 
