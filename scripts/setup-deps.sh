@@ -13,6 +13,8 @@ PKGS=(
         valgrind kmod procps scdoc bash-completion
         dpkg-dev debhelper lintian libsystemd-dev
         docker.io podman runc lxd systemd-container uidmap
+        libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
+        python3-grpcio python3-grpc-tools
 )
 
 if [ "$(id -u)" -ne 0 ]; then
