@@ -134,10 +134,10 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (dp_ledger_find(e->ledger, c->ref, d->syspath))
                 return fail(ret_error, -EEXIST, "%s is already attached to %s",
                             refs->device, c->ref);
-        if (o->path && d->klass == DP_CLASS_NET)
+        if (o->path && dp_class_desc_of(d->klass)->nic)
                 return fail(ret_error, -EINVAL,
                             "--path does not apply to a NIC (use --name)");
-        if (o->ifname && d->klass != DP_CLASS_NET)
+        if (o->ifname && !dp_class_desc_of(d->klass)->nic)
                 return fail(ret_error, -EINVAL, "--name applies to NICs only");
         log_info("attach %s (%s) to %s: source=%s", d->syspath,
                  dp_class_to_string(d->klass), c->ref, strna(o->source));
