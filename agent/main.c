@@ -4,6 +4,7 @@
 
 #include "core/daemon.h"
 #include "ipc/server.h"
+#include "devpass/config.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
 
@@ -40,6 +41,9 @@ int main(int argc, char **argv)
                 {"monitor-rcvbuf", required_argument, NULL, 'b'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
+                /* not in --help: tests point devpass at fake host
+                 * interfaces (devpass/config.h) */
+                {"test-path", required_argument, NULL, 'T'},
                 {},
         };
         _cleanup_strv_free_ char **dirs = NULL, **watch = NULL;
@@ -104,6 +108,12 @@ int main(int argc, char **argv)
                 case 'V':
                         puts("devpassd " DEVPASS_VERSION);
                         return 0;
+                case 'T':
+                        if (dp_config_set_assignment(optarg) < 0) {
+                                log_error("Bad --test-path '%s'", optarg);
+                                return 2;
+                        }
+                        break;
                 default:
                         return 2;
                 }

@@ -11,10 +11,12 @@
 #include "devpass/hw.h"
 #include "devpass/log.h"
 
-/* Crash-test hook: DEVPASS_CRASH_AT=STEP makes the process SIGKILL itself
+/* Crash-test hook, in test builds only (DEVPASS_TESTS):
+ * DEVPASS_CRASH_AT=STEP makes the process SIGKILL itself
  * right after STEP, so tests can prove that a restart completes or undoes
  * whatever was half done. Steps: attach-intent, attach-cgroup, attach-node,
  * attach-net, detach-intent, detach-cgroup, detach-node. */
+#ifdef DEVPASS_FAULT_HOOKS
 static void fault_point(const char *step)
 {
         const char *at = getenv("DEVPASS_CRASH_AT");
@@ -24,6 +26,9 @@ static void fault_point(const char *step)
                 kill(getpid(), SIGKILL);
         }
 }
+#else
+#define fault_point(step) ((void)0)
+#endif
 
 int dp_engine_open(const char *state_dir, const dp_act_ops *ops,
                    dp_engine **ret, int *ret_ledger_error)

@@ -6,6 +6,7 @@
 
 #include <json-c/json.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/util.h"
 
@@ -15,12 +16,14 @@ static const char *const podman_sockets[] = {"/run/podman/podman.sock", NULL};
 
 static const char *docker_socket(void)
 {
-        return dp_runtime_socket("DEVPASS_DOCKER_SOCKET", docker_sockets);
+        return dp_runtime_socket(dp_config_get()->docker_socket,
+                                 docker_sockets);
 }
 
 static const char *podman_socket(void)
 {
-        return dp_runtime_socket("DEVPASS_PODMAN_SOCKET", podman_sockets);
+        return dp_runtime_socket(dp_config_get()->podman_socket,
+                                 podman_sockets);
 }
 
 static json_object *get_path(json_object *o, const char *a, const char *b)

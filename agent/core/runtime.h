@@ -106,9 +106,10 @@ int dp_http_parse_response(const char *buf, size_t len, bool eof,
 /* Percent-encodes a path segment. */
 char *dp_http_escape(const char *s);
 
-/* The REST backends share these. The socket: $ENV when set, else the first
- * candidate that exists, else the first candidate. */
-const char *dp_runtime_socket(const char *env, const char *const *candidates);
+/* The REST backends share these. The socket: the configured one when set
+ * (dp_config), else the first candidate that exists, else the first. */
+const char *dp_runtime_socket(const char *configured,
+                              const char *const *candidates);
 struct json_object;
 /* Parses a whole JSON document (trailing garbage refused) into an object. */
 int dp_json_parse(const char *text, size_t size, struct json_object **ret);
