@@ -7,6 +7,7 @@
 #include "devpass/config.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
+#include "metrics-http.h"
 
 static void help(void)
 {
@@ -21,6 +22,9 @@ static void help(void)
                "  --watch REF         also track pid:/cgroup: container REF\n"
                "  --rescan-ms MS      container rescan period (default 1000)\n"
                "  --monitor-rcvbuf B  uevent socket buffer (default 128 MiB)\n"
+               "  --metrics-listen A  serve /metrics (OpenMetrics) on A: "
+               "PORT (loopback),\n"
+               "                      ADDR:PORT, [ADDR6]:PORT or unix:PATH\n"
                "  -h, --help          this help\n"
                "  --version           version\n\n"
                "Runs in the foreground. SIGHUP reloads the policy; SIGTERM "
@@ -39,6 +43,7 @@ int main(int argc, char **argv)
                 {"watch", required_argument, NULL, 'w'},
                 {"rescan-ms", required_argument, NULL, 'r'},
                 {"monitor-rcvbuf", required_argument, NULL, 'b'},
+                {"metrics-listen", required_argument, NULL, 'm'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 /* not in --help: tests point devpass at fake host
@@ -53,6 +58,8 @@ int main(int argc, char **argv)
                                 .rescan_ms = 1000};
         dp_daemon *d = NULL;
         dp_ipc_server *srv = NULL;
+        dp_metrics_http *metrics = NULL;
+        const char *metrics_listen = NULL;
         unsigned u;
         int c, r;
 
@@ -102,6 +109,9 @@ int main(int argc, char **argv)
                         }
                         cfg.monitor_rcvbuf = (int)u;
                         break;
+                case 'm':
+                        metrics_listen = optarg;
+                        break;
                 case 'h':
                         help();
                         return 0;
@@ -136,10 +146,17 @@ int main(int argc, char **argv)
         r = dp_daemon_new(&cfg, &d);
         if (r < 0)
                 return 1;
+        if (metrics_listen &&
+            dp_metrics_http_open(d, metrics_listen, cfg.read_group, &metrics) <
+                    0) {
+                dp_daemon_free(d);
+                return 1;
+        }
         r = dp_ipc_server_new(d, &srv);
         if (r >= 0)
                 r = dp_daemon_run(d);
         dp_ipc_server_free(srv);
+        dp_metrics_http_free(metrics);
         dp_daemon_free(d);
         return r < 0 ? 1 : 0;
 }

@@ -121,6 +121,7 @@ void dp_daemon_service(dp_daemon *d, dp_service *ret)
                             .defer_lookups = true,
                             .n_devices = d->devices.n,
                             .n_containers = d->n_ctrs,
+                            .stats = &d->stats,
                             .hooks = &daemon_hooks,
                             .userdata = d};
 }

@@ -81,6 +81,7 @@ int dp_engine_save_grant(dp_engine *e, dp_grant *g)
 
         g->dirty = r < 0;
         if (r < 0) {
+                e->n_save_failures++;
                 if (e->save_error == 0)
                         log_warning_errno(r,
                                           "Failed to save ledger entry in "

@@ -38,6 +38,7 @@ typedef struct dp_engine {
         /* Set when the ledger could not be saved: the engine keeps working
          * in memory and retries the save on the next change. */
         int save_error;
+        uint64_t n_save_failures;
         /* After the ledger was lost: what a grant finds already in place is
          * taken as devpass's own (it most likely is), so that a later revoke
          * removes it instead of leaking it. */

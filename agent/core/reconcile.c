@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/daemon.h"
 #include "core/manual.h"
@@ -206,11 +207,13 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                                      c && dp_grant_same_instance(g, c) ? c
                                                                        : NULL);
                 if (r < 0) {
+                        d->stats.refusals[DP_REASON_FAILED]++;
                         dp_daemon_emit(d, "error",
                                        "revoke %s from %s (%s) failed: %s", dev,
                                        ctr, why, strerror(-r));
                         continue;
                 }
+                d->stats.revokes[dp_stat_reason_of(why)]++;
                 dp_daemon_emit(d, "revoke", "revoke %s from %s: %s", dev, ctr,
                                why);
                 if (was_net) {
@@ -246,12 +249,14 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
                         continue;
                 r = dp_engine_attach(d->engine, c, dev, &o, &g);
                 if (r < 0) {
+                        d->stats.refusals[DP_REASON_FAILED]++;
                         dp_daemon_emit(d, "error",
                                        "grant %s to %s (rule %s) failed: %s",
                                        dev->syspath, c->ref, o.source,
                                        strerror(-r));
                         continue;
                 }
+                d->stats.grants_policy++;
                 dp_daemon_emit(d, "grant", "grant %s (%s) to %s: rule %s",
                                dev->syspath, dp_class_to_string(dev->klass),
                                c->ref, o.source);
@@ -266,11 +271,21 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
         }
 }
 
+static uint64_t mono_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
 {
+        uint64_t t0 = mono_usec();
+
         revoke_pass(d, dev_filter, ctr_filter);
         if (!d->policy)
-                return 0;
+                goto done;
         for (size_t i = 0; i < d->devices.n; i++) {
                 const dp_device *dev = d->devices.items[i];
                 const dp_rule *rule;
@@ -281,6 +296,8 @@ int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
                 if (rule)
                         grant_one(d, dev, rule, ctr_filter);
         }
+done:
+        dp_histogram_observe(&d->stats.reconcile, mono_usec() - t0);
         return 0;
 }
 

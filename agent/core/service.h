@@ -10,6 +10,7 @@
  * refused to every manual attach, agent or not. */
 
 #include "core/engine.h"
+#include "core/stats.h"
 #include "devpass/hw.h"
 #include "devpass/policy.h"
 
@@ -52,6 +53,7 @@ typedef struct dp_service {
          * (the agent asks it off its loop, then calls again) */
         bool defer_lookups;
         size_t n_devices, n_containers; /* for status */
+        dp_stats *stats;                /* counts decisions; NULL: none */
         const dp_service_hooks *hooks;
         void *userdata;
 } dp_service;
