@@ -32,7 +32,91 @@ static void help(void)
                DEVPASS_POLICY_DIRS, DEVPASS_STATE_DIR, DP_DEFAULT_SOCKET);
 }
 
-int main(int argc, char **argv)
+typedef struct args {
+        dp_daemon_config cfg;
+        char **dirs, **watch;
+        const char *metrics_listen;
+} args;
+
+static int parse_number(int c, const char *arg, args *a)
+{
+        unsigned u;
+
+        switch (c) {
+        case 'g':
+                if (safe_atou(arg, &u) < 0) {
+                        log_error("--read-group takes a numeric gid");
+                        return 2;
+                }
+                a->cfg.read_group = u;
+                return -1;
+        case 'r':
+                if (safe_atou(arg, &u) < 0 || u < 10) {
+                        log_error("--rescan-ms takes a number >= 10");
+                        return 2;
+                }
+                a->cfg.rescan_ms = u;
+                return -1;
+        default: /* 'b' */
+                if (safe_atou(arg, &u) < 0 || u > INT32_MAX) {
+                        log_error("--monitor-rcvbuf takes bytes");
+                        return 2;
+                }
+                a->cfg.monitor_rcvbuf = (int)u;
+                return -1;
+        }
+}
+
+/* One option: -1 to go on, else the exit code. */
+static int parse_option(int c, const char *arg, args *a)
+{
+        int r;
+
+        switch (c) {
+        case 'p':
+                return strv_extend(&a->dirs, arg) < 0 ? 1 : -1;
+        case 's':
+                a->cfg.state_dir = arg;
+                return -1;
+        case 'S':
+                a->cfg.socket_path = arg;
+                return -1;
+        case 'l':
+                r = log_parse_level(arg);
+                if (r < 0) {
+                        log_error("Invalid log level '%s'", arg);
+                        return 2;
+                }
+                log_set_max_level(r);
+                return -1;
+        case 'g':
+        case 'r':
+        case 'b':
+                return parse_number(c, arg, a);
+        case 'w':
+                return strv_extend(&a->watch, arg) < 0 ? 1 : -1;
+        case 'm':
+                a->metrics_listen = arg;
+                return -1;
+        case 'h':
+                help();
+                return 0;
+        case 'V':
+                puts("devpassd " DEVPASS_VERSION);
+                return 0;
+        case 'T':
+                if (dp_config_set_assignment(arg) < 0) {
+                        log_error("Bad --test-path '%s'", arg);
+                        return 2;
+                }
+                return -1;
+        default:
+                return 2;
+        }
+}
+
+/* -1 to run, else the exit code. */
+static int parse_args(int argc, char **argv, args *a)
 {
         static const struct option opts[] = {
                 {"policy-dir", required_argument, NULL, 'p'},
@@ -51,112 +135,60 @@ int main(int argc, char **argv)
                 {"test-path", required_argument, NULL, 'T'},
                 {},
         };
-        _cleanup_strv_free_ char **dirs = NULL, **watch = NULL;
-        dp_daemon_config cfg = {.state_dir = DEVPASS_STATE_DIR,
-                                .socket_path = DP_DEFAULT_SOCKET,
-                                .read_group = -1,
-                                .rescan_ms = 1000};
-        dp_daemon *d = NULL;
-        dp_ipc_server *srv = NULL;
-        dp_metrics_http *metrics = NULL;
-        const char *metrics_listen = NULL;
-        unsigned u;
+        _cleanup_free_ char *all = NULL;
         int c, r;
 
-        log_set_ident("devpassd");
-        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
-                switch (c) {
-                case 'p':
-                        if (strv_extend(&dirs, optarg) < 0)
-                                return 1;
-                        break;
-                case 's':
-                        cfg.state_dir = optarg;
-                        break;
-                case 'S':
-                        cfg.socket_path = optarg;
-                        break;
-                case 'l':
-                        r = log_parse_level(optarg);
-                        if (r < 0) {
-                                log_error("Invalid log level '%s'", optarg);
-                                return 2;
-                        }
-                        log_set_max_level(r);
-                        break;
-                case 'g':
-                        if (safe_atou(optarg, &u) < 0) {
-                                log_error("--read-group takes a numeric gid");
-                                return 2;
-                        }
-                        cfg.read_group = u;
-                        break;
-                case 'w':
-                        if (strv_extend(&watch, optarg) < 0)
-                                return 1;
-                        break;
-                case 'r':
-                        if (safe_atou(optarg, &u) < 0 || u < 10) {
-                                log_error("--rescan-ms takes a number >= 10");
-                                return 2;
-                        }
-                        cfg.rescan_ms = u;
-                        break;
-                case 'b':
-                        if (safe_atou(optarg, &u) < 0 || u > INT32_MAX) {
-                                log_error("--monitor-rcvbuf takes bytes");
-                                return 2;
-                        }
-                        cfg.monitor_rcvbuf = (int)u;
-                        break;
-                case 'm':
-                        metrics_listen = optarg;
-                        break;
-                case 'h':
-                        help();
-                        return 0;
-                case 'V':
-                        puts("devpassd " DEVPASS_VERSION);
-                        return 0;
-                case 'T':
-                        if (dp_config_set_assignment(optarg) < 0) {
-                                log_error("Bad --test-path '%s'", optarg);
-                                return 2;
-                        }
-                        break;
-                default:
-                        return 2;
-                }
-        }
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0)
+                if ((r = parse_option(c, optarg, a)) >= 0)
+                        return r;
         if (optind < argc) {
                 log_error("Unexpected argument '%s'", argv[optind]);
                 return 2;
         }
-        if (!dirs) {
-                _cleanup_free_ char *all = strdup(DEVPASS_POLICY_DIRS);
-
-                if (!all)
+        if (a->dirs)
+                return -1;
+        all = strdup(DEVPASS_POLICY_DIRS);
+        if (!all)
+                return 1;
+        for (char *s = strtok(all, ":"); s; s = strtok(NULL, ":"))
+                if (strv_extend(&a->dirs, s) < 0)
                         return 1;
-                for (char *s = strtok(all, ":"); s; s = strtok(NULL, ":"))
-                        if (strv_extend(&dirs, s) < 0)
-                                return 1;
-        }
-        cfg.policy_dirs = dirs;
-        cfg.pinned_refs = watch;
-        r = dp_daemon_new(&cfg, &d);
-        if (r < 0)
-                return 1;
-        if (metrics_listen &&
-            dp_metrics_http_open(d, metrics_listen, cfg.read_group, &metrics) <
-                    0) {
-                dp_daemon_free(d);
-                return 1;
-        }
+        return -1;
+}
+
+int main(int argc, char **argv)
+{
+        args a = {.cfg = {.state_dir = DEVPASS_STATE_DIR,
+                          .socket_path = DP_DEFAULT_SOCKET,
+                          .read_group = -1,
+                          .rescan_ms = 1000}};
+        dp_daemon *d = NULL;
+        dp_ipc_server *srv = NULL;
+        dp_metrics_http *metrics = NULL;
+        int r;
+
+        log_set_ident("devpassd");
+        r = parse_args(argc, argv, &a);
+        if (r >= 0)
+                goto out;
+        a.cfg.policy_dirs = a.dirs;
+        a.cfg.pinned_refs = a.watch;
+        r = 1;
+        if (dp_daemon_new(&a.cfg, &d) < 0)
+                goto out;
+        if (a.metrics_listen &&
+            dp_metrics_http_open(d, a.metrics_listen, a.cfg.read_group,
+                                 &metrics) < 0)
+                goto out;
         r = dp_ipc_server_new(d, &srv);
         if (r >= 0)
                 r = dp_daemon_run(d);
+        r = r < 0 ? 1 : 0;
+out:
         dp_ipc_server_free(srv);
         dp_metrics_http_free(metrics);
         dp_daemon_free(d);
-        return r < 0 ? 1 : 0;
+        strv_free(a.dirs);
+        strv_free(a.watch);
+        return r;
 }

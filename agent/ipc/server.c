@@ -272,16 +272,6 @@ static const method *method_find(const char *name)
         return NULL;
 }
 
-static const char *param_str(json_object *p, const char *k)
-{
-        json_object *v;
-
-        if (!json_object_object_get_ex(p, k, &v) ||
-            !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
-
 static bool allowed(const dp_ipc_server *s, const dp_ipc_client *c,
                     const method *m)
 {
@@ -294,7 +284,7 @@ static bool allowed(const dp_ipc_server *s, const dp_ipc_client *c,
 
 static int handle(dp_ipc_client *c, json_object *req)
 {
-        const char *name = param_str(req, "method");
+        const char *name = dp_ipc_param_string(req, "method");
         json_object *p = NULL, *res = NULL;
         dp_service_error e = {};
         const method *m;
