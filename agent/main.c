@@ -173,20 +173,18 @@ int main(int argc, char **argv)
                 goto out;
         a.cfg.policy_dirs = a.dirs;
         a.cfg.pinned_refs = a.watch;
-        r = 1;
-        if (dp_daemon_new(&a.cfg, &d) < 0)
-                goto out;
-        if (a.metrics_listen &&
-            dp_metrics_http_open(d, a.metrics_listen, a.cfg.read_group,
-                                 &metrics) < 0)
-                goto out;
-        r = dp_ipc_server_new(d, &srv);
+        r = dp_daemon_new(&a.cfg, &d);
+        if (r >= 0)
+                r = dp_ipc_server_new(d, &srv);
+        if (r >= 0 && a.metrics_listen)
+                r = dp_metrics_http_open(d, a.metrics_listen, a.cfg.read_group,
+                                         &metrics);
         if (r >= 0)
                 r = dp_daemon_run(d);
         r = r < 0 ? 1 : 0;
 out:
-        dp_ipc_server_free(srv);
         dp_metrics_http_free(metrics);
+        dp_ipc_server_free(srv);
         dp_daemon_free(d);
         strv_free(a.dirs);
         strv_free(a.watch);

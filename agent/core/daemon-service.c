@@ -72,7 +72,19 @@ static void svc_attached(void *userdata, json_object *g,
 
 static void svc_event(void *userdata, const char *event, const char *text)
 {
-        dp_daemon_emit(userdata, event, "%s", text);
+        dp_daemon *d = userdata;
+        dp_stats *st = &d->stats;
+
+        /* the service's events are the manual requests' outcomes */
+        if (streq(event, "grant"))
+                st->grants_manual++;
+        else if (streq(event, "revoke"))
+                st->revokes[DP_REASON_MANUAL]++;
+        else if (streq(event, "refused"))
+                st->refusals[DP_REASON_DENIED]++;
+        else if (streq(event, "error"))
+                st->refusals[DP_REASON_FAILED]++;
+        dp_daemon_emit(d, event, "%s", text);
 }
 
 static int svc_reload(void *userdata, char **ret_error)
@@ -121,7 +133,6 @@ void dp_daemon_service(dp_daemon *d, dp_service *ret)
                             .defer_lookups = true,
                             .n_devices = d->devices.n,
                             .n_containers = d->n_ctrs,
-                            .stats = &d->stats,
                             .hooks = &daemon_hooks,
                             .userdata = d};
 }

@@ -62,36 +62,6 @@ void dp_daemon_unsubscribe(dp_daemon *d, dp_daemon_event_fn fn, void *data)
                 }
 }
 
-static void src_ready(void *data, int fd, uint32_t events)
-{
-        const dp_source *src = data;
-
-        (void)fd, (void)events;
-        if (src->on_ready)
-                src->on_ready(src->data);
-}
-
-int dp_daemon_add_source(dp_daemon *d, const dp_source *src)
-{
-        for (size_t i = 0; i < DP_MAX_SOURCES; i++) {
-                int r;
-
-                if (d->sources[i].data || d->sources[i].on_ready)
-                        continue;
-                d->sources[i] = *src;
-                if (src->fd >= 0) {
-                        r = dp_loop_add_fd(d->loop, src->fd, EPOLLIN, src_ready,
-                                           &d->sources[i]);
-                        if (r < 0) {
-                                d->sources[i] = (dp_source){};
-                                return r;
-                        }
-                }
-                return 0;
-        }
-        return -ENOSPC;
-}
-
 int dp_daemon_reload(dp_daemon *d, char **ret_error)
 {
         _cleanup_free_ char *msg = NULL;
@@ -383,9 +353,6 @@ static void src_timer(void *data, int fd, uint32_t events)
         /* a slower beat for the kernel check */
         if (++d->ticks % 5 == 0)
                 (void)dp_reconcile_verify(d);
-        for (size_t k = 0; k < DP_MAX_SOURCES; k++)
-                if (d->sources[k].on_tick)
-                        d->sources[k].on_tick(d->sources[k].data);
         if (d->engine->save_error < 0)
                 (void)dp_engine_flush(d->engine);
 }

@@ -43,17 +43,6 @@ typedef struct dp_daemon_config {
         int monitor_rcvbuf; /* uevent socket buffer; 0: 128 MiB */
 } dp_daemon_config;
 
-/* A file descriptor a front end (the metrics endpoint) watches in the
- * daemon's loop: on_ready when it is readable, on_tick at every timer beat
- * (timeouts), both optional. */
-typedef struct dp_source {
-        int fd;
-        void (*on_ready)(void *data);
-        void (*on_tick)(void *data);
-        void *data;
-} dp_source;
-#define DP_MAX_SOURCES 4
-
 typedef struct dp_daemon {
         dp_daemon_config cfg;
         dp_loop *loop; /* its sources: loop.h */
@@ -70,15 +59,13 @@ typedef struct dp_daemon {
         dp_device_list moved;   /* NICs devpass moved into containers */
         dp_ctr_entry *ctrs;     /* running containers */
         size_t n_ctrs;
-        size_t n_clients; /* control connections, as the IPC server counts */
         dp_daemon_subscriber *subscribers;
         size_t n_subscribers;
         dp_rtlookup **lookups; /* runtime lookups in flight (rtlookup.h) */
         size_t n_lookups;
         bool rescan_again; /* a rescan was asked for while one ran */
         uint64_t n_events, n_resyncs, ticks;
-        dp_stats stats;
-        dp_source sources[DP_MAX_SOURCES]; /* dp_daemon_add_source() */
+        dp_stats stats; /* metrics: stats.h */
         bool quit;
 } dp_daemon;
 
@@ -99,8 +86,6 @@ int dp_reconcile_verify(dp_daemon *d);
 int dp_daemon_enumerate(dp_daemon *d);
 /* Enumerates and reconciles everything: events may have been lost. */
 void dp_daemon_resync(dp_daemon *d, const char *why);
-/* Adds src to the loop; -ENOSPC when DP_MAX_SOURCES are in use. */
-int dp_daemon_add_source(dp_daemon *d, const dp_source *src);
 /* daemon-monitor.c: the uevent source, udev's while udevd runs, the
  * kernel's while it does not. */
 int dp_daemon_monitor_open(dp_daemon *d);

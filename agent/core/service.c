@@ -64,13 +64,6 @@ static void emit(dp_service *s, const char *event, const char *fmt, ...)
         free(text);
 }
 
-/* Counts a decision for the metrics, where the front end keeps them. */
-#define COUNT(s, field)                      \
-        do {                                 \
-                if ((s)->stats)              \
-                        (s)->stats->field++; \
-        } while (0)
-
 static const dp_container *find_container(dp_service *s, const char *ref)
 {
         return s->hooks && s->hooks->find_container
@@ -146,7 +139,8 @@ int dp_service_attach(dp_service *s, json_object *p, dp_container **resolved,
         refs.d = dev;
         /* before any runtime is asked: a denied device costs no lookup */
         if (dev && dp_manual_check_policy(&refs, dev, &err) < 0) {
-                COUNT(s, refusals[DP_REASON_DENIED]);
+                emit(s, "refused", "attach %s to %s refused: %s", refs.device,
+                     refs.container, err);
                 return fail_take(e, -EPERM, DP_IPC_ERROR_DENIED, err);
         }
         if (!refs.c && resolved) {
@@ -160,16 +154,15 @@ int dp_service_attach(dp_service *s, json_object *p, dp_container **resolved,
         o.source = "manual";
         r = dp_manual_attach(s->engine, s->hw, &refs, &o, &g, &err);
         if (r == -EPERM) {
-                COUNT(s, refusals[DP_REASON_DENIED]);
+                emit(s, "refused", "attach %s to %s refused: %s", refs.device,
+                     refs.container, strna(err));
                 return fail_take(e, r, DP_IPC_ERROR_DENIED, err);
         }
         if (r < 0) {
-                COUNT(s, refusals[DP_REASON_FAILED]);
                 emit(s, "error", "manual attach %s to %s: %s", refs.device,
                      refs.container, strna(err));
                 return fail_take(e, r, DP_IPC_ERROR_FAILED, err);
         }
-        COUNT(s, grants_manual);
         emit(s, "grant", "grant %s to %s: manual", refs.device, refs.container);
         if (s->hooks && s->hooks->attached)
                 s->hooks->attached(s->userdata, g, resolved);
@@ -209,7 +202,6 @@ int dp_service_detach(dp_service *s, json_object *p, json_object **ret,
         r = dp_manual_detach(s->engine, s->hw, &refs, &err);
         if (r < 0)
                 return fail_take(e, r, DP_IPC_ERROR_FAILED, err);
-        COUNT(s, revokes[DP_REASON_MANUAL]);
         emit(s, "revoke", "revoke %s from %s: manual detach", refs.device,
              refs.container);
         *ret = json_object_new_object();

@@ -10,7 +10,6 @@
  * refused to every manual attach, agent or not. */
 
 #include "core/engine.h"
-#include "core/stats.h"
 #include "devpass/hw.h"
 #include "devpass/policy.h"
 
@@ -53,7 +52,6 @@ typedef struct dp_service {
          * (the agent asks it off its loop, then calls again) */
         bool defer_lookups;
         size_t n_devices, n_containers; /* for status */
-        dp_stats *stats;                /* counts decisions; NULL: none */
         const dp_service_hooks *hooks;
         void *userdata;
 } dp_service;

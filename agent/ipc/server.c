@@ -82,7 +82,7 @@ static void client_drop(dp_ipc_server *s, size_t i)
         dp_container_free(c->resolved);
         free(c);
         s->clients[i] = s->clients[--s->n_clients];
-        s->d->n_clients = s->n_clients;
+        s->d->stats.ipc_clients = s->n_clients;
 }
 
 static ssize_t client_index(const dp_ipc_server *s, const dp_ipc_client *c)
@@ -458,7 +458,7 @@ static int client_add(dp_ipc_server *s, int fd, const struct ucred *cred,
                 return r;
         }
         a[s->n_clients++] = c;
-        s->d->n_clients = s->n_clients;
+        s->d->stats.ipc_clients = s->n_clients;
         return 0;
 }
 

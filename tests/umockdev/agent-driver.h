@@ -68,6 +68,7 @@ typedef struct {
         char *tp_v1, *tp_v2, *tp_proc;
         pid_t agent;
         int control_fd;
+        pid_t udevd_stand_in; /* a root process named systemd-udevd */
         UMockdevTestbed *tb;
         unsigned passed, failed, xfailed;
 } driver_state;
