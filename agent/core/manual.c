@@ -150,18 +150,6 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         return 0;
 }
 
-/* Does the user's container reference name the ledger's canonical one?
- * "web" matches "lxc:web"; "lxc:web" matches itself only. */
-static bool container_ref_names(const char *user, const char *canonical)
-{
-        const char *colon;
-
-        if (streq(user, canonical))
-                return true;
-        colon = strchr(canonical, ':');
-        return !strchr(user, ':') && colon && streq(colon + 1, user);
-}
-
 static bool grant_names_device(const dp_grant *g, const char *ref)
 {
         const char *name = startswith(ref, "net:") ? ref + 4 : ref;
@@ -203,7 +191,7 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                 dp_grant *x = e->ledger->grants[i];
 
                 if (!(c ? streq(x->container, c->ref)
-                        : container_ref_names(container_ref, x->container)))
+                        : dp_container_ref_names(container_ref, x->container)))
                         continue;
                 if ((d && streq(x->device, d->syspath)) ||
                     grant_names_device(x, device_ref)) {

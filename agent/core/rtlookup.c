@@ -36,6 +36,9 @@ struct dp_rtlookup {
 static unsigned next_id;
 /* listed_backends that held up a rescan until its deadline (a bit each) */
 static unsigned slow_backends;
+/* running containers whose names no reference can spell, warned about
+ * once each (a rescan runs every few seconds) */
+static char **unnameable;
 
 bool dp_rtlookup_running(const dp_daemon *d, dp_rtlookup_kind kind)
 {
@@ -132,10 +135,18 @@ static void rescan_backend(size_t i, char *const *known, char ***done)
                 _exit(1);
         if (ops->list(&names) < 0)
                 return;
-        STRV_FOREACH (nm, names)
-                if (dp_container_name_valid(*nm))
-                        (void)strv_push(&refs,
-                                        strjoin_sep(":", ops->name, *nm, NULL));
+        STRV_FOREACH (nm, names) {
+                char *ref = strjoin_sep(":", ops->name, *nm, NULL);
+
+                if (!ref)
+                        _exit(1);
+                /* said, not skipped: no rule could ever name it */
+                if (!dp_container_name_valid(*nm)) {
+                        report(3, ref, -EILSEQ, NULL);
+                        free(ref);
+                } else if (strv_push(&refs, ref) < 0)
+                        _exit(1);
+        }
         resolve_refs(DP_RTLOOKUP_RESCAN, refs, known, done);
 }
 
@@ -315,6 +326,7 @@ static void job_line(dp_daemon *d, struct dp_rtlookup *j, const char *line)
 {
         json_object *o = json_tokener_parse(line), *v;
         dp_container *c = NULL;
+        const char *ask;
         int r;
 
         if (!o || !json_object_is_type(o, json_type_object)) {
@@ -332,10 +344,13 @@ static void job_line(dp_daemon *d, struct dp_rtlookup *j, const char *line)
                 return;
         }
         r = line_container(o, &c);
-        if (r < 0)
+        ask = json_object_get_string(json_object_object_get(o, "ask"));
+        if (r == -EILSEQ && ask && !strv_contains(unnameable, ask)) {
+                log_warning("Container %s: %s", ask, dp_container_strerror(r));
+                (void)strv_extend(&unnameable, ask);
+        } else if (r < 0)
                 log_debug_errno(r, "runtime lookup %u: %s: %m", j->id,
-                                strna(json_object_get_string(
-                                        json_object_object_get(o, "ask"))));
+                                strna(ask));
         json_object_put(o);
         if (j->kind == DP_RTLOOKUP_RESCAN) {
                 if (c)

@@ -574,7 +574,7 @@ static void test_ref_parse(void **state)
                 {"docker:db_1.x", 0, false, DP_RUNTIME_DOCKER, "db_1.x"},
                 {"podman:p", 0, false, DP_RUNTIME_PODMAN, "p"},
                 {"pid:4242", 0, false, DP_RUNTIME_PID, "4242"},
-                {"pid:007", 0, false, DP_RUNTIME_PID, "7"},
+                {"pid:007", -EINVAL, false, 0, NULL},
                 {"cgroup:/lxc.payload.web//x/", 0, false, DP_RUNTIME_CGROUP,
                  "lxc.payload.web/x"},
                 {"cgroup:machine.slice/m.scope", 0, false, DP_RUNTIME_CGROUP,
@@ -594,6 +594,11 @@ static void test_ref_parse(void **state)
                 {"lxc:ml-*", -EINVAL, false, 0, NULL},
                 {"we b", -EINVAL, false, 0, NULL},
                 {"web\n", -EINVAL, false, 0, NULL},
+                /* names a runtime may allow but the grammar does not */
+                {"lxc:a+b", -EILSEQ, false, 0, NULL},
+                {"w\xc3\xa9"
+                 "b",
+                 -EILSEQ, false, 0, NULL},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -768,7 +773,7 @@ static void test_nspawn(void **state)
         assert_int_equal(dp_container_resolve("nspawn:nope", &c), -ENOENT);
         assert_int_equal(
                 dp_container_resolve("nspawn:unit:machine-m1.scope", &c),
-                -ENOENT);
+                -EILSEQ);
         dp_config_set("machines-dir", sock_missing);
         assert_int_equal(dp_container_resolve("nspawn:m1", &c), -ENOMEDIUM);
         dp_config_set("machines-dir", machines);
