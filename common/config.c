@@ -24,6 +24,7 @@ static const struct {
         {"podman-socket", offsetof(dp_config, podman_socket)},
         {"incus-socket", offsetof(dp_config, incus_socket)},
         {"lxd-socket", offsetof(dp_config, lxd_socket)},
+        {"podman-cli", offsetof(dp_config, podman_cli)},
 };
 
 const dp_config *dp_config_get(void)

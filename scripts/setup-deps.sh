@@ -11,6 +11,7 @@ PKGS=(
         prometheus curl
         lxc lxc-dev lxc-templates busybox-static udev iproute2 util-linux
         valgrind kmod procps scdoc bash-completion
+        docker.io podman runc lxd systemd-container uidmap
 )
 
 if [ "$(id -u)" -ne 0 ]; then

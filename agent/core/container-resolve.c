@@ -270,12 +270,32 @@ static int resolve_runtime(const dp_runtime_ops *ops, const char *name,
         return 0;
 }
 
+/* The runtimes a bare NAME was last found running in, for the "ambiguous"
+ * message: set by resolve_bare() (or, in the agent, from a lookup child's
+ * report) and read by dp_container_strerror(), like dlerror(). */
+static char ambiguous_in[128];
+
+void dp_container_note_ambiguous(const char *runtimes)
+{
+        snprintf(ambiguous_in, sizeof(ambiguous_in), "%s",
+                 runtimes ? runtimes : "");
+}
+
+const char *dp_container_ambiguous_runtimes(void)
+{
+        return ambiguous_in;
+}
+
+/* A bare NAME means a running container: one that exists but is stopped
+ * in one runtime neither counts against a running one of the same name in
+ * another, nor is chosen over it. */
 static int resolve_bare(const char *name, dp_container **ret)
 {
         const dp_runtime_ops *hit = NULL;
         dp_runtime_extra hit_extra = {};
+        char in[sizeof(ambiguous_in)] = "";
         pid_t hit_pid = 0;
-        int hit_r = 0, found = 0, reachable = 0;
+        int found = 0, stopped = 0, reachable = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(backends); i++) {
                 dp_runtime_extra extra = {};
@@ -287,21 +307,24 @@ static int resolve_bare(const char *name, dp_container **ret)
                 if (r == -ENOMEDIUM || (r < 0 && r != -ENOENT && r != -ESRCH))
                         continue;
                 reachable++;
-                if (r == -ENOENT)
+                if (r == -ESRCH)
+                        stopped++;
+                if (r < 0)
                         continue;
+                snprintf(in + strlen(in), sizeof(in) - strlen(in), "%s%s",
+                         found ? ", " : "", backends[i]->name);
                 if (++found == 1) {
                         hit = backends[i];
                         hit_pid = pid;
                         hit_extra = extra;
-                        hit_r = r;
                 }
         }
-        if (found > 1)
+        if (found > 1) {
+                dp_container_note_ambiguous(in);
                 return -ENOTUNIQ;
+        }
         if (found == 0)
-                return reachable ? -ENOENT : -ENOMEDIUM;
-        if (hit_r < 0)
-                return hit_r;
+                return stopped ? -ESRCH : reachable ? -ENOENT : -ENOMEDIUM;
         return resolve_runtime(hit, name, hit_pid, &hit_extra, ret);
 }
 
@@ -408,8 +431,21 @@ const char *dp_container_strerror(int error)
         case ESRCH:
                 return "container is not running";
         case ENOTUNIQ:
-                return "container name is ambiguous: it exists in more than "
+                if (ambiguous_in[0]) {
+                        static char msg[sizeof(ambiguous_in) + 96];
+
+                        snprintf(msg, sizeof(msg),
+                                 "container name is ambiguous: running in %s; "
+                                 "use RUNTIME:NAME",
+                                 ambiguous_in);
+                        return msg;
+                }
+                return "container name is ambiguous: it runs in more than "
                        "one runtime, use RUNTIME:NAME";
+        case EHOSTDOWN:
+                return "systemd-machined is not running: nspawn machines are "
+                       "known only through it (use pid:PID of the machine's "
+                       "leader)";
         case ENOMEDIUM:
                 return "container runtime is not installed or not reachable";
         case ETIMEDOUT:

@@ -72,6 +72,11 @@ static void report(int fd, const char *ask, int r, const dp_container *c)
                 return;
         json_object_object_add(o, "ask", json_object_new_string(ask));
         json_object_object_add(o, "r", json_object_new_int(r));
+        if (r == -ENOTUNIQ)
+                json_object_object_add(
+                        o, "ambiguous",
+                        json_object_new_string(
+                                dp_container_ambiguous_runtimes()));
         if (c) {
                 json_object_object_add(o, "ref",
                                        json_object_new_string(c->ref));
@@ -343,6 +348,9 @@ static void job_line(dp_daemon *d, struct dp_rtlookup *j, const char *line)
                 json_object_put(o);
                 return;
         }
+        /* the runtimes an ambiguous name runs in, for the error message */
+        if (json_object_object_get_ex(o, "ambiguous", &v))
+                dp_container_note_ambiguous(json_object_get_string(v));
         r = line_container(o, &c);
         ask = json_object_get_string(json_object_object_get(o, "ask"));
         if (r == -EILSEQ && ask && !strv_contains(unnameable, ask)) {

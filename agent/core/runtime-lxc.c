@@ -99,7 +99,8 @@ static const char *lxc_path(void)
 /* The monitor's command socket name, as liblxc makes it: "LXCPATH/NAME/
  * command", or, when that does not fit a socket address, "lxc/HASH/command"
  * with HASH the 64-bit FNV-1a of "LXCPATH/NAME". */
-static int command_socket_name(const char *name, char *buf, size_t size)
+static int command_socket_name(const char *lxcpath, const char *name, char *buf,
+                               size_t size)
 {
         /* liblxc keeps room for the leading NUL and a trailing one */
         size_t room = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 2;
@@ -107,10 +108,10 @@ static int command_socket_name(const char *name, char *buf, size_t size)
         _cleanup_free_ char *full = NULL;
         int n;
 
-        n = snprintf(buf, size, "%s/%s/command", lxc.path, name);
+        n = snprintf(buf, size, "%s/%s/command", lxcpath, name);
         if (n >= 0 && (size_t)n < room && (size_t)n < size)
                 return 0;
-        full = strjoin_sep("/", lxc.path, name, NULL);
+        full = strjoin_sep("/", lxcpath, name, NULL);
         if (!full)
                 return -ENOMEM;
         for (const unsigned char *p = (const unsigned char *)full; *p; p++) {
@@ -157,7 +158,8 @@ static int command_socket_inode(const char *sockname, unsigned long *ret)
  * that listening socket (the monitor forks the container's init), in the
  * cgroup LXC gives the payload. Containers of another user's lxcpath are
  * not served. */
-static int lxc_monitor_check(const char *name, dp_runtime_extra *ret_extra)
+static int lxc_monitor_check(const char *lxcpath, const char *name,
+                             dp_runtime_extra *ret_extra)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -EBADF;
@@ -165,7 +167,7 @@ static int lxc_monitor_check(const char *name, dp_runtime_extra *ret_extra)
         unsigned long inode;
         int r, n;
 
-        r = command_socket_name(name, sockname, sizeof(sockname));
+        r = command_socket_name(lxcpath, name, sockname, sizeof(sockname));
         if (r < 0)
                 return r;
         n = (int)strlen(sockname);
@@ -193,26 +195,26 @@ static int lxc_monitor_check(const char *name, dp_runtime_extra *ret_extra)
                        : -ENAMETOOLONG;
 }
 
-static int lxc_find(const char *name, pid_t *ret_pid,
-                    dp_runtime_extra *ret_extra)
+int dp_lxc_find_at(const char *lxcpath, const char *name, pid_t *ret_pid,
+                   dp_runtime_extra *ret_extra)
 {
         struct lxc_container *c;
         pid_t pid;
         int r;
 
-        if (!lxc_path())
-                return -ENOMEM;
+        if (!lxcpath || !name)
+                return -EINVAL;
         r = lxc_load();
         if (r < 0)
                 return r;
         /* 1: no monitor listens, so liblxc can only say "stopped" or
          * "unknown"; its answer decides which. */
-        r = lxc_monitor_check(name, ret_extra);
+        r = lxc_monitor_check(lxcpath, name, ret_extra);
         if (r < 0) {
                 lxc_unload();
                 return r;
         }
-        c = lxc.container_new(name, lxc.path);
+        c = lxc.container_new(name, lxcpath);
         if (!c)
                 r = -ENOENT; /* liblxc refuses names it cannot hold */
         else if (!c->is_running(c))
@@ -229,6 +231,14 @@ static int lxc_find(const char *name, pid_t *ret_pid,
                 lxc.container_put(c);
         lxc_unload();
         return r;
+}
+
+static int lxc_find(const char *name, pid_t *ret_pid,
+                    dp_runtime_extra *ret_extra)
+{
+        if (!lxc_path())
+                return -ENOMEM;
+        return dp_lxc_find_at(lxc.path, name, ret_pid, ret_extra);
 }
 
 static int list_liblxc(char ***ret_names)
@@ -308,6 +318,12 @@ static int lxc_list(char ***ret_names)
         return 0;
 }
 #else
+int dp_lxc_find_at(const char *lxcpath, const char *name, pid_t *ret_pid,
+                   dp_runtime_extra *ret_extra)
+{
+        return -ENOMEDIUM;
+}
+
 static int lxc_find(const char *name, pid_t *ret_pid,
                     dp_runtime_extra *ret_extra)
 {

@@ -55,6 +55,12 @@ static int read_env_file(const char *path, char ***ret)
         return 0;
 }
 
+static bool nspawn_installed(void)
+{
+        return dp_config_get()->machines_dir ||
+               access("/usr/bin/systemd-nspawn", X_OK) == 0;
+}
+
 static bool machines_dir_present(void)
 {
         struct stat st;
@@ -105,8 +111,10 @@ static int machine_leader(const char *name, pid_t *ret_pid,
         if (!path)
                 return -ENOMEM;
         if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+                /* nspawn is installed but nothing registers its machines:
+                 * say so rather than "no such container". */
                 if (!machines_dir_present())
-                        return -ENOMEDIUM;
+                        return nspawn_installed() ? -EHOSTDOWN : -ENOMEDIUM;
                 return -ENOENT;
         }
         r = machine_file_trusted(path);

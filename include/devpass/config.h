@@ -19,7 +19,8 @@ typedef struct dp_config {
         const char *machines_dir;      /* machined's registrations;
                                           /run/systemd/machines */
         const char *docker_socket, *podman_socket, *incus_socket,
-                *lxd_socket; /* default: the first that exists */
+                *lxd_socket;    /* default: the first that exists */
+        const char *podman_cli; /* Podman's program; /usr/bin/podman */
 } dp_config;
 
 const dp_config *dp_config_get(void);
