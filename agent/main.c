@@ -22,6 +22,12 @@ static void help(void)
                "  --watch REF         also track pid:/cgroup: container REF\n"
                "  --rescan-ms MS      container rescan period (default 1000)\n"
                "  --monitor-rcvbuf B  uevent socket buffer (default 128 MiB)\n"
+               "  --cdi-dir DIR       where CDI specs are written (default "
+               "%s)\n"
+               "  --kubelet-plugin DRIVER  also serve as this Kubernetes DRA "
+               "driver\n"
+               "  --kubelet-dir DIR   the kubelet's root dir (default "
+               "/var/lib/kubelet)\n"
                "  --metrics-listen A  serve /metrics (OpenMetrics) on A: "
                "PORT (loopback),\n"
                "                      ADDR:PORT, [ADDR6]:PORT or unix:PATH\n"
@@ -29,7 +35,8 @@ static void help(void)
                "  --version           version\n\n"
                "Runs in the foreground. SIGHUP reloads the policy; SIGTERM "
                "exits and leaves grants in place for the next start.\n",
-               DEVPASS_POLICY_DIRS, DEVPASS_STATE_DIR, DP_DEFAULT_SOCKET);
+               DEVPASS_POLICY_DIRS, DEVPASS_STATE_DIR, DP_DEFAULT_SOCKET,
+               DP_DEFAULT_CDI_DIR);
 }
 
 typedef struct args {
@@ -67,6 +74,36 @@ static int parse_number(int c, const char *arg, args *a)
         }
 }
 
+/* The options that name a place: -1 to go on, else the exit code. */
+static int parse_place(int c, const char *arg, args *a)
+{
+        switch (c) {
+        case 'c':
+                if (arg[0] != '/') {
+                        log_error("--cdi-dir takes an absolute path");
+                        return 2;
+                }
+                a->cfg.cdi_dir = arg;
+                return -1;
+        case 'k':
+                /* a path component of the plugin's sockets */
+                if (!arg[0] || strchr(arg, '/') || arg[0] == '.') {
+                        log_error("--kubelet-plugin takes a driver name "
+                                  "(e.g. devpass.io)");
+                        return 2;
+                }
+                a->cfg.kubelet_driver = arg;
+                return -1;
+        default: /* 'K' */
+                if (arg[0] != '/') {
+                        log_error("--kubelet-dir takes an absolute path");
+                        return 2;
+                }
+                a->cfg.kubelet_dir = arg;
+                return -1;
+        }
+}
+
 /* One option: -1 to go on, else the exit code. */
 static int parse_option(int c, const char *arg, args *a)
 {
@@ -93,6 +130,10 @@ static int parse_option(int c, const char *arg, args *a)
         case 'r':
         case 'b':
                 return parse_number(c, arg, a);
+        case 'c':
+        case 'k':
+        case 'K':
+                return parse_place(c, arg, a);
         case 'w':
                 return strv_extend(&a->watch, arg) < 0 ? 1 : -1;
         case 'm':
@@ -127,6 +168,9 @@ static int parse_args(int argc, char **argv, args *a)
                 {"watch", required_argument, NULL, 'w'},
                 {"rescan-ms", required_argument, NULL, 'r'},
                 {"monitor-rcvbuf", required_argument, NULL, 'b'},
+                {"cdi-dir", required_argument, NULL, 'c'},
+                {"kubelet-plugin", required_argument, NULL, 'k'},
+                {"kubelet-dir", required_argument, NULL, 'K'},
                 {"metrics-listen", required_argument, NULL, 'm'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
@@ -161,7 +205,9 @@ int main(int argc, char **argv)
         args a = {.cfg = {.state_dir = DEVPASS_STATE_DIR,
                           .socket_path = DP_DEFAULT_SOCKET,
                           .read_group = -1,
-                          .rescan_ms = 1000}};
+                          .rescan_ms = 1000,
+                          .cdi_dir = DP_DEFAULT_CDI_DIR,
+                          .kubelet_dir = "/var/lib/kubelet"}};
         dp_daemon *d = NULL;
         dp_ipc_server *srv = NULL;
         dp_metrics_http *metrics = NULL;
