@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "core/daemon.h"
 #include "ipc/server.h"
 #include "devpass/config.h"
@@ -214,6 +215,8 @@ int main(int argc, char **argv)
         int r;
 
         log_set_ident("devpassd");
+        /* no journald: the audit records go to stderr as JSON lines */
+        dp_audit_set_stderr_fallback(true);
         r = parse_args(argc, argv, &a);
         if (r >= 0)
                 goto out;
