@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "devpass/config.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
 
@@ -209,6 +210,9 @@ int main(int argc, char **argv)
                 {"cdi-dir", required_argument, NULL, 'C'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
+                /* not in --help: tests point devpass at fake host
+                 * interfaces (devpass/config.h) */
+                {"test-path", required_argument, NULL, 'T'},
                 {},
         };
         _cleanup_strv_free_ char **pdirs = NULL, **args = NULL;
@@ -243,6 +247,11 @@ int main(int argc, char **argv)
                 case 'V':
                         puts("devpassctl " DEVPASS_VERSION);
                         return CTL_OK;
+                case 'T':
+                        if (dp_config_set_assignment(optarg) < 0)
+                                return ctl_usage("bad --test-path '%s'",
+                                                 optarg);
+                        break;
                 default:
                         return ctl_usage("bad global option");
                 }

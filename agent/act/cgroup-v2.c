@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include "devpass/config.h"
 #include "bpf-prog.h"
 #include "bpf-sys.h"
 #include "devpass/act.h"
@@ -28,7 +29,7 @@
 
 static const char *bpf_root(void)
 {
-        const char *e = getenv("DEVPASS_BPF_ROOT");
+        const char *e = dp_config_get()->bpf_root;
 
         return isempty(e) ? DEFAULT_BPF_ROOT : e;
 }

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "devpass/config.h"
 #include "devpass/macro.h"
 #include "devpass/util.h"
 #include "node-internal.h"
@@ -47,7 +48,7 @@
 
 static const char *node_dir(void)
 {
-        const char *e = getenv("DEVPASS_NODE_DIR");
+        const char *e = dp_config_get()->node_dir;
 
         return isempty(e) ? NODE_DIR_DEFAULT : e;
 }

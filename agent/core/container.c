@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/container.h"
 #include "devpass/util.h"
@@ -176,7 +177,7 @@ static void load_mounts(void)
 
 const char *dp_cgroup_v1_devices_root(void)
 {
-        const char *e = getenv("DEVPASS_CGROUP_V1_DEVICES");
+        const char *e = dp_config_get()->cgroup_v1_devices;
 
         if (!isempty(e))
                 return e;
@@ -186,7 +187,7 @@ const char *dp_cgroup_v1_devices_root(void)
 
 const char *dp_cgroup_v2_root(void)
 {
-        const char *e = getenv("DEVPASS_CGROUP_V2");
+        const char *e = dp_config_get()->cgroup_v2;
 
         if (!isempty(e))
                 return e;
@@ -194,18 +195,18 @@ const char *dp_cgroup_v2_root(void)
         return mounts.v2[0] ? mounts.v2 : NULL;
 }
 
-/* The mount's root inside its hierarchy; "/" under an env override, since a
+/* The mount's root inside its hierarchy; "/" under a configured root, since a
  * test that points the root elsewhere shows the hierarchy from its top. */
 static const char *v1_mount_root(void)
 {
-        if (!isempty(getenv("DEVPASS_CGROUP_V1_DEVICES")))
+        if (!isempty(dp_config_get()->cgroup_v1_devices))
                 return "/";
         return mounts.v1_root[0] ? mounts.v1_root : "/";
 }
 
 static const char *v2_mount_root(void)
 {
-        if (!isempty(getenv("DEVPASS_CGROUP_V2")))
+        if (!isempty(dp_config_get()->cgroup_v2))
                 return "/";
         return mounts.v2_root[0] ? mounts.v2_root : "/";
 }

@@ -28,8 +28,7 @@ void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&text, fmt, ap) < 0)
-                text = NULL;
+        text = strdup_vprintf(fmt, ap);
         va_end(ap);
         if (!text)
                 return;

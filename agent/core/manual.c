@@ -19,8 +19,7 @@ static int fail(char **ret_error, int r, const char *fmt, ...)
         char *s = NULL;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        s = strdup_vprintf(fmt, ap);
         va_end(ap);
         if (ret_error) {
                 free(*ret_error);

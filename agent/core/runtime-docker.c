@@ -7,6 +7,7 @@
 
 #include <json-c/json.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/util.h"
 
@@ -15,7 +16,8 @@ static const char *const docker_sockets[] = {"/var/run/docker.sock",
 
 static const char *docker_socket(void)
 {
-        return dp_runtime_socket("DEVPASS_DOCKER_SOCKET", docker_sockets);
+        return dp_runtime_socket(dp_config_get()->docker_socket,
+                                 docker_sockets);
 }
 
 json_object *dp_engine_get_path(json_object *o, const char *a, const char *b)

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/util.h"
 
@@ -18,12 +19,12 @@ static const char *const lxd_sockets[] = {
 
 static const char *incus_socket(void)
 {
-        return dp_runtime_socket("DEVPASS_INCUS_SOCKET", incus_sockets);
+        return dp_runtime_socket(dp_config_get()->incus_socket, incus_sockets);
 }
 
 static const char *lxd_socket(void)
 {
-        return dp_runtime_socket("DEVPASS_LXD_SOCKET", lxd_sockets);
+        return dp_runtime_socket(dp_config_get()->lxd_socket, lxd_sockets);
 }
 
 static const char *meta_string(json_object *meta, const char *key)

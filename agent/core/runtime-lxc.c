@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* LXC through liblxc: a container under the lxcpath (the global
- * "lxc.lxcpath", usually /var/lib/lxc; $DEVPASS_LXC_PATH overrides).
+ * "lxc.lxcpath", usually /var/lib/lxc; dp_config lxc_path overrides).
  * liblxc pulls in seven more libraries (seccomp, SELinux, AppArmor, …),
  * about 1.2 MiB of resident pages, that a host without LXC, a devpassctl that
  * only talks to the agent, or an agent between container starts should not
@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/util.h"
 
@@ -61,14 +62,14 @@ static int lxc_load(void)
         return 0;
 }
 
-/* lxc.lxcpath as liblxc sees it for root: $DEVPASS_LXC_PATH, else the key
+/* lxc.lxcpath as liblxc sees it for root: dp_config lxc_path, else the key
  * in /etc/lxc/lxc.conf, else the default. Read here rather than asked of
  * liblxc, which would have to be loaded for it and keeps the answer in
  * memory that unloading it leaks. */
 static const char *lxc_path(void)
 {
         _cleanup_free_ char *conf = NULL;
-        const char *e = getenv("DEVPASS_LXC_PATH");
+        const char *e = dp_config_get()->lxc_path;
         char *v = NULL;
 
         if (lxc.path)

@@ -7,12 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/util.h"
 
 static const char *machines_dir(void)
 {
-        const char *e = getenv("DEVPASS_MACHINES_DIR");
+        const char *e = dp_config_get()->machines_dir;
 
         return isempty(e) ? "/run/systemd/machines" : e;
 }
@@ -56,7 +57,7 @@ static int read_env_file(const char *path, char ***ret)
 
 static bool nspawn_installed(void)
 {
-        return getenv("DEVPASS_MACHINES_DIR") ||
+        return dp_config_get()->machines_dir ||
                access("/usr/bin/systemd-nspawn", X_OK) == 0;
 }
 
@@ -68,7 +69,7 @@ static bool machines_dir_present(void)
                 return true;
         /* On a systemd host with no machine ever registered the directory
          * may not exist yet; nspawn is still "there". */
-        return getenv("DEVPASS_MACHINES_DIR") == NULL &&
+        return isempty(dp_config_get()->machines_dir) &&
                access("/run/systemd/system", F_OK) == 0 &&
                access("/usr/bin/systemd-nspawn", X_OK) == 0;
 }

@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/util.h"
 
@@ -24,12 +25,13 @@ static const char *const podman_sockets[] = {"/run/podman/podman.sock", NULL};
 
 static const char *podman_socket(void)
 {
-        return dp_runtime_socket("DEVPASS_PODMAN_SOCKET", podman_sockets);
+        return dp_runtime_socket(dp_config_get()->podman_socket,
+                                 podman_sockets);
 }
 
 static const char *podman_bin(void)
 {
-        const char *e = getenv("DEVPASS_PODMAN");
+        const char *e = dp_config_get()->podman_cli;
 
         return isempty(e) ? "/usr/bin/podman" : e;
 }
@@ -43,7 +45,7 @@ static bool program_missing(void)
  * is always asked, so that its errors are seen). */
 static bool use_socket(void)
 {
-        return !isempty(getenv("DEVPASS_PODMAN_SOCKET")) ||
+        return !isempty(dp_config_get()->podman_socket) ||
                dp_socket_file_trusted(podman_socket()) == 0;
 }
 

@@ -107,9 +107,10 @@ int dp_http_parse_response(const char *buf, size_t len, bool eof,
 /* Percent-encodes a path segment. */
 char *dp_http_escape(const char *s);
 
-/* The REST backends share these. The socket: $ENV when set, else the first
- * candidate that exists, else the first candidate. */
-const char *dp_runtime_socket(const char *env, const char *const *candidates);
+/* The REST backends share these. The socket: the configured one when set
+ * (dp_config), else the first candidate that exists, else the first. */
+const char *dp_runtime_socket(const char *configured,
+                              const char *const *candidates);
 struct json_object;
 /* Docker's Engine API shapes, which Podman's API and CLI share
  * (runtime-docker.c). A member of an object, b optional. */

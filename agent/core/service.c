@@ -42,8 +42,7 @@ static int fail(dp_service_error *e, int r, const char *name, const char *fmt,
         char *s = NULL;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        s = strdup_vprintf(fmt, ap);
         va_end(ap);
         return fail_take(e, r, name, s);
 }
@@ -52,19 +51,18 @@ static void emit(dp_service *s, const char *event, const char *fmt, ...)
         _printf_(3, 4);
 static void emit(dp_service *s, const char *event, const char *fmt, ...)
 {
-        _cleanup_free_ char *text = NULL;
         va_list ap;
+        char *text;
 
-        va_start(ap, fmt);
-        if (vasprintf(&text, fmt, ap) < 0)
-                text = NULL;
-        va_end(ap);
-        if (!text)
+        /* without a front end that has subscribers, nobody is told */
+        if (!s->hooks || !s->hooks->event)
                 return;
-        if (s->hooks && s->hooks->event)
+        va_start(ap, fmt);
+        text = strdup_vprintf(fmt, ap);
+        va_end(ap);
+        if (text)
                 s->hooks->event(s->userdata, event, text);
-        else
-                log_debug("%s", text);
+        free(text);
 }
 
 static void audit(dp_service *s, dp_audit_kind k, dp_audit_fields *f)
@@ -93,16 +91,6 @@ static void audit_request(dp_service *s, const char *request,
                                  .device = device,
                                  .request = request,
                                  .result = res});
-}
-
-static const char *param_str(json_object *p, const char *k)
-{
-        json_object *v;
-
-        if (!json_object_object_get_ex(p, k, &v) ||
-            !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
 }
 
 static const dp_container *find_container(dp_service *s, const char *ref)
@@ -201,8 +189,8 @@ static bool ref_is_local(const char *ref)
 int dp_service_attach(dp_service *s, json_object *p, dp_container **resolved,
                       int resolved_r, json_object **ret, dp_service_error *e)
 {
-        dp_manual_refs refs = {.container = param_str(p, "container"),
-                               .device = param_str(p, "device"),
+        dp_manual_refs refs = {.container = dp_ipc_param_string(p, "container"),
+                               .device = dp_ipc_param_string(p, "device"),
                                .policy = s->policy,
                                .policy_error = s->policy_error};
         _cleanup_device_free_ dp_device *dev = NULL;
@@ -310,8 +298,8 @@ static void audit_revoke(dp_service *s, detach_rec *rec)
 int dp_service_detach(dp_service *s, json_object *p, json_object **ret,
                       dp_service_error *e)
 {
-        dp_manual_refs refs = {.container = param_str(p, "container"),
-                               .device = param_str(p, "device")};
+        dp_manual_refs refs = {.container = dp_ipc_param_string(p, "container"),
+                               .device = dp_ipc_param_string(p, "device")};
         detach_rec rec;
         _cleanup_device_free_ dp_device *dev = NULL;
         char *err = NULL;
@@ -370,7 +358,7 @@ int dp_service_explain(dp_service *s, json_object *p, json_object **ret,
                        dp_service_error *e)
 {
         _cleanup_strv_free_ char **running = NULL;
-        const char *dev = param_str(p, "device");
+        const char *dev = dp_ipc_param_string(p, "device");
         char *err = NULL;
         int r;
 

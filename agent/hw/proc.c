@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "devpass/config.h"
 #include "hw-internal.h"
 
 #define NVIDIA_MAJOR         195
@@ -16,7 +17,7 @@
 
 const char *dp_hw_proc_root(void)
 {
-        const char *e = getenv("DEVPASS_PROC_ROOT");
+        const char *e = dp_config_get()->proc_root;
 
         return isempty(e) ? "/proc" : e;
 }

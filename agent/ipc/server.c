@@ -284,16 +284,6 @@ static const method *method_find(const char *name)
         return NULL;
 }
 
-static const char *param_str(json_object *p, const char *k)
-{
-        json_object *v;
-
-        if (!json_object_object_get_ex(p, k, &v) ||
-            !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
-
 static bool allowed(const dp_ipc_server *s, const dp_ipc_client *c,
                     const method *m)
 {
@@ -313,8 +303,9 @@ static void audit_denied(dp_ipc_client *c, const char *name, json_object *p)
                 return;
         dp_audit(DP_AUDIT_REFUSAL,
                  &(dp_audit_fields){.message = msg,
-                                    .container = param_str(p, "container"),
-                                    .device = param_str(p, "device"),
+                                    .container =
+                                            dp_ipc_param_string(p, "container"),
+                                    .device = dp_ipc_param_string(p, "device"),
                                     .request = name,
                                     .result = "permission denied",
                                     .has_requester = true,
@@ -324,7 +315,7 @@ static void audit_denied(dp_ipc_client *c, const char *name, json_object *p)
 
 static int handle(dp_ipc_client *c, json_object *req)
 {
-        const char *name = param_str(req, "method");
+        const char *name = dp_ipc_param_string(req, "method");
         json_object *p = NULL, *res = NULL;
         dp_service_error e = {};
         const method *m;

@@ -52,5 +52,7 @@ int dp_ipc_connect(const char *path, int *ret_fd);
 /* Sends a request and waits for its reply (not for streaming methods). */
 int dp_ipc_call(const char *socket_path, const char *method,
                 struct json_object *params, struct json_object **ret_reply);
+/* params[key] when it is a string, else NULL (params may be NULL). */
+const char *dp_ipc_param_string(struct json_object *params, const char *key);
 /* The error message of a reply, or NULL when it is not an error. */
 const char *dp_ipc_reply_error(struct json_object *reply);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdarg.h>
+
 /* String vectors, string and file helpers shared by every devpass module.
  * All functions return negative errno on failure. */
 
@@ -28,6 +30,9 @@ int strv_env_set(char ***l, const char *key, const char *value);
 
 /* ---- strings ---- */
 char *strjoin_sep(const char *sep, ...) __attribute__((sentinel));
+/* A formatted copy (vasprintf) or NULL when out of memory. */
+char *strdup_vprintf(const char *fmt, va_list ap) _printf_(1, 0);
+char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
 /* Undoes the \\ooo escapes of mountinfo fields, in place. */
 void dp_unescape_octal(char *s);
 bool startswith(const char *s, const char *prefix);

@@ -4,6 +4,9 @@
 
 : "${BUILD_DIR:?BUILD_DIR must point at the build tree}"
 _AGENT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# --test-path KEY=PATH options (devpass/config.h) that devpassd and
+# devpassctl get: a test points them at fake host interfaces
+AGENT_TEST_PATHS=()
 DEVPASSD=$BUILD_DIR/agent/devpassd
 DEVPASSCTL=$BUILD_DIR/tools/devpassctl
 
@@ -16,7 +19,8 @@ agent_setup() {
 
 agent_start() {
         "$DEVPASSD" --policy-dir "$AGENT_DIR/policy" --state-dir "$AGENT_DIR/state" \
-                --socket "$AGENT_SOCK" --log-level debug --rescan-ms 200 "$@" \
+                --socket "$AGENT_SOCK" --log-level debug --rescan-ms 200 \
+                "${AGENT_TEST_PATHS[@]}" "$@" \
                 >>"$AGENT_LOG" 2>&1 &
         AGENT_PID=$!
         dpt_cleanup_add agent_kill
@@ -33,7 +37,8 @@ agent_kill() {
 }
 
 ctl() {
-        "$DEVPASSCTL" --socket "$AGENT_SOCK" --state-dir "$AGENT_DIR/state" "$@"
+        "$DEVPASSCTL" --socket "$AGENT_SOCK" --state-dir "$AGENT_DIR/state" \
+                "${AGENT_TEST_PATHS[@]}" "$@"
 }
 
 # in_ctr PID CMD...: runs CMD in a harness container
@@ -52,7 +57,8 @@ now_ms() { date +%s%3N; }
 # Starts the agent without waiting for its socket (it may die on purpose).
 agent_start_nowait() {
         "$DEVPASSD" --policy-dir "$AGENT_DIR/policy" --state-dir "$AGENT_DIR/state" \
-                --socket "$AGENT_SOCK" --log-level debug --rescan-ms 200 "$@" \
+                --socket "$AGENT_SOCK" --log-level debug --rescan-ms 200 \
+                "${AGENT_TEST_PATHS[@]}" "$@" \
                 >>"$AGENT_LOG" 2>&1 &
         AGENT_PID=$!
         dpt_cleanup_add agent_kill

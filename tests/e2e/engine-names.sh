@@ -11,7 +11,6 @@ source "$HERE/agent-lib.sh"
 source "$HERE/../harness/engines.sh"
 dpt_require_root
 eng_podman_setup
-unset DEVPASS_PODMAN_SOCKET DEVPASS_PODMAN
 eng_docker_start
 
 sfx=$(printf '%04x' $((RANDOM % 65536)))

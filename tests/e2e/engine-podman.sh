@@ -15,7 +15,6 @@ source "$HERE/../harness/engines.sh"
 dpt_require_root
 eng_podman_setup
 # the CLI path is the point: no API service may answer
-unset DEVPASS_PODMAN_SOCKET DEVPASS_PODMAN
 [[ ! -S /run/podman/podman.sock ]] || fail "a podman API service runs: this test needs it absent"
 
 sfx=$(printf '%04x' $((RANDOM % 65536)))
@@ -117,7 +116,7 @@ exec /usr/bin/podman "\$@"
 EOF
 chmod 0755 "$fake/podman"
 chown nobody "$fake/podman"
-out=$(DEVPASS_PODMAN=$fake/podman ctl attach "podman:$C" "$LOOP" 2>&1) && fail "untrusted podman was believed"
+out=$(ctl --test-path "podman-cli=$fake/podman" attach "podman:$C" "$LOOP" 2>&1) && fail "untrusted podman was believed"
 [[ "$out" == *authentication* && ! -e "$fake/ran" ]] || fail "untrusted podman ran or wrong error: $out"
 # 2. a root-owned program that names a process not in the container's cgroup
 dpt_ctr_start
@@ -126,13 +125,13 @@ cat >"$fake/podman" <<EOF
 echo '[{"Id":"$id","Name":"$C","State":{"Running":true,"Pid":$DPT_PID},"HostConfig":{"CgroupParent":""}}]'
 EOF
 chown root "$fake/podman"
-out=$(DEVPASS_PODMAN=$fake/podman ctl attach "podman:$C" "$LOOP" 2>&1) && fail "forged answer was believed"
+out=$(ctl --test-path "podman-cli=$fake/podman" attach "podman:$C" "$LOOP" 2>&1) && fail "forged answer was believed"
 [[ "$out" == *authentication* ]] || fail "forged answer: wrong error: $out"
 "$DPT_HARNESS" exec "$DPT_PID" test -e "$LOOP" && fail "node made in the forged container"
 # 3. a program that hangs is cut off at its deadline
 printf '#!/bin/sh\nexec sleep 30\n' >"$fake/podman"
 t0=$(now_ms)
-out=$(DEVPASS_PODMAN=$fake/podman ctl attach "podman:$C" "$LOOP" 2>&1) && fail "hung podman: attach succeeded"
+out=$(ctl --test-path "podman-cli=$fake/podman" attach "podman:$C" "$LOOP" 2>&1) && fail "hung podman: attach succeeded"
 dt=$(($(now_ms) - t0))
 ((dt < 4000)) || fail "hung podman held the attach for $dt ms"
 [[ "$out" == *"in time"* ]] || fail "hung podman: wrong error: $out"

@@ -55,7 +55,7 @@ eng_rootfs_tar() {
 
 # eng_docker_start [dockerd options]: a dockerd (and its containerd) on a
 # private socket, data root and containerd namespace; never touches the
-# host's firewall or forwarding. Exports DEVPASS_DOCKER_SOCKET for devpass.
+# host's firewall or forwarding. Points devpass at it (AGENT_TEST_PATHS).
 eng_docker_start() {
         eng_require_pkg docker.io
         local d
@@ -72,7 +72,7 @@ eng_docker_start() {
                 >"$d/log" 2>&1 &
         echo $! >"$d/dockerd.pid"
         ENG_DOCKER_SOCK=$d/docker.sock
-        export DEVPASS_DOCKER_SOCKET=$ENG_DOCKER_SOCK
+        AGENT_TEST_PATHS+=(--test-path "docker-socket=$ENG_DOCKER_SOCK")
         dpt_wait_for 30000 eng_docker version ||
                 { tail -20 "$d/log" >&2; dpt_fail "dockerd did not come up"; }
         eng_docker import "$(eng_rootfs_tar)" "$ENG_IMAGE" >/dev/null ||
@@ -154,7 +154,7 @@ eng_podman_run() {
 # eng_lxd_start: an LXD daemon with its own LXD_DIR (exported, for the
 # client, which Debian also calls `lxc`), a dir storage pool and no network
 # (no bridge, no dnsmasq), and a busybox image "dpt-busybox" made here.
-# Exports DEVPASS_LXD_SOCKET for devpass.
+# Points devpass at it (AGENT_TEST_PATHS).
 eng_lxd_start() {
         eng_require_pkg lxd
         local d
@@ -171,7 +171,7 @@ eng_lxd_start() {
                 "- name: default" "  driver: dir" "profiles:" "- name: default" \
                 "  devices:" "    root:" "      path: /" "      pool: default" \
                 "      type: disk" | lxd init --preseed || dpt_fail "lxd init --preseed"
-        export DEVPASS_LXD_SOCKET=$d/unix.socket
+        AGENT_TEST_PATHS+=(--test-path "lxd-socket=$d/unix.socket")
         _eng_lxd_image "$d"
 }
 

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "devpass/config.h"
 #include "../../agent/hw/hw-internal.h"
 
 static dp_hw_role classify(const char *ss, const char *devtype,
@@ -358,13 +359,13 @@ static void test_nvidia_bundle(void **state)
         assert_int_equal(mkdir_p(gpus, 0755), 0);
         assert_int_equal(write_file(root, "devices", proc_devices), 0);
         assert_int_equal(write_file(gpus, "information", nv_info), 0);
-        setenv("DEVPASS_PROC_ROOT", root, 1);
+        dp_config_set("proc-root", root);
         assert_string_equal(dp_hw_proc_root(), root);
 
         d->pci = strdup("0000:00:06.0");
         r = dp_hw_nvidia_gpu_nodes(d);
 
-        unsetenv("DEVPASS_PROC_ROOT");
+        dp_config_set("proc-root", NULL);
         cmd = strjoin_sep("", "rm -rf ", root, NULL);
         assert_int_equal(system(cmd), 0);
         assert_int_equal(r, 0);
@@ -404,10 +405,10 @@ static void test_nvidia_absent(void **state)
         assert_int_equal(
                 write_file(root, "devices", "Character devices:\n  1 mem\n"),
                 0);
-        setenv("DEVPASS_PROC_ROOT", root, 1);
+        dp_config_set("proc-root", root);
         d->pci = strdup("0000:00:06.0");
         r = dp_hw_nvidia_gpu_nodes(d);
-        unsetenv("DEVPASS_PROC_ROOT");
+        dp_config_set("proc-root", NULL);
         cmd = strjoin_sep("", "rm -rf ", root, NULL);
         assert_int_equal(system(cmd), 0);
         assert_int_equal(r, -ENOENT);
