@@ -6,6 +6,7 @@
 
 #include "core/manual.h"
 #include "core/runtime.h"
+#include "core/withheld.h"
 #include "devpass/act.h"
 #include "devpass/log.h"
 #include "devpass/runtime.h"
@@ -143,12 +144,25 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (r < 0)
                 return fail(ret_error, r, "attaching %s to %s failed: %s",
                             refs->device, c->ref, attach_strerror(r));
+        /* an attach ends a manual detach's hold on the pair */
+        (void)dp_withheld_drop(e->state_dir, c->ref, d->syspath);
         if (ret_grant) {
                 r = dp_grant_list_json(g, false, ret_grant);
                 if (r < 0)
                         return fail(ret_error, r, "out of memory");
         }
         return 0;
+}
+
+/* The rule that would grant d by policy now, or NULL (unknown). */
+static const char *would_grant(const dp_policy *policy, const dp_device *d)
+{
+        const dp_rule *rule =
+                policy && d ? dp_policy_match(policy, d, NULL) : NULL;
+
+        if (!rule || dp_rule_grant(rule)->action != DP_ACTION_ALLOW)
+                return NULL;
+        return dp_rule_source(rule);
 }
 
 /* Does the user's container reference name the ledger's canonical one?
@@ -185,6 +199,8 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         const char *container_ref = refs->container, *device_ref = refs->device;
         const dp_container *c = refs->c;
         const dp_device *d = refs->d;
+        _cleanup_free_ char *held_ctr = NULL, *held_dev = NULL,
+                            *held_rule = NULL;
         dp_grant *g = NULL;
         size_t found = 0;
         int r;
@@ -222,6 +238,17 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (!c && refs->tracked)
                 c = refs->tracked(refs->userdata, g->container);
         log_info("detach %s from %s", g->device, g->container);
+        /* a device detached by hand stays out of the container until
+         * re-plug, a policy change for it, or attach (withheld.h): from the
+         * rule that granted it, or from whichever rule would grant it next
+         * for a manual grant ("") */
+        held_ctr = strdup(g->container);
+        held_dev = strdup(g->device);
+        held_rule = strdup(streq(g->source, "manual")
+                                   ? strempty(would_grant(refs->policy, d))
+                                   : g->source);
+        if (!held_ctr || !held_dev || !held_rule)
+                return fail(ret_error, -ENOMEM, "out of memory");
         r = dp_engine_detach(e, g, c);
         if (r < 0 && g->lost)
                 /* g stays in the ledger, marked lost */
@@ -233,6 +260,12 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (r < 0)
                 return fail(ret_error, r, "detaching %s from %s failed: %s",
                             device_ref, container_ref, attach_strerror(r));
+        r = dp_withheld_add(e->state_dir, held_ctr, held_dev, held_rule);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "Cannot record the detach of %s from %s: "
+                                  "policy may grant it again: %m",
+                                  held_dev, held_ctr);
         return 0;
 }
 

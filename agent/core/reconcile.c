@@ -5,6 +5,7 @@
 
 #include "core/daemon.h"
 #include "core/manual.h"
+#include "core/withheld.h"
 #include "devpass/log.h"
 
 /* Level-triggered reconcile: desired = f(policy, present devices, running
@@ -83,6 +84,15 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
         if (g->state != DP_GRANT_APPLIED)
                 return "unfinished before a restart";
         dev = find_device(d, g->device);
+        /* A NIC devpass moved into the container is gone from the host (it
+         * saw "remove"): that is devpass's own move, not an unplug. Policy
+         * grants keep their NIC's facts in d->moved; a manual one has only
+         * the ledger, and the NIC's identity decides on its way back. */
+        if (!dev && g->has_netdev && streq(g->source, "manual") && !g->lost) {
+                *ret_dev = NULL;
+                *ret_rule = NULL;
+                return NULL;
+        }
         if (!dev)
                 return "device removed";
         if (!streq(g->source, "manual")) {
@@ -195,7 +205,8 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                                     sizeof(reason));
                 if (!why) {
                         hold_netns(d, g, c);
-                        update_bundle(d, g, c, device, rule);
+                        if (device)
+                                update_bundle(d, g, c, device, rule);
                         continue;
                 }
                 dev = strdup(g->device);
@@ -230,8 +241,31 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
         }
 }
 
+/* Whether a manual detach holds the pair back from this rule; a hold from
+ * another rule is over (the policy changed for the device). */
+static bool withheld(dp_daemon *d, const dp_container *c, const dp_device *dev,
+                     const char *source)
+{
+        _cleanup_free_ char *rule = NULL;
+
+        if (dp_withheld_get(d->engine->state_dir, c->ref, dev->syspath,
+                            &rule) <= 0)
+                return false;
+        if (streq(rule, source))
+                return true;
+        /* the detach of a manual grant holds against the first rule that
+         * would grant the pair */
+        if (isempty(rule)) {
+                (void)dp_withheld_add(d->engine->state_dir, c->ref,
+                                      dev->syspath, source);
+                return true;
+        }
+        (void)dp_withheld_drop(d->engine->state_dir, c->ref, dev->syspath);
+        return false;
+}
+
 static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
-                      const char *ctr_filter)
+                      const char *ctr_filter, bool held)
 {
         dp_grant_opts o = rule_opts(rule);
 
@@ -246,6 +280,8 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
                         continue;
                 if (!rule_targets(rule, c->ref) ||
                     dp_ledger_find(d->engine->ledger, c->ref, dev->syspath))
+                        continue;
+                if (held && withheld(d, c, dev, o.source))
                         continue;
                 r = dp_engine_attach(d->engine, c, dev, &o, &g);
                 if (r < 0) {
@@ -282,8 +318,12 @@ static uint64_t mono_usec(void)
 int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
 {
         uint64_t t0 = mono_usec();
+        bool held = dp_withheld_any(d->engine->state_dir);
 
         revoke_pass(d, dev_filter, ctr_filter);
+        /* an unplugged device's holds end: a re-plug is granted again */
+        if (held && dev_filter && !find_device(d, dev_filter))
+                (void)dp_withheld_drop_device(d->engine->state_dir, dev_filter);
         if (!d->policy)
                 goto done;
         for (size_t i = 0; i < d->devices.n; i++) {
@@ -294,7 +334,12 @@ int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
                         continue;
                 rule = allow_rule(d, dev);
                 if (rule)
-                        grant_one(d, dev, rule, ctr_filter);
+                        grant_one(d, dev, rule, ctr_filter, held);
+                else if (held)
+                        /* no rule grants it now: a later grant is a policy
+                         * change, which ends the hold */
+                        (void)dp_withheld_drop_device(d->engine->state_dir,
+                                                      dev->syspath);
         }
 done:
         dp_histogram_observe(&d->stats.reconcile, mono_usec() - t0);

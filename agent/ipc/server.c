@@ -533,6 +533,8 @@ static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
         refs.c = dp_daemon_lookup_container(d, refs.container);
         refs.tracked = tracked_container;
         refs.userdata = d;
+        /* the rule that would grant the device: a detach holds against it */
+        refs.policy = d->policy;
         if (dp_daemon_lookup_device(d, refs.device, &dev) >= 0)
                 refs.d = dev;
         r = dp_manual_detach(d->engine, d->hw, &refs, &err);
