@@ -199,13 +199,17 @@ int ctl_local_attach(ctl_opts *o, json_object *params, json_object **ret_grant)
 
 int ctl_local_detach(ctl_opts *o)
 {
-        const dp_manual_refs refs = {.container = o->args[0],
-                                     .device = o->args[1]};
+        dp_manual_refs refs = {.container = o->args[0], .device = o->args[1]};
         _cleanup_(dp_engine_freep) dp_engine *e = NULL;
         _cleanup_hw_free_ dp_hw *hw = NULL;
+        _cleanup_policy_free_ dp_policy *p = NULL;
         _cleanup_free_ char *err = NULL;
         int r;
 
+        /* the rule that would grant the device: the detach holds against
+         * it (an unreadable policy only means no hold is recorded) */
+        if (load_policy(o, NULL, &p) >= 0)
+                refs.policy = p;
         r = open_offline(o, &e, &hw);
         if (r != CTL_OK)
                 return r;

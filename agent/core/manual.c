@@ -240,13 +240,14 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         log_info("detach %s from %s", g->device, g->container);
         /* a device detached by hand stays out of the container until
          * re-plug, a policy change for it, or attach (withheld.h): from the
-         * rule that granted it, or from whichever rule would grant it next
-         * for a manual grant ("") */
+         * rule that granted it, or for a manual grant the rule that would
+         * grant it now ("*": the first rule that will, when the device is
+         * not on the host to be matched, such as a NIC inside) */
         held_ctr = strdup(g->container);
         held_dev = strdup(g->device);
-        held_rule = strdup(streq(g->source, "manual")
-                                   ? strempty(would_grant(refs->policy, d))
-                                   : g->source);
+        held_rule = strdup(!streq(g->source, "manual") ? g->source
+                           : d ? strempty(would_grant(refs->policy, d))
+                               : "*");
         if (!held_ctr || !held_dev || !held_rule)
                 return fail(ret_error, -ENOMEM, "out of memory");
         r = dp_engine_detach(e, g, c);
@@ -260,7 +261,10 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (r < 0)
                 return fail(ret_error, r, "detaching %s from %s failed: %s",
                             device_ref, container_ref, attach_strerror(r));
-        r = dp_withheld_add(e->state_dir, held_ctr, held_dev, held_rule);
+        /* a manual grant that no rule would give: nothing to hold */
+        r = isempty(held_rule) ? 0
+                               : dp_withheld_add(e->state_dir, held_ctr,
+                                                 held_dev, held_rule);
         if (r < 0)
                 log_warning_errno(r,
                                   "Cannot record the detach of %s from %s: "

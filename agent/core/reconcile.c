@@ -253,9 +253,8 @@ static bool withheld(dp_daemon *d, const dp_container *c, const dp_device *dev,
                 return false;
         if (streq(rule, source))
                 return true;
-        /* the detach of a manual grant holds against the first rule that
-         * would grant the pair */
-        if (isempty(rule)) {
+        /* held against whichever rule grants it first */
+        if (streq(rule, "*")) {
                 (void)dp_withheld_add(d->engine->state_dir, c->ref,
                                       dev->syspath, source);
                 return true;

@@ -9,8 +9,8 @@
  * it survives an agent restart and is shared with devpassctl acting without
  * an agent. */
 
-/* Holds (container, device) back from rule (its "FILE:LINE"; "" for the
- * first rule that would grant it, after the detach of a manual grant). */
+/* Holds (container, device) back from rule (its "FILE:LINE"; "*": from
+ * the first rule that will grant it, which then is recorded). */
 int dp_withheld_add(const char *state_dir, const char *container,
                     const char *device, const char *rule);
 /* 1 and *ret_rule (malloc'd) if the pair is held back, 0 if not. */
