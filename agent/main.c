@@ -3,9 +3,10 @@
 #include <string.h>
 
 #include "core/daemon.h"
+#include "ipc/server.h"
+#include "metrics-http.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
-#include "metrics-http.h"
 
 static void help(void)
 {
@@ -52,6 +53,7 @@ int main(int argc, char **argv)
                                 .read_group = -1,
                                 .rescan_ms = 1000};
         dp_daemon *d = NULL;
+        dp_ipc_server *srv = NULL;
         dp_metrics_http *metrics = NULL;
         const char *metrics_listen = NULL;
         unsigned u;
@@ -134,14 +136,14 @@ int main(int argc, char **argv)
         r = dp_daemon_new(&cfg, &d);
         if (r < 0)
                 return 1;
-        if (metrics_listen &&
-            dp_metrics_http_open(d, metrics_listen, cfg.read_group, &metrics) <
-                    0) {
-                dp_daemon_free(d);
-                return 1;
-        }
-        r = dp_daemon_run(d);
+        r = dp_ipc_server_new(d, &srv);
+        if (r >= 0 && metrics_listen)
+                r = dp_metrics_http_open(d, metrics_listen, cfg.read_group,
+                                         &metrics);
+        if (r >= 0)
+                r = dp_daemon_run(d);
         dp_metrics_http_free(metrics);
+        dp_ipc_server_free(srv);
         dp_daemon_free(d);
         return r < 0 ? 1 : 0;
 }

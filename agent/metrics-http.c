@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,6 +23,8 @@
 struct dp_metrics_http {
         dp_daemon *d;
         struct MHD_Daemon *mhd;
+        int mhd_fd;   /* MHD's epoll fd, a source of our loop */
+        int timer_fd; /* MHD's connection timeouts */
         char *unix_path;
 };
 
@@ -162,10 +166,14 @@ listen:
         return 0;
 }
 
-static void run(void *data)
+static void run(void *data, int fd, uint32_t events)
 {
         dp_metrics_http *m = data;
+        uint64_t ticks;
 
+        (void)events;
+        if (fd == m->timer_fd)
+                (void)!read(fd, &ticks, sizeof(ticks));
         (void)MHD_run(m->mhd);
 }
 
@@ -174,11 +182,15 @@ int dp_metrics_http_open(dp_daemon *d, const char *spec, int64_t read_group,
 {
         _cleanup_free_ dp_metrics_http *m = calloc(1, sizeof(*m));
         const union MHD_DaemonInfo *info;
+        /* a beat for MHD's idle-connection timeouts */
+        const struct itimerspec tick = {.it_value = {.tv_sec = 1},
+                                        .it_interval = {.tv_sec = 1}};
         int fd = -EBADF, r;
 
         if (!m)
                 return -ENOMEM;
         m->d = d;
+        m->mhd_fd = m->timer_fd = -EBADF;
         r = listen_socket(m, spec,
                           read_group >= 0 ? (gid_t)read_group : (gid_t)-1, &fd);
         if (r < 0)
@@ -198,13 +210,18 @@ int dp_metrics_http_open(dp_daemon *d, const char *spec, int64_t read_group,
                                        spec);
         }
         info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-        r = dp_daemon_add_source(
-                d, &(dp_source){.fd = info ? info->epoll_fd : -EBADF,
-                                .on_ready = run,
-                                .on_tick = run,
-                                .data = m});
+        m->mhd_fd = info ? info->epoll_fd : -EBADF;
+        m->timer_fd =
+                timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        r = m->mhd_fd < 0 || m->timer_fd < 0 ? -EIO : 0;
+        if (r >= 0 && timerfd_settime(m->timer_fd, 0, &tick, NULL) < 0)
+                r = negative_errno();
+        if (r >= 0)
+                r = dp_loop_add_fd(d->loop, m->mhd_fd, EPOLLIN, run, m);
+        if (r >= 0)
+                r = dp_loop_add_fd(d->loop, m->timer_fd, EPOLLIN, run, m);
         if (r < 0) {
-                MHD_stop_daemon(m->mhd);
+                dp_metrics_http_free(TAKE_PTR(m));
                 return log_error_errno(r, "Cannot watch the metrics endpoint: "
                                           "%m");
         }
@@ -217,6 +234,12 @@ void dp_metrics_http_free(dp_metrics_http *m)
 {
         if (!m)
                 return;
+        if (m->mhd_fd >= 0)
+                dp_loop_del_fd(m->d->loop, m->mhd_fd);
+        if (m->timer_fd >= 0) {
+                dp_loop_del_fd(m->d->loop, m->timer_fd);
+                close(m->timer_fd);
+        }
         if (m->mhd)
                 MHD_stop_daemon(m->mhd);
         if (m->unix_path) {

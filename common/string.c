@@ -167,6 +167,15 @@ int strverscmp_improved(const char *a, const char *b)
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
+uint64_t dp_fnv1a(uint64_t h, const void *data, size_t n)
+{
+        const unsigned char *p = data;
+
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ p[i]) * 0x100000001b3ULL;
+        return h;
+}
+
 void dp_unescape_octal(char *s)
 {
         char *w = s;

@@ -297,11 +297,12 @@ static int parse_target(parse_ctx *c, dp_rule *r, const key_desc *k,
         for (size_t i = 0; items[i]; i++) {
                 if (dp_container_ref_validate(items[i], true) >= 0)
                         continue;
-                ret = policy_error(c, line, cols[i], k->name,
-                                   "Container= value '%s' is not a container "
-                                   "reference (NAME, RUNTIME:NAME, pid:PID "
-                                   "or cgroup:PATH)",
-                                   items[i]);
+                ret = policy_error(
+                        c, line, cols[i], k->name,
+                        "Container= value '%s' is not a container "
+                        "reference (NAME, RUNTIME:NAME, pid:PID "
+                        "or cgroup:PATH; a NAME is " DP_REF_NAME_GRAMMAR ")",
+                        items[i]);
                 if (ret == -ENOMEM)
                         return ret;
         }

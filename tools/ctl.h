@@ -51,8 +51,9 @@ int verb_monitor(ctl_opts *o);
 int ctl_check_attach(struct json_object *params); /* CTL_USAGE when invalid */
 int ctl_local_attach(ctl_opts *o, struct json_object *params,
                      struct json_object **ret_grant);
-int ctl_local_detach(ctl_opts *o);
+int ctl_local_detach(ctl_opts *o, struct json_object *params);
 int ctl_local_list(ctl_opts *o, struct json_object **ret_grants);
-int ctl_local_explain(ctl_opts *o, struct json_object **ret);
+int ctl_local_explain(ctl_opts *o, struct json_object *params,
+                      struct json_object **ret);
 /* Replaces the process with devpassctl-local; returns only on failure. */
 int ctl_exec_local(const ctl_opts *o);

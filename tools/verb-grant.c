@@ -107,7 +107,7 @@ static int via_agent(const ctl_opts *o, const char *method, json_object *params,
          * ctl_check_attach runs here (the client leaves it to the agent) */
         if (err && streq(strempty(json_object_get_string(
                                  json_object_object_get(reply, "error"))),
-                         "devpass.InvalidParameter"))
+                         DP_IPC_ERROR_INVALID_PARAMETER))
                 *rc = ctl_usage("%s", err);
         else if (err)
                 *rc = ctl_fail("%s", err);
@@ -162,8 +162,10 @@ int verb_detach(ctl_opts *o)
         json_object_object_add(params, "device",
                                json_object_new_string(o->args[1]));
         r = via_agent(o, "devpass.Detach", params, NULL, &rc);
+        if (!r)
+                rc = ctl_local_detach(o, params);
         json_object_put(params);
-        return r ? rc : ctl_local_detach(o);
+        return rc;
 }
 
 int verb_list(ctl_opts *o)

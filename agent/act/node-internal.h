@@ -44,3 +44,7 @@ int node_probe(int dirfd, const node_req *req, int *ret_fd);
 int node_userns_create(const dp_container *c, const node_req *req,
                        bool *ret_created);
 int node_userns_remove(const dp_container *c, const node_req *req);
+/* An O_PATH fd to the host-side node behind a user-namespaced grant;
+ * -ENOENT if it is not there, -EEXIST if something else is. */
+int node_userns_host_open(const dp_container *c, const node_req *req,
+                          int *ret_fd);

@@ -474,6 +474,26 @@ int node_userns_remove(const dp_container *c, const node_req *req)
         return r;
 }
 
+int node_userns_host_open(const dp_container *c, const node_req *req,
+                          int *ret_fd)
+{
+        _cleanup_close_ int ndfd = -EBADF;
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = node_name(c, req, &name);
+        if (r < 0)
+                return r;
+        r = node_dir_open(false, &ndfd);
+        if (r < 0)
+                return r;
+        r = node_probe(
+                ndfd,
+                &(node_req){.base = name, .type = req->type, .rdev = req->rdev},
+                ret_fd);
+        return r == 0 ? -ENOENT : r < 0 ? r : 0;
+}
+
 int dp_act_node_forget(pid_t pid, uint64_t starttime, const dp_node_spec *spec)
 {
         const dp_container c = {.pid = pid, .starttime = starttime};

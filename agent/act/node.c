@@ -365,3 +365,36 @@ int dp_act_node_present(const dp_container *c, const dp_node_spec *spec)
                 return 0;
         return r;
 }
+
+/* The node devpass made keeps its inode: a privileged container's node is
+ * changed through an O_PATH fd below its root (never by name, which the
+ * container could swap for a symlink); a user-namespaced one on the host
+ * side, which is the very inode bind-mounted in. */
+int dp_act_node_set_attrs(const dp_container *c, const dp_node_spec *spec)
+{
+        _cleanup_(node_req_done) node_req req = {0};
+        _cleanup_close_ int dirfd = -EBADF, fd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = node_req_init(c, spec, &req);
+        if (r < 0)
+                return r;
+        r = node_check_alive(c);
+        if (r < 0)
+                return r;
+        if (c->userns)
+                r = node_userns_host_open(c, &req, &fd);
+        else {
+                r = open_parent(c, &req, &dirfd);
+                if (r >= 0)
+                        r = node_probe(dirfd, &req, &fd);
+                if (r == 0)
+                        r = -ENOENT;
+        }
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        return node_fix_owner_mode(fd, &req, &st);
+}

@@ -6,6 +6,7 @@ const dp_act_ops dp_act_ops_real = {
         .node_create = dp_act_node_create,
         .node_remove = dp_act_node_remove,
         .node_present = dp_act_node_present,
+        .node_set_attrs = dp_act_node_set_attrs,
         .cg1_covered = dp_cg1_covered,
         .cg1_allow = dp_cg1_allow,
         .cg1_deny = dp_cg1_deny,

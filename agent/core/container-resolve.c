@@ -33,18 +33,6 @@ void dp_container_ref_done(dp_container_ref *r)
         r->name = NULL;
 }
 
-bool dp_container_name_valid(const char *name)
-{
-        size_t l = name ? strlen(name) : 0;
-
-        if (l == 0 || l > 253 || streq(name, ".") || streq(name, ".."))
-                return false;
-        for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-                if (*p <= ' ' || *p == 0x7f || *p == '/')
-                        return false;
-        return true;
-}
-
 /* Normalises a cgroup path to its form relative to the hierarchy roots,
  * without leading or doubled slashes; refuses "." and "..". */
 static int cgroup_path_normalize(const char *path, char **ret)
@@ -93,56 +81,23 @@ static int cgroup_path_normalize(const char *path, char **ret)
 
 int dp_container_ref_parse(const char *s, dp_container_ref *ret)
 {
-        _cleanup_free_ char *prefix = NULL, *name = NULL;
-        dp_container_ref r = {.bare = true};
-        const char *colon, *rest = s;
+        _cleanup_free_ char *name = NULL;
+        dp_ref ref;
         int k;
 
-        if (isempty(s))
-                return -EINVAL;
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-                if (*p < ' ' || *p == 0x7f || isspace(*p))
-                        return -EINVAL;
         /* Globs belong to policy targets; a reference names one thing. */
-        if (strpbrk(s, "*?["))
-                return -EINVAL;
-        colon = strchr(s, ':');
-        if (colon) {
-                prefix = strndup(s, (size_t)(colon - s));
-                if (!prefix)
-                        return -ENOMEM;
-                if (isempty(prefix))
-                        return -EINVAL;
-                k = dp_runtime_from_string(prefix, &r.runtime);
-                if (k < 0)
-                        return k;
-                r.bare = false;
-                rest = colon + 1;
-                if (isempty(rest))
-                        return -EINVAL;
-        }
-        if (!r.bare && r.runtime == DP_RUNTIME_PID) {
-                unsigned pid;
-
-                if (safe_atou(rest, &pid) < 0 || pid == 0 || pid > INT_MAX)
-                        return -EINVAL;
-                if (asprintf(&name, "%u", pid) < 0) {
-                        name = NULL;
-                        return -ENOMEM;
-                }
-        } else if (!r.bare && r.runtime == DP_RUNTIME_CGROUP) {
-                k = cgroup_path_normalize(rest, &name);
-                if (k < 0)
-                        return k;
-        } else {
-                if (!dp_container_name_valid(rest))
-                        return -EINVAL;
-                name = strdup(rest);
-                if (!name)
-                        return -ENOMEM;
-        }
-        r.name = TAKE_PTR(name);
-        *ret = r;
+        k = dp_ref_split(s, false, &ref);
+        if (k < 0)
+                return k;
+        if (!ref.bare && ref.runtime == DP_RUNTIME_CGROUP)
+                k = cgroup_path_normalize(ref.body, &name);
+        else if (!(name = strdup(ref.body)))
+                k = -ENOMEM;
+        if (k < 0)
+                return k;
+        *ret = (dp_container_ref){.bare = ref.bare,
+                                  .runtime = ref.runtime,
+                                  .name = TAKE_PTR(name)};
         return 0;
 }
 
@@ -465,6 +420,10 @@ const char *dp_container_strerror(int error)
                 return "success";
         case EINVAL:
                 return "invalid container reference";
+        case EILSEQ:
+                return "container name outside the reference grammar "
+                       "(" DP_REF_NAME_GRAMMAR "): no reference or rule "
+                       "can name it";
         case EPROTONOSUPPORT:
                 return "unknown container runtime prefix";
         case ENOENT:

@@ -18,32 +18,6 @@
 #define SYS_pidfd_open 434
 #endif
 
-static const char *const runtime_names[_DP_RUNTIME_MAX] = {
-        [DP_RUNTIME_PID] = "pid",       [DP_RUNTIME_CGROUP] = "cgroup",
-        [DP_RUNTIME_LXC] = "lxc",       [DP_RUNTIME_INCUS] = "incus",
-        [DP_RUNTIME_LXD] = "lxd",       [DP_RUNTIME_NSPAWN] = "nspawn",
-        [DP_RUNTIME_DOCKER] = "docker", [DP_RUNTIME_PODMAN] = "podman",
-};
-
-const char *dp_runtime_to_string(dp_runtime r)
-{
-        if ((unsigned)r >= _DP_RUNTIME_MAX)
-                return NULL;
-        return runtime_names[r];
-}
-
-int dp_runtime_from_string(const char *s, dp_runtime *ret)
-{
-        if (!s)
-                return -EINVAL;
-        for (unsigned i = 0; i < _DP_RUNTIME_MAX; i++)
-                if (streq(s, runtime_names[i])) {
-                        *ret = (dp_runtime)i;
-                        return 0;
-                }
-        return -EPROTONOSUPPORT;
-}
-
 dp_container *dp_container_new(void)
 {
         dp_container *c = calloc(1, sizeof(*c));

@@ -8,6 +8,7 @@
  * when it is back, and each switch is followed by a resync, which covers
  * whatever happened between the change and its detection (one timer beat). */
 #include <libudev.h>
+#include <sys/epoll.h>
 
 #include "core/daemon.h"
 #include "devpass/log.h"
@@ -53,8 +54,8 @@ int dp_daemon_monitor_open(dp_daemon *d)
         r = monitor_new(d, d->monitor_udev, &d->monitor);
         if (r < 0)
                 return r;
-        return dp_daemon_epoll_add(d, udev_monitor_get_fd(d->monitor),
-                                   DP_EV_MONITOR);
+        return dp_loop_add_fd(d->loop, udev_monitor_get_fd(d->monitor), EPOLLIN,
+                              dp_daemon_on_uevent, d);
 }
 
 void dp_daemon_udevd_check(dp_daemon *d)
@@ -66,11 +67,12 @@ void dp_daemon_udevd_check(dp_daemon *d)
                 return;
         /* the new source is listening before the old one closes */
         if (monitor_new(d, up, &m) < 0 ||
-            dp_daemon_epoll_add(d, udev_monitor_get_fd(m), DP_EV_MONITOR) < 0) {
+            dp_loop_add_fd(d->loop, udev_monitor_get_fd(m), EPOLLIN,
+                           dp_daemon_on_uevent, d) < 0) {
                 udev_monitor_unref(m);
                 return; /* tried again at the next beat */
         }
-        /* closing the fd takes it out of the epoll set */
+        dp_loop_del_fd(d->loop, udev_monitor_get_fd(d->monitor));
         udev_monitor_unref(d->monitor);
         d->monitor = m;
         d->monitor_udev = up;

@@ -17,13 +17,13 @@
 
 #include "core/daemon.h"
 #include "core/rtlookup.h"
+#include "core/service.h"
 #include "devpass/container.h"
 #include "devpass/log.h"
 
 void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
 {
         _cleanup_free_ char *text = NULL;
-        json_object *p;
         va_list ap;
 
         va_start(ap, fmt);
@@ -34,65 +34,43 @@ void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
                 return;
         log_full_errno(streq(event, "error") ? LOG_WARNING : LOG_INFO, 0, "%s",
                        text);
-        if (d->n_clients == 0)
-                return;
-        p = json_object_new_object();
-        if (!p)
-                return;
-        json_object_object_add(p, "event", json_object_new_string(event));
-        json_object_object_add(p, "text", json_object_new_string(text));
-        dp_ipc_broadcast(d, p);
-        json_object_put(p);
+        /* a subscriber may unsubscribe (a dead monitor client) */
+        for (size_t i = d->n_subscribers; i-- > 0;)
+                if (i < d->n_subscribers)
+                        d->subscribers[i].fn(d->subscribers[i].data, event,
+                                             text);
 }
 
-int dp_daemon_epoll_add(dp_daemon *d, int fd, unsigned tag)
+int dp_daemon_subscribe(dp_daemon *d, dp_daemon_event_fn fn, void *data)
 {
-        struct epoll_event ev = {.events = EPOLLIN,
-                                 .data.u64 = DP_EV_MAKE(tag, fd)};
+        dp_daemon_subscriber *a =
+                reallocarray(d->subscribers, d->n_subscribers + 1, sizeof(*a));
 
-        return RET_NERRNO(epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev));
+        if (!a)
+                return -ENOMEM;
+        d->subscribers = a;
+        a[d->n_subscribers++] = (dp_daemon_subscriber){fn, data};
+        return 0;
 }
 
-int dp_daemon_add_source(dp_daemon *d, const dp_source *src)
+void dp_daemon_unsubscribe(dp_daemon *d, dp_daemon_event_fn fn, void *data)
 {
-        for (size_t i = 0; i < DP_MAX_SOURCES; i++) {
-                struct epoll_event ev = {.events = EPOLLIN,
-                                         .data.u64 =
-                                                 DP_EV_MAKE(DP_EV_SOURCE, i)};
-
-                if (d->sources[i].data || d->sources[i].on_ready)
-                        continue;
-                if (src->fd >= 0 &&
-                    epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, src->fd, &ev) < 0)
-                        return negative_errno();
-                d->sources[i] = *src;
-                return 0;
-        }
-        return -ENOSPC;
+        for (size_t i = 0; i < d->n_subscribers; i++)
+                if (d->subscribers[i].fn == fn &&
+                    d->subscribers[i].data == data) {
+                        d->subscribers[i] = d->subscribers[--d->n_subscribers];
+                        return;
+                }
 }
 
 int dp_daemon_reload(dp_daemon *d, char **ret_error)
 {
         _cleanup_free_ char *msg = NULL;
-        dp_diag_list diags = {};
         dp_policy *p = NULL;
         int r;
 
-        r = dp_policy_load_dirs(d->cfg.policy_dirs, &p, &diags);
+        r = dp_service_load_policy(d->cfg.policy_dirs, &p, &msg);
         if (r < 0) {
-                size_t len = 0;
-                FILE *f = open_memstream(&msg, &len);
-
-                if (f) {
-                        for (size_t i = 0; i < diags.n; i++)
-                                fprintf(f, "%s%s", i ? "; " : "",
-                                        diags.items[i].message);
-                        if (diags.n == 0)
-                                fprintf(f, "policy could not be read: %s",
-                                        strerror(-r));
-                        fclose(f);
-                }
-                dp_diag_list_clear(&diags);
                 log_error("Policy refused, %s: %s",
                           d->policy ? "previous policy stays in force"
                                     : "running with no policy grants",
@@ -103,7 +81,6 @@ int dp_daemon_reload(dp_daemon *d, char **ret_error)
                         *ret_error = TAKE_PTR(msg);
                 return r;
         }
-        dp_diag_list_clear(&diags);
         dp_policy_free(d->policy);
         d->policy = p;
         {
@@ -294,6 +271,12 @@ static void on_uevent(dp_daemon *d)
         }
 }
 
+void dp_daemon_on_uevent(void *data, int fd, uint32_t events)
+{
+        (void)fd, (void)events;
+        on_uevent(data);
+}
+
 static void on_signal(dp_daemon *d)
 {
         struct signalfd_siginfo si;
@@ -345,6 +328,47 @@ static void on_inotify(dp_daemon *d)
                 arm_timer(d->reload_timer_fd, 100, false);
         if (ctr)
                 (void)dp_registry_rescan(d);
+}
+
+static void src_signal(void *data, int fd, uint32_t events)
+{
+        (void)fd, (void)events;
+        on_signal(data);
+}
+
+static void src_inotify(void *data, int fd, uint32_t events)
+{
+        (void)fd, (void)events;
+        on_inotify(data);
+}
+
+static void src_timer(void *data, int fd, uint32_t events)
+{
+        dp_daemon *d = data;
+        uint64_t ticks;
+
+        (void)events;
+        (void)!read(fd, &ticks, sizeof(ticks));
+        dp_daemon_udevd_check(d);
+        (void)dp_registry_rescan(d);
+        /* a slower beat for the kernel check */
+        if (++d->ticks % 5 == 0)
+                (void)dp_reconcile_verify(d);
+        if (d->engine->save_error < 0)
+                (void)dp_engine_flush(d->engine);
+}
+
+static void src_reload(void *data, int fd, uint32_t events)
+{
+        dp_daemon *d = data;
+        uint64_t ticks;
+
+        (void)events;
+        (void)!read(fd, &ticks, sizeof(ticks));
+        if (dp_daemon_reload(d, NULL) >= 0) {
+                (void)dp_registry_rescan(d);
+                (void)dp_reconcile(d, NULL, NULL);
+        }
 }
 
 static void watch_dirs(dp_daemon *d)
@@ -409,8 +433,8 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 return -ENOMEM;
         d->cfg = *cfg;
         raise_nofile();
-        d->epoll_fd = d->signal_fd = d->timer_fd = d->inotify_fd =
-                d->listen_fd = d->reload_timer_fd = -EBADF;
+        d->signal_fd = d->timer_fd = d->inotify_fd = d->reload_timer_fd =
+                -EBADF;
         r = dp_engine_open(cfg->state_dir, &dp_act_ops_real, &d->engine, &lerr);
         if (r == -EBUSY) {
                 log_error("State dir %s is locked by another devpass process",
@@ -434,11 +458,9 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 log_error_errno(r, "Cannot open udev: %m");
                 goto fail;
         }
-        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (d->epoll_fd < 0) {
-                r = negative_errno();
+        r = dp_loop_new(&d->loop);
+        if (r < 0)
                 goto fail;
-        }
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
@@ -456,11 +478,14 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 r = negative_errno();
                 goto fail;
         }
-        if ((r = dp_daemon_epoll_add(d, d->signal_fd, DP_EV_SIGNAL)) < 0 ||
-            (r = dp_daemon_epoll_add(d, d->timer_fd, DP_EV_TIMER)) < 0 ||
-            (r = dp_daemon_epoll_add(d, d->reload_timer_fd, DP_EV_RELOAD)) <
+        if ((r = dp_loop_add_fd(d->loop, d->signal_fd, EPOLLIN, src_signal,
+                                d)) < 0 ||
+            (r = dp_loop_add_fd(d->loop, d->timer_fd, EPOLLIN, src_timer, d)) <
                     0 ||
-            (r = dp_daemon_epoll_add(d, d->inotify_fd, DP_EV_INOTIFY)) < 0)
+            (r = dp_loop_add_fd(d->loop, d->reload_timer_fd, EPOLLIN,
+                                src_reload, d)) < 0 ||
+            (r = dp_loop_add_fd(d->loop, d->inotify_fd, EPOLLIN, src_inotify,
+                                d)) < 0)
                 goto fail;
         (void)dp_daemon_reload(d, NULL);
         /* subscribe first, then enumerate: nothing slips in between */
@@ -471,9 +496,6 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         if (r < 0)
                 goto fail;
         watch_dirs(d);
-        r = dp_ipc_server_open(d);
-        if (r < 0)
-                goto fail;
         arm_timer(d->timer_fd, cfg->rescan_ms ? cfg->rescan_ms : 1000, true);
         *ret = d;
         return 0;
@@ -486,7 +508,6 @@ void dp_daemon_free(dp_daemon *d)
 {
         if (!d)
                 return;
-        dp_ipc_clients_free(d);
         dp_rtlookup_free_all(d);
         for (size_t i = 0; i < d->n_ctrs; i++)
                 dp_container_free(d->ctrs[i].c);
@@ -498,15 +519,12 @@ void dp_daemon_free(dp_daemon *d)
         free(d->policy_error);
         dp_hw_free(d->hw);
         dp_engine_free(d->engine);
-        safe_close(d->epoll_fd);
         safe_close(d->signal_fd);
         safe_close(d->timer_fd);
         safe_close(d->reload_timer_fd);
         safe_close(d->inotify_fd);
-        if (d->listen_fd >= 0) {
-                safe_close(d->listen_fd);
-                unlink(d->cfg.socket_path);
-        }
+        dp_loop_free(d->loop);
+        free(d->subscribers);
         free(d);
 }
 
@@ -528,74 +546,10 @@ int dp_daemon_run(dp_daemon *d)
                  d->monitor_udev ? "udev" : "kernel");
         sd_notify_ready();
         while (!d->quit) {
-                struct epoll_event ev[16];
-                int n = epoll_wait(d->epoll_fd, ev, ELEMENTSOF(ev), -1);
+                int r = dp_loop_dispatch(d->loop, -1);
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return log_error_errno(negative_errno(),
-                                               "epoll_wait: %m");
-                }
-                for (int i = 0; i < n; i++) {
-                        uint64_t u = ev[i].data.u64;
-                        uint64_t ticks;
-
-                        switch (DP_EV_TAG(u)) {
-                        case DP_EV_SIGNAL:
-                                on_signal(d);
-                                break;
-                        case DP_EV_TIMER:
-                                (void)!read(d->timer_fd, &ticks, sizeof(ticks));
-                                dp_daemon_udevd_check(d);
-                                (void)dp_registry_rescan(d);
-                                /* a slower beat for the kernel check */
-                                if (++d->ticks % 5 == 0)
-                                        (void)dp_reconcile_verify(d);
-                                dp_ipc_expire_idle(d);
-                                for (size_t k = 0; k < DP_MAX_SOURCES; k++)
-                                        if (d->sources[k].on_tick)
-                                                d->sources[k].on_tick(
-                                                        d->sources[k].data);
-                                if (d->engine->save_error < 0)
-                                        (void)dp_engine_flush(d->engine);
-                                break;
-                        case DP_EV_RELOAD:
-                                (void)!read(d->reload_timer_fd, &ticks,
-                                            sizeof(ticks));
-                                if (dp_daemon_reload(d, NULL) >= 0) {
-                                        (void)dp_registry_rescan(d);
-                                        (void)dp_reconcile(d, NULL, NULL);
-                                }
-                                break;
-                        case DP_EV_INOTIFY:
-                                on_inotify(d);
-                                break;
-                        case DP_EV_MONITOR:
-                                on_uevent(d);
-                                break;
-                        case DP_EV_LISTEN:
-                                (void)dp_ipc_server_accept(d);
-                                break;
-                        case DP_EV_PIDFD:
-                                (void)dp_registry_handle_pidfd(d, DP_EV_FD(u));
-                                break;
-                        case DP_EV_CLIENT:
-                                (void)dp_ipc_client_event(d, DP_EV_FD(u),
-                                                          ev[i].events);
-                                break;
-                        case DP_EV_SOURCE:
-                                if (DP_EV_FD(u) < DP_MAX_SOURCES &&
-                                    d->sources[DP_EV_FD(u)].on_ready)
-                                        d->sources[DP_EV_FD(u)].on_ready(
-                                                d->sources[DP_EV_FD(u)].data);
-                                break;
-                        case DP_EV_LOOKUP:
-                        case DP_EV_LOOKUP_TIMER:
-                                dp_rtlookup_event(d, DP_EV_TAG(u), DP_EV_FD(u));
-                                break;
-                        }
-                }
+                if (r < 0)
+                        return log_error_errno(r, "epoll_wait: %m");
         }
         return 0;
 }

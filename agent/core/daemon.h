@@ -10,20 +10,28 @@
 #include <stdint.h>
 
 #include "core/engine.h"
+#include "core/loop.h"
 #include "core/stats.h"
 #include "devpass/hw.h"
 #include "devpass/policy.h"
 
 struct udev_monitor;
-struct json_object;
 
 typedef struct dp_ctr_entry {
         dp_container *c;
         bool seen; /* by the last rescan */
 } dp_ctr_entry;
 
-typedef struct dp_ipc_client dp_ipc_client;
 typedef struct dp_rtlookup dp_rtlookup;
+typedef struct dp_loop dp_loop;
+
+/* Receives every event line the agent emits (monitor clients). */
+typedef void (*dp_daemon_event_fn)(void *data, const char *event,
+                                   const char *text);
+typedef struct dp_daemon_subscriber {
+        dp_daemon_event_fn fn;
+        void *data;
+} dp_daemon_subscriber;
 
 typedef struct dp_daemon_config {
         char **policy_dirs;
@@ -35,20 +43,10 @@ typedef struct dp_daemon_config {
         int monitor_rcvbuf; /* uevent socket buffer; 0: 128 MiB */
 } dp_daemon_config;
 
-/* A file descriptor a front end (the metrics endpoint) watches in the
- * daemon's loop: on_ready when it is readable, on_tick at every timer beat
- * (timeouts), both optional. */
-typedef struct dp_source {
-        int fd;
-        void (*on_ready)(void *data);
-        void (*on_tick)(void *data);
-        void *data;
-} dp_source;
-#define DP_MAX_SOURCES 4
-
 typedef struct dp_daemon {
         dp_daemon_config cfg;
-        int epoll_fd, signal_fd, timer_fd, inotify_fd, listen_fd;
+        dp_loop *loop; /* its sources: loop.h */
+        int signal_fd, timer_fd, inotify_fd;
         int reload_timer_fd;
         struct udev_monitor *monitor;
         bool monitor_udev; /* udev source (udevd runs) or kernel source */
@@ -61,14 +59,13 @@ typedef struct dp_daemon {
         dp_device_list moved;   /* NICs devpass moved into containers */
         dp_ctr_entry *ctrs;     /* running containers */
         size_t n_ctrs;
-        dp_ipc_client **clients;
-        size_t n_clients;
+        dp_daemon_subscriber *subscribers;
+        size_t n_subscribers;
         dp_rtlookup **lookups; /* runtime lookups in flight (rtlookup.h) */
         size_t n_lookups;
         bool rescan_again; /* a rescan was asked for while one ran */
         uint64_t n_events, n_resyncs, ticks;
-        dp_stats stats;
-        dp_source sources[DP_MAX_SOURCES]; /* dp_daemon_add_source() */
+        dp_stats stats; /* metrics: stats.h */
         bool quit;
 } dp_daemon;
 
@@ -89,14 +86,13 @@ int dp_reconcile_verify(dp_daemon *d);
 int dp_daemon_enumerate(dp_daemon *d);
 /* Enumerates and reconciles everything: events may have been lost. */
 void dp_daemon_resync(dp_daemon *d, const char *why);
-int dp_daemon_epoll_add(dp_daemon *d, int fd, unsigned tag);
-/* Adds src to the loop; -ENOSPC when DP_MAX_SOURCES are in use. */
-int dp_daemon_add_source(dp_daemon *d, const dp_source *src);
 /* daemon-monitor.c: the uevent source, udev's while udevd runs, the
  * kernel's while it does not. */
 int dp_daemon_monitor_open(dp_daemon *d);
 /* Switches source (and resyncs) when udevd has come or gone. */
 void dp_daemon_udevd_check(dp_daemon *d);
+/* The loop's callback for the uevent source's fd. */
+void dp_daemon_on_uevent(void *data, int fd, uint32_t events);
 /* Container registry (registry.c). */
 int dp_registry_rescan(dp_daemon *d);
 dp_container *dp_registry_find(dp_daemon *d, const char *ref);
@@ -108,34 +104,12 @@ void dp_registry_adopt(dp_daemon *d, dp_container *c);
 int dp_daemon_lookup_device(const dp_daemon *d, const char *ref,
                             dp_device **ret);
 const dp_container *dp_daemon_lookup_container(dp_daemon *d, const char *ref);
-/* Sends one event line to monitor clients and logs it. */
+/* daemon-service.c: the verbs' context over what the agent tracks; valid
+ * until the daemon's policy or lists change. */
+struct dp_service;
+void dp_daemon_service(dp_daemon *d, struct dp_service *ret);
+/* Logs one event line and hands it to every subscriber. */
 void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
         _printf_(3, 4);
-
-/* ipc/server.c */
-int dp_ipc_server_open(dp_daemon *d);
-int dp_ipc_server_accept(dp_daemon *d);
-int dp_ipc_client_event(dp_daemon *d, int fd, uint32_t events);
-void dp_ipc_clients_free(dp_daemon *d);
-void dp_ipc_broadcast(dp_daemon *d, struct json_object *params);
-void dp_ipc_expire_idle(dp_daemon *d);
-/* The end of runtime lookup id for a parked attach: c (taken) or r < 0. */
-void dp_ipc_lookup_done(dp_daemon *d, unsigned id, int r, dp_container *c);
-
-/* epoll tags: the low bits of the u64 say what the fd is */
-enum {
-        DP_EV_SIGNAL = 1,
-        DP_EV_TIMER,
-        DP_EV_INOTIFY,
-        DP_EV_LISTEN,
-        DP_EV_MONITOR,
-        DP_EV_RELOAD,
-        DP_EV_PIDFD, /* data.u64 = tag | fd << 8 */
-        DP_EV_CLIENT,
-        DP_EV_LOOKUP,       /* a runtime lookup child's output pipe */
-        DP_EV_LOOKUP_TIMER, /* its deadline */
-        DP_EV_SOURCE,       /* data.u64 = tag | index << 8 */
-};
-#define DP_EV_MAKE(tag, fd) ((uint64_t)(tag) | ((uint64_t)(uint32_t)(fd) << 8))
-#define DP_EV_TAG(u)        ((unsigned)((u)&0xff))
-#define DP_EV_FD(u)         ((int)((u) >> 8))
+int dp_daemon_subscribe(dp_daemon *d, dp_daemon_event_fn fn, void *data);
+void dp_daemon_unsubscribe(dp_daemon *d, dp_daemon_event_fn fn, void *data);

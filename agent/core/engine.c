@@ -415,7 +415,7 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
         return 0;
 }
 
-static unsigned host_mode(const char *path)
+unsigned dp_grant_host_mode(const char *path)
 {
         struct stat st;
 
@@ -435,7 +435,8 @@ static int plan_node(dp_grant *g, const dp_node *dn, const char *path,
                 .type = dn->type,
                 .major = dn->major,
                 .minor = dn->minor,
-                .mode = o->mode >= 0 ? (unsigned)o->mode : host_mode(dn->path),
+                .mode = o->mode >= 0 ? (unsigned)o->mode
+                                     : dp_grant_host_mode(dn->path),
                 .uid = o->owner >= 0 ? (uint32_t)o->owner : 0,
                 .gid = o->group >= 0 ? (uint32_t)o->group : 0,
         };
@@ -482,10 +483,12 @@ static int new_grant(const dp_container *c, const dp_device *d,
         g->container = strdup(c->ref);
         g->device = strdup(d->syspath);
         g->source = strdup(o->source ? o->source : "manual");
+        g->rule = o->rule ? strdup(o->rule) : NULL;
         g->cg_v1 = c->cgroup_v1_devices ? strdup(c->cgroup_v1_devices) : NULL;
         g->cg_v2 = c->cgroup_v2 ? strdup(c->cgroup_v2) : NULL;
         if (!g->container || !g->device || !g->source ||
-            (c->cgroup_v1_devices && !g->cg_v1) || (c->cgroup_v2 && !g->cg_v2))
+            (o->rule && !g->rule) || (c->cgroup_v1_devices && !g->cg_v1) ||
+            (c->cgroup_v2 && !g->cg_v2))
                 return -ENOMEM;
         g->pid = c->pid;
         g->starttime = c->starttime;

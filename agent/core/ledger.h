@@ -48,7 +48,11 @@ typedef struct dp_grant {
         bool userns;
         char *cg_v1, *cg_v2;
         char *device; /* syspath */
-        char *source; /* "manual" or "FILE:LINE" */
+        char *source; /* "manual" or "FILE:LINE", for people */
+        /* The granting rule's identity (dp_rule_id), NULL for a manual grant
+         * and in records written before identities existed: those are
+         * adopted by their `source` on the first reconcile. */
+        char *rule;
         dp_grant_state state;
         unsigned access;
         bool forward;

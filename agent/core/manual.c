@@ -154,7 +154,7 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         return 0;
 }
 
-/* The rule that would grant d by policy now, or NULL (unknown). */
+/* The rule that would grant d by policy now (its id), or NULL. */
 static const char *would_grant(const dp_policy *policy, const dp_device *d)
 {
         const dp_rule *rule =
@@ -162,19 +162,7 @@ static const char *would_grant(const dp_policy *policy, const dp_device *d)
 
         if (!rule || dp_rule_grant(rule)->action != DP_ACTION_ALLOW)
                 return NULL;
-        return dp_rule_source(rule);
-}
-
-/* Does the user's container reference name the ledger's canonical one?
- * "web" matches "lxc:web"; "lxc:web" matches itself only. */
-static bool container_ref_names(const char *user, const char *canonical)
-{
-        const char *colon;
-
-        if (streq(user, canonical))
-                return true;
-        colon = strchr(canonical, ':');
-        return !strchr(user, ':') && colon && streq(colon + 1, user);
+        return dp_rule_id(rule);
 }
 
 static bool grant_names_device(const dp_grant *g, const char *ref)
@@ -220,7 +208,7 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                 dp_grant *x = e->ledger->grants[i];
 
                 if (!(c ? streq(x->container, c->ref)
-                        : container_ref_names(container_ref, x->container)))
+                        : dp_container_ref_names(container_ref, x->container)))
                         continue;
                 if ((d && streq(x->device, d->syspath)) ||
                     grant_names_device(x, device_ref)) {
@@ -245,7 +233,8 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
          * not on the host to be matched, such as a NIC inside) */
         held_ctr = strdup(g->container);
         held_dev = strdup(g->device);
-        held_rule = strdup(!streq(g->source, "manual") ? g->source
+        held_rule = strdup(!streq(g->source, "manual")
+                                   ? (g->rule ? g->rule : g->source)
                            : d ? strempty(would_grant(refs->policy, d))
                                : "*");
         if (!held_ctr || !held_dev || !held_rule)

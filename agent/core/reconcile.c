@@ -64,7 +64,19 @@ static dp_grant_opts rule_opts(const dp_rule *rule)
                 .forward = s->forward,
                 .default_route_nic = s->default_route_nic,
                 .source = dp_rule_source(rule),
+                .rule = dp_rule_id(rule),
         };
+}
+
+/* A rule is known by its content (dp_rule_id), so that moving it in its
+ * file or editing a comment changes nothing granted. A record written
+ * before identities existed names only FILE:LINE: it is taken as the rule
+ * at that place and gets the rule's identity (adopt_rule). */
+static bool same_rule(const dp_grant *g, const dp_rule *rule)
+{
+        if (g->rule)
+                return streq(g->rule, dp_rule_id(rule));
+        return streq(g->source, dp_rule_source(rule));
 }
 
 /* Why g must go, or NULL if it stays; then *ret_dev is its device and
@@ -99,7 +111,7 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                 rule = allow_rule(d, dev);
                 if (!rule)
                         return "no rule grants it any more";
-                if (!streq(dp_rule_source(rule), g->source))
+                if (!same_rule(g, rule))
                         return "another rule decides now";
                 if (!rule_targets(rule, g->container))
                         return "rule no longer targets the container";
@@ -112,9 +124,62 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                          dp_rule_source(deny));
                 return buf;
         }
+        if (rule) {
+                dp_grant_opts o = rule_opts(rule);
+                const char *key = dp_grant_settings_regrant(g, dev, &o);
+
+                if (key) {
+                        snprintf(buf, size, "rule %s changed %s", o.source,
+                                 key);
+                        return buf;
+                }
+        }
         *ret_dev = dev;
         *ret_rule = rule;
         return NULL;
+}
+
+/* A grant that stays follows its rule: the rule's identity taken over by
+ * an old record, its FILE:LINE (for people) as the file is edited, and
+ * [Grant] settings changed in place. */
+static void follow_rule(dp_daemon *d, dp_grant *g, dp_container *c,
+                        const dp_rule *rule)
+{
+        dp_grant_opts o;
+        unsigned changed = 0;
+        bool save = false;
+        int r;
+
+        if (!rule)
+                return;
+        o = rule_opts(rule);
+        if (!g->rule || !streq(g->source, o.source)) {
+                char *id = strdup(o.rule), *src = strdup(o.source);
+
+                if (!id || !src) {
+                        free(id);
+                        free(src);
+                        return;
+                }
+                free(g->rule);
+                free(g->source);
+                g->rule = id;
+                g->source = src;
+                save = true;
+        }
+        r = dp_engine_apply_settings(d->engine, g, c, &o, &changed);
+        if (r < 0)
+                dp_daemon_emit(d, "error",
+                               "updating %s in %s to rule %s failed: %s",
+                               g->device, g->container, o.source, strerror(-r));
+        else if (changed > 0)
+                dp_daemon_emit(d, "update",
+                               "update %s in %s in place: rule %s changed "
+                               "its settings (%u step%s)",
+                               g->device, g->container, o.source, changed,
+                               changed == 1 ? "" : "s");
+        if (save && changed == 0)
+                (void)dp_engine_save_grant(d->engine, g);
 }
 
 /* A grant that stays but whose device's bundle changed is patched in
@@ -205,6 +270,7 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                                     sizeof(reason));
                 if (!why) {
                         hold_netns(d, g, c);
+                        follow_rule(d, g, c, rule);
                         if (device)
                                 update_bundle(d, g, c, device, rule);
                         continue;
@@ -244,19 +310,22 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
 /* Whether a manual detach holds the pair back from this rule; a hold from
  * another rule is over (the policy changed for the device). */
 static bool withheld(dp_daemon *d, const dp_container *c, const dp_device *dev,
-                     const char *source)
+                     const dp_grant_opts *o)
 {
         _cleanup_free_ char *rule = NULL;
 
         if (dp_withheld_get(d->engine->state_dir, c->ref, dev->syspath,
                             &rule) <= 0)
                 return false;
-        if (streq(rule, source))
+        /* rules are known by content (dp_rule_id): moving one is no
+         * policy change */
+        if ((o->rule && streq(rule, o->rule)) || streq(rule, o->source))
                 return true;
         /* held against whichever rule grants it first */
         if (streq(rule, "*")) {
                 (void)dp_withheld_add(d->engine->state_dir, c->ref,
-                                      dev->syspath, source);
+                                      dev->syspath,
+                                      o->rule ? o->rule : o->source);
                 return true;
         }
         (void)dp_withheld_drop(d->engine->state_dir, c->ref, dev->syspath);
@@ -280,7 +349,7 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
                 if (!rule_targets(rule, c->ref) ||
                     dp_ledger_find(d->engine->ledger, c->ref, dev->syspath))
                         continue;
-                if (held && withheld(d, c, dev, o.source))
+                if (held && withheld(d, c, dev, &o))
                         continue;
                 r = dp_engine_attach(d->engine, c, dev, &o, &g);
                 if (r < 0) {

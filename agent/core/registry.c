@@ -26,26 +26,31 @@ static void registry_drop(dp_daemon *d, size_t i)
         dp_container *c = d->ctrs[i].c;
 
         if (c->pidfd >= 0)
-                epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->pidfd, NULL);
+                dp_loop_del_fd(d->loop, c->pidfd);
         dp_container_free(c);
         memmove(d->ctrs + i, d->ctrs + i + 1,
                 sizeof(dp_ctr_entry) * (d->n_ctrs - i - 1));
         d->n_ctrs--;
 }
 
+/* readable: the container's init exited */
+static void src_pidfd(void *data, int fd, uint32_t events)
+{
+        (void)events;
+        (void)dp_registry_handle_pidfd(data, fd);
+}
+
 static int registry_add(dp_daemon *d, dp_container *c)
 {
         dp_ctr_entry *a = realloc(d->ctrs, sizeof(*a) * (d->n_ctrs + 1));
-        struct epoll_event ev = {
-                .events = EPOLLIN,
-                .data.u64 = DP_EV_MAKE(DP_EV_PIDFD, c->pidfd),
-        };
+        int r;
 
         if (!a)
                 return -ENOMEM;
         d->ctrs = a;
-        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0)
-                return negative_errno();
+        r = dp_loop_add_fd(d->loop, c->pidfd, EPOLLIN, src_pidfd, d);
+        if (r < 0)
+                return r;
         a[d->n_ctrs++] = (dp_ctr_entry){.c = c, .seen = true};
         return 0;
 }
@@ -136,7 +141,7 @@ static void rescan_runtimes(dp_daemon *d, char **refs)
                 d->rescan_again = true;
                 return;
         }
-        r = dp_rtlookup_start(d, DP_RTLOOKUP_RESCAN, refs, &id);
+        r = dp_rtlookup_start(d, DP_RTLOOKUP_RESCAN, refs, NULL, NULL, &id);
         if (r < 0)
                 log_debug_errno(r, "Cannot start a runtime lookup: %m");
 }
@@ -213,6 +218,6 @@ int dp_registry_handle_pidfd(dp_daemon *d, int fd)
                 return dp_reconcile(d, NULL, NULL);
         }
         /* not ours any more */
-        epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        dp_loop_del_fd(d->loop, fd);
         return 0;
 }

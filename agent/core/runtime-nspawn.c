@@ -181,8 +181,9 @@ static int nspawn_list(char ***ret_names)
                 dp_runtime_extra extra = {};
                 pid_t pid;
 
-                if (de->d_name[0] == '.' ||
-                    !dp_container_name_valid(de->d_name))
+                /* a name outside the reference grammar is listed, so
+                 * that the agent says why no rule can name it */
+                if (de->d_name[0] == '.')
                         continue;
                 if (nspawn_find(de->d_name, &pid, &extra) < 0)
                         continue;

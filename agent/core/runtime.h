@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "devpass/container.h"
+#include "devpass/ref.h"
 
 /* What a backend knows beyond the init pid, and what the pid must satisfy
  * before its answer is believed (runtime-auth.c). */
@@ -61,8 +62,6 @@ typedef struct dp_container_ref {
 void dp_container_ref_done(dp_container_ref *r);
 /* -EINVAL bad syntax, -EPROTONOSUPPORT unknown prefix. */
 int dp_container_ref_parse(const char *s, dp_container_ref *ret);
-/* Whether NAME is acceptable as a runtime's container name. */
-bool dp_container_name_valid(const char *name);
 
 /* ---- /proc parsing ---- */
 /* Parses uid_map/gid_map text ("inside outside count" lines). */

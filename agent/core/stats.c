@@ -213,7 +213,7 @@ int dp_stats_format(dp_daemon *d, bool openmetrics, FILE *f)
                "Ledger entries that could not be saved (kept in memory).",
                d->engine->n_save_failures);
         scalar(&o, "devpass_ipc_clients", "gauge",
-               "Clients connected to the control socket.", d->n_clients);
+               "Clients connected to the control socket.", s->ipc_clients);
         histogram(&o, "devpass_reconcile_seconds",
                   "Time of one reconcile pass.", &s->reconcile);
         histogram(&o, "devpass_hotplug_seconds",

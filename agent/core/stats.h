@@ -39,6 +39,7 @@ typedef struct dp_stats {
         uint64_t revokes[_DP_REASON_MAX];
         uint64_t refusals[_DP_REASON_MAX];
         uint64_t enobufs;
+        size_t ipc_clients; /* kept by the IPC front end */
         dp_histogram reconcile, hotplug;
 } dp_stats;
 

@@ -34,6 +34,11 @@ int dp_act_node_create(const dp_container *c, const dp_node_spec *spec,
 /* Removes the node if it is the node described (type and rdev); a missing
  * node is success; anything else at the path is left alone (-EEXIST). */
 int dp_act_node_remove(const dp_container *c, const dp_node_spec *spec);
+/* Gives the node devpass made at spec->path (type and rdev as in spec)
+ * spec's owner and mode, in place: same inode, nothing removed, so that
+ * descriptors open on it stay. -ENOENT if it is not there, -EEXIST if
+ * something else is. */
+int dp_act_node_set_attrs(const dp_container *c, const dp_node_spec *spec);
 /* 1 if the node is present inside with that type and rdev, 0 if not. */
 int dp_act_node_present(const dp_container *c, const dp_node_spec *spec);
 /* After a user-namespaced container (init pid, starttime) is gone: removes
@@ -136,6 +141,8 @@ typedef struct dp_act_ops {
                            bool *ret_created);
         int (*node_remove)(const dp_container *c, const dp_node_spec *spec);
         int (*node_present)(const dp_container *c, const dp_node_spec *spec);
+        /* optional (NULL: a changed mode or owner is a new grant) */
+        int (*node_set_attrs)(const dp_container *c, const dp_node_spec *spec);
         int (*cg1_covered)(const char *cgdir, char type, unsigned major,
                            unsigned minor, unsigned access);
         int (*cg1_allow)(const char *cgdir, char type, unsigned major,

@@ -22,6 +22,17 @@
 
 #include <stddef.h>
 
+/* Error names of replies: {"error": DP_IPC_ERROR_*, "parameters":
+ * {"message": "…"}}. */
+#define DP_IPC_ERROR_INVALID_MESSAGE   "devpass.InvalidMessage"
+#define DP_IPC_ERROR_MESSAGE_TOO_LARGE "devpass.MessageTooLarge"
+#define DP_IPC_ERROR_METHOD_NOT_FOUND  "devpass.MethodNotFound"
+#define DP_IPC_ERROR_INVALID_PARAMETER "devpass.InvalidParameter"
+#define DP_IPC_ERROR_PERMISSION_DENIED "devpass.PermissionDenied"
+#define DP_IPC_ERROR_DENIED            "devpass.Denied"
+#define DP_IPC_ERROR_POLICY            "devpass.PolicyError"
+#define DP_IPC_ERROR_FAILED            "devpass.Failed"
+
 #define DP_IPC_MAX_MESSAGE (64u * 1024u)
 #define DP_DEFAULT_SOCKET  "/run/devpass/devpass.sock"
 

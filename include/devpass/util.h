@@ -37,6 +37,10 @@ int safe_atou(const char *s, unsigned *ret);
 int safe_atou_base(const char *s, int base, unsigned *ret);
 int safe_atoi(const char *s, int *ret);
 int parse_hex16(const char *s, uint16_t *ret); /* "10de", "0x10de" */
+/* FNV-1a, 64 bits: short stable names (ledger files, rule identities);
+ * not for anything an attacker picks to collide. */
+#define DP_FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t dp_fnv1a(uint64_t h, const void *data, size_t n);
 /* Version sort in the manner of strverscmp(3), used for policy file order. */
 int strverscmp_improved(const char *a, const char *b);
 

@@ -1,7 +1,8 @@
 # End-to-end tests of devpassd (bash, as root, real kernel and LXC).
 foreach(_t agent-hotplug agent-policy agent-crash agent-forward agent-exclusive grant-matrix
         agent-nic-identity
-        service-deny service-rule-identity udevd-restart agent-metrics)
+        service-ref-grammar
+        service-deny service-rule-identity service-paths udevd-restart agent-metrics)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
     add_test(NAME e2e-${_t} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
     set_tests_properties(e2e-${_t} PROPERTIES

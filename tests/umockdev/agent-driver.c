@@ -186,6 +186,17 @@ static int private_run(bool udevd)
                 return -errno;
         if (!udevd)
                 return 0;
+        /* udevd, to the agent, is a listener there plus a root process of
+         * that name (the socket alone outlives a socket-activated udevd) */
+        T.udevd_stand_in = fork();
+        if (T.udevd_stand_in < 0)
+                return -errno;
+        if (T.udevd_stand_in == 0) {
+                (void)prctl(PR_SET_NAME, "systemd-udevd");
+                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                for (;;)
+                        pause();
+        }
         T.control_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (T.control_fd < 0 ||
             bind(T.control_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -591,6 +602,10 @@ int main(int argc, char **argv)
         fixture_free(&host);
         g_object_unref(T.tb);
         safe_close(T.control_fd);
+        if (T.udevd_stand_in > 0) {
+                kill(T.udevd_stand_in, SIGKILL);
+                (void)waitpid(T.udevd_stand_in, NULL, 0);
+        }
         printf("agent-driver [%s]: %u passed, %u failed, %u expected "
                "failures\n",
                T.source, T.passed, T.failed, T.xfailed);

@@ -66,6 +66,7 @@ typedef struct {
         char *policy_dir, *state_dir, *sock, *log;
         pid_t agent;
         int control_fd;
+        pid_t udevd_stand_in; /* a root process named systemd-udevd */
         UMockdevTestbed *tb;
         unsigned passed, failed, xfailed;
 } driver_state;

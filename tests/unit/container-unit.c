@@ -573,7 +573,7 @@ static void test_ref_parse(void **state)
                 {"docker:db_1.x", 0, false, DP_RUNTIME_DOCKER, "db_1.x"},
                 {"podman:p", 0, false, DP_RUNTIME_PODMAN, "p"},
                 {"pid:4242", 0, false, DP_RUNTIME_PID, "4242"},
-                {"pid:007", 0, false, DP_RUNTIME_PID, "7"},
+                {"pid:007", -EINVAL, false, 0, NULL},
                 {"cgroup:/lxc.payload.web//x/", 0, false, DP_RUNTIME_CGROUP,
                  "lxc.payload.web/x"},
                 {"cgroup:machine.slice/m.scope", 0, false, DP_RUNTIME_CGROUP,
@@ -593,6 +593,11 @@ static void test_ref_parse(void **state)
                 {"lxc:ml-*", -EINVAL, false, 0, NULL},
                 {"we b", -EINVAL, false, 0, NULL},
                 {"web\n", -EINVAL, false, 0, NULL},
+                /* names a runtime may allow but the grammar does not */
+                {"lxc:a+b", -EILSEQ, false, 0, NULL},
+                {"w\xc3\xa9"
+                 "b",
+                 -EILSEQ, false, 0, NULL},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -767,7 +772,7 @@ static void test_nspawn(void **state)
         assert_int_equal(dp_container_resolve("nspawn:nope", &c), -ENOENT);
         assert_int_equal(
                 dp_container_resolve("nspawn:unit:machine-m1.scope", &c),
-                -ENOENT);
+                -EILSEQ);
         setenv("DEVPASS_MACHINES_DIR", sock_missing, 1);
         /* machined is not running: said, not "no such container" */
         assert_int_equal(dp_container_resolve("nspawn:m1", &c), -EHOSTDOWN);

@@ -276,6 +276,53 @@ static void test_defaults(void **state)
         assert_null(dp_rule_containers(r)[1]);
 }
 
+/* The id of the one rule in text, copied. */
+static char *rule_id(const char *text)
+{
+        _cleanup_policy_free_ dp_policy *p = dp_policy_new();
+        char *id = strdup(dp_rule_id(parse_one(p, text)));
+
+        assert_non_null(id);
+        return id;
+}
+
+static void test_rule_identity(void **state)
+{
+        const char *base = "[Match]\nClass=block\nVendor=10de 8086\n"
+                           "[Target]\nContainer=lxc:a\n[Grant]\nMode=0660\n";
+        const char *same[] = {
+                /* comments, blank lines, spacing, the rule's place */
+                "# moved down\n\n[Match]\nClass=block\n; note\n"
+                "Vendor =  10de\t8086 \n[Target]\n  Container=lxc:a\n"
+                "[Grant]\nMode=0660\n",
+                /* [Grant] settings are changed in place, not a new rule */
+                "[Match]\nClass=block\nVendor=10de 8086\n[Target]\n"
+                "Container=lxc:a\n[Grant]\nMode=0640\nGroup=5\n",
+        };
+        const char *other[] = {
+                "[Match]\nClass=block\nVendor=10de\n[Target]\n"
+                "Container=lxc:a\n",
+                "[Match]\nClass=block\nVendor=10de 8086\n[Target]\n"
+                "Container=lxc:b\n",
+                "[Match]\nClass=block\nVendor=10de 8086\n[Target]\n"
+                "Container=lxc:a\nExclusive=yes\n",
+        };
+        _cleanup_free_ char *want = rule_id(base);
+
+        (void)state;
+        assert_true(startswith(want, "50-x.policy#"));
+        for (size_t i = 0; i < ELEMENTSOF(same); i++) {
+                _cleanup_free_ char *id = rule_id(same[i]);
+
+                assert_string_equal(id, want);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(other); i++) {
+                _cleanup_free_ char *id = rule_id(other[i]);
+
+                assert_string_not_equal(id, want);
+        }
+}
+
 static void test_full_rule_settings(void **state)
 {
         _cleanup_policy_free_ dp_policy *p = dp_policy_new();
@@ -360,6 +407,7 @@ int main(void)
                 cmocka_unit_test(test_all_errors_reported),
                 cmocka_unit_test(test_bad_after_good_keeps_nothing),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_rule_identity),
                 cmocka_unit_test(test_full_rule_settings),
                 cmocka_unit_test(test_deny_and_multi),
                 cmocka_unit_test(test_empty_files),
