@@ -21,6 +21,12 @@ static void help(void)
                "  --watch REF         also track pid:/cgroup: container REF\n"
                "  --rescan-ms MS      container rescan period (default 1000)\n"
                "  --monitor-rcvbuf B  uevent socket buffer (default 128 MiB)\n"
+               "  --cdi-dir DIR       where CDI specs are written (default "
+               "%s)\n"
+               "  --kubelet-plugin DRIVER  also serve as this Kubernetes DRA "
+               "driver\n"
+               "  --kubelet-dir DIR   the kubelet's root dir (default "
+               "/var/lib/kubelet)\n"
                "  --metrics-listen A  serve /metrics (OpenMetrics) on A: "
                "PORT (loopback),\n"
                "                      ADDR:PORT, [ADDR6]:PORT or unix:PATH\n"
@@ -28,7 +34,8 @@ static void help(void)
                "  --version           version\n\n"
                "Runs in the foreground. SIGHUP reloads the policy; SIGTERM "
                "exits and leaves grants in place for the next start.\n",
-               DEVPASS_POLICY_DIRS, DEVPASS_STATE_DIR, DP_DEFAULT_SOCKET);
+               DEVPASS_POLICY_DIRS, DEVPASS_STATE_DIR, DP_DEFAULT_SOCKET,
+               DP_DEFAULT_CDI_DIR);
 }
 
 int main(int argc, char **argv)
@@ -42,6 +49,9 @@ int main(int argc, char **argv)
                 {"watch", required_argument, NULL, 'w'},
                 {"rescan-ms", required_argument, NULL, 'r'},
                 {"monitor-rcvbuf", required_argument, NULL, 'b'},
+                {"cdi-dir", required_argument, NULL, 'c'},
+                {"kubelet-plugin", required_argument, NULL, 'k'},
+                {"kubelet-dir", required_argument, NULL, 'K'},
                 {"metrics-listen", required_argument, NULL, 'm'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
@@ -51,7 +61,9 @@ int main(int argc, char **argv)
         dp_daemon_config cfg = {.state_dir = DEVPASS_STATE_DIR,
                                 .socket_path = DP_DEFAULT_SOCKET,
                                 .read_group = -1,
-                                .rescan_ms = 1000};
+                                .rescan_ms = 1000,
+                                .cdi_dir = DP_DEFAULT_CDI_DIR,
+                                .kubelet_dir = "/var/lib/kubelet"};
         dp_daemon *d = NULL;
         dp_ipc_server *srv = NULL;
         dp_metrics_http *metrics = NULL;
@@ -104,6 +116,31 @@ int main(int argc, char **argv)
                                 return 2;
                         }
                         cfg.monitor_rcvbuf = (int)u;
+                        break;
+                case 'c':
+                        if (optarg[0] != '/') {
+                                log_error("--cdi-dir takes an absolute path");
+                                return 2;
+                        }
+                        cfg.cdi_dir = optarg;
+                        break;
+                case 'k':
+                        /* a path component of the plugin's sockets */
+                        if (!optarg[0] || strchr(optarg, '/') ||
+                            optarg[0] == '.') {
+                                log_error("--kubelet-plugin takes a driver "
+                                          "name (e.g. devpass.io)");
+                                return 2;
+                        }
+                        cfg.kubelet_driver = optarg;
+                        break;
+                case 'K':
+                        if (optarg[0] != '/') {
+                                log_error("--kubelet-dir takes an absolute "
+                                          "path");
+                                return 2;
+                        }
+                        cfg.kubelet_dir = optarg;
                         break;
                 case 'm':
                         metrics_listen = optarg;

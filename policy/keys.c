@@ -274,6 +274,40 @@ static int parse_match_kv(parse_ctx *c, dp_rule *r, const key_desc *k,
         return push_match(r, k->mkey, negate, &items, value, line);
 }
 
+/* The word "cdi" in Container= is not a container: it exports the device
+ * into CDI (returns 1). It is taken out of the list so that no container
+ * of that name matches it; a container named cdi is written RUNTIME:cdi.
+ * "cdi:NAME" and a second "cdi" are refused rather than guessed at. */
+static int target_cdi(parse_ctx *c, dp_rule *r, char **items, size_t i,
+                      unsigned line, unsigned col)
+{
+        if (startswith(items[i], "cdi:"))
+                return policy_error(c, line, col, "Container",
+                                    "Container= value '%s': CDI export is "
+                                    "the bare word 'cdi' (names come from "
+                                    "the device)",
+                                    items[i]);
+        if (!streq(items[i], "cdi"))
+                return 0;
+        if (r->cdi)
+                return policy_error(c, line, col, "Container",
+                                    "Container= names 'cdi' twice");
+        r->cdi = true;
+        r->cdi_column = col;
+        return 1;
+}
+
+static void strv_remove(char **l, const char *s)
+{
+        for (size_t i = 0; l[i]; i++)
+                if (streq(l[i], s)) {
+                        free(l[i]);
+                        memmove(l + i, l + i + 1,
+                                sizeof(char *) * (strv_length(l + i + 1) + 1));
+                        return;
+                }
+}
+
 static int parse_target(parse_ctx *c, dp_rule *r, const key_desc *k,
                         const char *value, unsigned line, unsigned vcol)
 {
@@ -294,7 +328,17 @@ static int parse_target(parse_ctx *c, dp_rule *r, const key_desc *k,
         q = split_list(c, k, value, line, vcol, false, &negate, &items, &cols);
         if (q < 0)
                 return q;
+        r->target_line = line;
         for (size_t i = 0; items[i]; i++) {
+                q = target_cdi(c, r, items, i, line, cols[i]);
+                if (q == -ENOMEM)
+                        return q;
+                if (q < 0) {
+                        ret = q;
+                        continue;
+                }
+                if (q > 0)
+                        continue;
                 if (dp_container_ref_validate(items[i], true) >= 0)
                         continue;
                 ret = policy_error(
@@ -308,6 +352,8 @@ static int parse_target(parse_ctx *c, dp_rule *r, const key_desc *k,
         }
         if (ret < 0)
                 return ret;
+        if (r->cdi)
+                strv_remove(items, "cdi");
         r->containers = TAKE_PTR(items);
         return 0;
 }

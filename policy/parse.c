@@ -43,6 +43,14 @@ static int finish_rule(parser *ps)
                 return policy_error(c, r->line, r->column, "Container",
                                     "rule grants to no container: an allow "
                                     "rule needs Container= in [Target]");
+        /* an engine gives a CDI device to every container it starts with
+         * it: nothing could keep that to one holder */
+        if (r->cdi && r->exclusive)
+                return policy_error(c, r->target_line, r->cdi_column,
+                                    "Container",
+                                    "Container= value 'cdi' cannot be "
+                                    "Exclusive=yes: any number of containers "
+                                    "may start with a CDI device");
         if (c->n_errors > 0)
                 return -EINVAL; /* earlier rules failed: keep nothing */
         q = policy_rule_seal(r);

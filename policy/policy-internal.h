@@ -46,8 +46,11 @@ struct dp_rule {
         unsigned column; /* of the '[' of [Match] */
         dp_match *matches;
         size_t n_matches;
-        char **containers;
+        char **containers; /* without the word "cdi" */
         bool exclusive;
+        bool cdi;             /* Container= named "cdi": exported into CDI */
+        unsigned cdi_column;  /* of that "cdi", for rule-level errors */
+        unsigned target_line; /* of Container= */
         bool has_target, has_grant;
         dp_grant_settings grant;
         /* Per section and key: the line a singular key was set on, 0 if

@@ -261,6 +261,11 @@ bool dp_rule_exclusive(const dp_rule *r)
         return r->exclusive;
 }
 
+bool dp_rule_cdi(const dp_rule *r)
+{
+        return r->cdi;
+}
+
 char **dp_policy_attribute_names(const dp_policy *p)
 {
         _cleanup_strv_free_ char **l = calloc(1, sizeof(char *));

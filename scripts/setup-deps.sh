@@ -12,6 +12,8 @@ PKGS=(
         lxc lxc-dev lxc-templates busybox-static udev iproute2 util-linux
         valgrind kmod procps scdoc bash-completion
         docker.io podman runc lxd systemd-container uidmap
+        libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
+        python3-grpcio python3-grpc-tools
 )
 
 if [ "$(id -u)" -ne 0 ]; then

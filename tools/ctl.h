@@ -13,7 +13,8 @@ typedef struct ctl_opts {
         char **argv; /* the command line as given, for the hand-off */
         const char *socket;
         const char *state_dir;
-        char **policy_dirs; /* --policy-dir, repeatable */
+        char **policy_dirs;  /* --policy-dir, repeatable */
+        const char *cdi_dir; /* --cdi-dir */
         /* verb options */
         bool json;
         const char *path, *mode, *owner, *group, *access, *name;
@@ -42,6 +43,7 @@ int verb_list(ctl_opts *o);
 int verb_status(ctl_opts *o);
 int verb_reload(ctl_opts *o);
 int verb_monitor(ctl_opts *o);
+int verb_cdi(ctl_opts *o);
 
 /* The work that needs the host's devices, the policy files or the state
  * dir, done without an agent (local.c, in devpassctl-local). The client

@@ -88,13 +88,16 @@ static void help(void)
                "  policy check [FILE|DIR...]       validate policy offline\n"
                "  reload                           make the agent reload "
                "policy\n"
-               "  status [--json]                  agent status\n\n"
+               "  status [--json]                  agent status\n"
+               "  cdi list [--json]                the CDI devices devpassd "
+               "exports\n\n"
                "Global options:\n"
                "  --socket PATH      agent socket (default %s)\n"
                "  --state-dir DIR    state dir when acting without an agent "
                "(default /run/devpass)\n"
                "  --policy-dir DIR   policy dir for explain and policy check "
                "(repeatable)\n"
+               "  --cdi-dir DIR      CDI spec dir for cdi list (default %s)\n"
                "  -h, --help         this help\n"
                "  --version          version\n\n"
                "CONTAINER: NAME, lxc:NAME, incus:NAME, lxd:NAME, nspawn:NAME,\n"
@@ -102,7 +105,7 @@ static void help(void)
                "DEVICE: /dev/NODE, /sys/PATH, net:IFNAME or IFNAME,\n"
                "  usb:VID:PID[:SERIAL], pci:DOMAIN:BUS:SLOT.FN\n\n"
                "Exit status: 0 success, 1 failure, 2 usage error.\n",
-               DP_DEFAULT_SOCKET);
+               DP_DEFAULT_SOCKET, DP_DEFAULT_CDI_DIR);
 }
 
 typedef struct verb {
@@ -122,6 +125,7 @@ static const verb verbs[] = {
         {"policy", 1, 1000, "json", verb_policy},
         {"reload", 0, 0, "json", verb_reload},
         {"status", 0, 0, "json", verb_status},
+        {"cdi", 1, 1, "json", verb_cdi},
 };
 
 static bool verb_takes(const verb *v, const char *opt)
@@ -195,6 +199,7 @@ int main(int argc, char **argv)
                 {"socket", required_argument, NULL, 's'},
                 {"state-dir", required_argument, NULL, 'S'},
                 {"policy-dir", required_argument, NULL, 'P'},
+                {"cdi-dir", required_argument, NULL, 'C'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
                 {},
@@ -202,7 +207,8 @@ int main(int argc, char **argv)
         _cleanup_strv_free_ char **pdirs = NULL, **args = NULL;
         ctl_opts o = {.argv = argv,
                       .socket = DP_DEFAULT_SOCKET,
-                      .state_dir = "/run/devpass"};
+                      .state_dir = "/run/devpass",
+                      .cdi_dir = DP_DEFAULT_CDI_DIR};
         const verb *v = NULL;
         int c, r;
 
@@ -220,6 +226,9 @@ int main(int argc, char **argv)
                 case 'P':
                         if (strv_extend(&pdirs, optarg) < 0)
                                 return ctl_fail("out of memory");
+                        break;
+                case 'C':
+                        o.cdi_dir = optarg;
                         break;
                 case 'h':
                         help();

@@ -126,6 +126,9 @@ static void print_explain(json_object *e)
         x = json_object_object_get(e, "action");
         if (x)
                 printf("action:     %s\n", json_object_get_string(x));
+        x = json_object_object_get(e, "cdi");
+        if (x)
+                printf("cdi:        %s\n", json_object_get_string(x));
         x = json_object_object_get(e, "containers");
         printf("containers:");
         for (size_t i = 0; i < json_object_array_length(x); i++)

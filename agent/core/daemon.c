@@ -354,6 +354,7 @@ static void src_timer(void *data, int fd, uint32_t events)
         /* a slower beat for the kernel check */
         if (++d->ticks % 5 == 0)
                 (void)dp_reconcile_verify(d);
+        dp_kubelet_tick(d);
         if (d->engine->save_error < 0)
                 (void)dp_engine_flush(d->engine);
 }
@@ -508,6 +509,7 @@ void dp_daemon_free(dp_daemon *d)
 {
         if (!d)
                 return;
+        dp_kubelet_stop(d);
         dp_rtlookup_free_all(d);
         for (size_t i = 0; i < d->n_ctrs; i++)
                 dp_container_free(d->ctrs[i].c);
@@ -517,6 +519,7 @@ void dp_daemon_free(dp_daemon *d)
         udev_monitor_unref(d->monitor);
         dp_policy_free(d->policy);
         free(d->policy_error);
+        strv_free(d->cdi_written);
         dp_hw_free(d->hw);
         dp_engine_free(d->engine);
         safe_close(d->signal_fd);
@@ -544,6 +547,8 @@ int dp_daemon_run(dp_daemon *d)
                  "%s uevents",
                  d->devices.n, d->n_ctrs, d->engine->ledger->n,
                  d->monitor_udev ? "udev" : "kernel");
+        /* after the first reconcile: the CDI specs it reads are written */
+        dp_kubelet_start(d);
         sd_notify_ready();
         while (!d->quit) {
                 int r = dp_loop_dispatch(d->loop, -1);

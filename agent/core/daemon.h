@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/engine.h"
 #include "core/loop.h"
@@ -37,10 +38,13 @@ typedef struct dp_daemon_config {
         char **policy_dirs;
         const char *state_dir;
         const char *socket_path;
-        int64_t read_group; /* gid allowed read-only verbs; -1 none */
-        unsigned rescan_ms; /* bounded container rescan period */
-        char **pinned_refs; /* non-glob pid:/cgroup: targets to watch */
-        int monitor_rcvbuf; /* uevent socket buffer; 0: 128 MiB */
+        int64_t read_group;  /* gid allowed read-only verbs; -1 none */
+        unsigned rescan_ms;  /* bounded container rescan period */
+        char **pinned_refs;  /* non-glob pid:/cgroup: targets to watch */
+        int monitor_rcvbuf;  /* uevent socket buffer; 0: 128 MiB */
+        const char *cdi_dir; /* where CDI specs are written; NULL: none */
+        const char *kubelet_driver; /* run the DRA plugin as this driver */
+        const char *kubelet_dir;    /* the kubelet's root dir */
 } dp_daemon_config;
 
 typedef struct dp_daemon {
@@ -63,7 +67,11 @@ typedef struct dp_daemon {
         size_t n_subscribers;
         dp_rtlookup **lookups; /* runtime lookups in flight (rtlookup.h) */
         size_t n_lookups;
-        bool rescan_again; /* a rescan was asked for while one ran */
+        bool rescan_again;  /* a rescan was asked for while one ran */
+        char **cdi_written; /* CDI spec files this agent keeps (cdi-sync.c) */
+        bool cdi_loaded;    /* ... read from the state dir */
+        pid_t kubelet_pid;  /* devpass-kubelet-plugin (kubelet.c) */
+        int64_t kubelet_started;
         uint64_t n_events, n_resyncs, ticks;
         dp_stats stats; /* metrics: stats.h */
         bool quit;
@@ -76,6 +84,12 @@ int dp_daemon_run(dp_daemon *d);
 /* reconcile.c: device may be NULL (all devices), container likewise. */
 int dp_reconcile(dp_daemon *d, const char *device_syspath,
                  const char *container_ref);
+/* cdi-sync.c: writes the CDI specs of what the policy exports now. */
+int dp_cdi_sync(dp_daemon *d);
+/* kubelet.c: devpass-kubelet-plugin as a child, restarted when it exits. */
+void dp_kubelet_start(dp_daemon *d);
+void dp_kubelet_tick(dp_daemon *d);
+void dp_kubelet_stop(dp_daemon *d);
 /* (Re)loads the policy; keeps the old one on error and returns it. */
 int dp_daemon_reload(dp_daemon *d, char **ret_error);
 /* Checks that what the ledger says was applied is still in force (another

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cdi.h"
 #include "core/manual.h"
 #include "core/runtime.h"
 #include "core/withheld.h"
@@ -392,6 +393,19 @@ int dp_list_json(const dp_engine *e, json_object **ret)
         return 0;
 }
 
+/* "cdi": the CDI id an engine takes for d when the rule exports it (a
+ * device with nodes), else null. */
+static void add_cdi_id(json_object *o, const dp_device *d, const dp_rule *rule)
+{
+        _cleanup_free_ char *id = NULL;
+
+        if (rule && dp_rule_cdi(rule) &&
+            dp_rule_grant(rule)->action == DP_ACTION_ALLOW && d->n_nodes > 0)
+                (void)dp_cdi_id(d, &id);
+        json_object_object_add(o, "cdi",
+                               id ? json_object_new_string(id) : NULL);
+}
+
 int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
                     char *const *tracked, json_object **ret, char **ret_error)
 {
@@ -424,6 +438,7 @@ int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
                                                       ? "deny"
                                                       : "allow")
                      : NULL);
+        add_cdi_id(o, d, rule);
         a = json_object_new_array();
         json_object_object_add(o, "containers", a);
         if (rule && dp_rule_grant(rule)->action == DP_ACTION_ALLOW) {

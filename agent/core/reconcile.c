@@ -410,6 +410,9 @@ int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
                                                       dev->syspath);
         }
 done:
+        /* a container coming or going changes no CDI export */
+        if (dev_filter || !ctr_filter)
+                (void)dp_cdi_sync(d);
         dp_histogram_observe(&d->stats.reconcile, mono_usec() - t0);
         return 0;
 }

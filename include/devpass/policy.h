@@ -62,6 +62,9 @@ const char *dp_rule_id(const dp_rule *r);
 const dp_grant_settings *dp_rule_grant(const dp_rule *r);
 char *const *dp_rule_containers(const dp_rule *r); /* Container= globs */
 bool dp_rule_exclusive(const dp_rule *r);
+/* Container= holds the word "cdi": the device is exported in a CDI spec
+ * (for engines to give to containers they start), not granted by it. */
+bool dp_rule_cdi(const dp_rule *r);
 
 typedef struct dp_policy dp_policy;
 

@@ -35,6 +35,9 @@
 
 #define DP_IPC_MAX_MESSAGE (64u * 1024u)
 #define DP_DEFAULT_SOCKET  "/run/devpass/devpass.sock"
+/* Where devpassd writes the CDI specs of what the policy exports (CDI's
+ * dynamic spec dir; /etc/cdi is for specs written by hand). */
+#define DP_DEFAULT_CDI_DIR "/var/run/cdi"
 
 struct json_object;
 

@@ -68,6 +68,14 @@ static const bad_case bad_cases[] = {
         {"[Match]\nClass=gpu\n[Target]\nContainer=!lxc:a\n", 0, 4, 11,
          "Container="},
         {RULE "Exclusive=maybe\n", 0, 5, 11, "Exclusive="},
+        /* CDI export: the bare word, once, never exclusive */
+        {"[Match]\nClass=gpu\n[Target]\nContainer=a cdi:x\n", 0, 4, 13,
+         "bare word 'cdi'"},
+        {"[Match]\nClass=gpu\n[Target]\nContainer=cdi a cdi\n", 0, 4, 17,
+         "'cdi' twice"},
+        {"[Match]\nClass=gpu\n[Target]\nContainer=lxc:a cdi\n"
+         "Exclusive=yes\n",
+         0, 4, 17, "Exclusive=yes"},
         /* [Grant] values */
         {RULE "[Grant]\nAction=permit\n", 0, 6, 8, "Action="},
         {RULE "[Grant]\nAccess=rx\n", 0, 6, 8, "Access="},
@@ -383,6 +391,35 @@ static void test_deny_and_multi(void **state)
         assert_null(dp_policy_rule(p, 2));
 }
 
+static void test_cdi_target(void **state)
+{
+        _cleanup_policy_free_ dp_policy *p = dp_policy_new();
+        const char *t = "[Match]\nClass=block\n[Target]\nContainer=cdi\n"
+                        "[Match]\nClass=gpu\n[Target]\n"
+                        "Container=lxc:ml-* cdi web\n"
+                        "[Match]\nClass=tty\n[Target]\nContainer=lxc:cdi\n";
+        const dp_rule *r;
+
+        parse_one(p, t);
+        assert_int_equal(dp_policy_n_rules(p), 3);
+        /* export only: no container is named, none matches */
+        r = dp_policy_rule(p, 0);
+        assert_true(dp_rule_cdi(r));
+        assert_non_null(dp_rule_containers(r));
+        assert_null(dp_rule_containers(r)[0]);
+        /* export and grant: the word leaves the container list */
+        r = dp_policy_rule(p, 1);
+        assert_true(dp_rule_cdi(r));
+        assert_string_equal(dp_rule_containers(r)[0], "lxc:ml-*");
+        assert_string_equal(dp_rule_containers(r)[1], "web");
+        assert_null(dp_rule_containers(r)[2]);
+        /* a container called cdi is reached with its runtime */
+        r = dp_policy_rule(p, 2);
+        assert_false(dp_rule_cdi(r));
+        assert_string_equal(dp_rule_containers(r)[0], "lxc:cdi");
+        assert_true(dp_container_ref_match("lxc:cdi", "lxc:cdi"));
+}
+
 static void test_empty_files(void **state)
 {
         _cleanup_policy_free_ dp_policy *p = dp_policy_new();
@@ -410,6 +447,7 @@ int main(void)
                 cmocka_unit_test(test_rule_identity),
                 cmocka_unit_test(test_full_rule_settings),
                 cmocka_unit_test(test_deny_and_multi),
+                cmocka_unit_test(test_cdi_target),
                 cmocka_unit_test(test_empty_files),
         };
 
