@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
+
 /* Manual detaches of policy grants. `devpassctl detach` of a device that a
  * rule grants means the same for every class: the device stays out of that
  * container until it is re-plugged, the policy decides about it anew (another
