@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "core/daemon.h"
 #include "ipc/server.h"
 #include "metrics-http.h"
@@ -72,6 +73,8 @@ int main(int argc, char **argv)
         int c, r;
 
         log_set_ident("devpassd");
+        /* no journald: the audit records go to stderr as JSON lines */
+        dp_audit_set_stderr_fallback(true);
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
                 switch (c) {
                 case 'p':

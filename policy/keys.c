@@ -57,6 +57,7 @@ static const key_desc keys[] = {
         {"Companions", SECTION_GRANT, 7, false, 0, parse_grant},
         {"Forward", SECTION_GRANT, 8, false, 0, parse_grant},
         {"DefaultRouteNIC", SECTION_GRANT, 9, false, 0, parse_grant},
+        {"Lease", SECTION_GRANT, 10, false, 0, parse_grant},
 };
 #undef M
 
@@ -399,6 +400,10 @@ static int parse_grant(parse_ctx *c, dp_rule *r, const key_desc *k,
                               "no '/', ':' or whitespace)";
                 else if (!(g->interface_name = strdup(value)))
                         return -ENOMEM;
+        } else if (streq(n, "Lease")) {
+                if (parse_duration_ms(value, &g->lease_ms) < 0)
+                        why = "is not a duration (such as 90s, 10min, "
+                              "1h 30min or 2d; at most ten years)";
         } else {
                 bool *b = streq(n, "Companions") ? &g->companions
                           : streq(n, "Forward")  ? &g->forward

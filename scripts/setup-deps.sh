@@ -11,6 +11,7 @@ PKGS=(
         prometheus curl
         lxc lxc-dev lxc-templates busybox-static udev iproute2 util-linux
         valgrind kmod procps scdoc bash-completion
+        dpkg-dev debhelper lintian libsystemd-dev
         docker.io podman runc lxd systemd-container uidmap
         libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
         python3-grpcio python3-grpc-tools

@@ -18,7 +18,8 @@ typedef struct ctl_opts {
         /* verb options */
         bool json;
         const char *path, *mode, *owner, *group, *access, *name;
-        char **args; /* positionals */
+        const char *lease; /* --for DURATION */
+        char **args;       /* positionals */
 } ctl_opts;
 
 /* Exit codes: 0 success, 1 failure (one line on stderr), 2 usage. */
@@ -39,6 +40,7 @@ int verb_explain(ctl_opts *o);
 int verb_policy(ctl_opts *o);
 int verb_attach(ctl_opts *o);
 int verb_detach(ctl_opts *o);
+int verb_renew(ctl_opts *o);
 int verb_list(ctl_opts *o);
 int verb_status(ctl_opts *o);
 int verb_reload(ctl_opts *o);
@@ -54,6 +56,8 @@ int ctl_check_attach(struct json_object *params); /* CTL_USAGE when invalid */
 int ctl_local_attach(ctl_opts *o, struct json_object *params,
                      struct json_object **ret_grant);
 int ctl_local_detach(ctl_opts *o, struct json_object *params);
+int ctl_local_renew(ctl_opts *o, struct json_object *params,
+                    struct json_object **ret_grant);
 int ctl_local_list(ctl_opts *o, struct json_object **ret_grants);
 int ctl_local_explain(ctl_opts *o, struct json_object *params,
                       struct json_object **ret);

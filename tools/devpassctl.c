@@ -81,8 +81,12 @@ static void help(void)
                "gets it\n"
                "  attach CONTAINER DEVICE [--path P] [--mode M] [--owner UID]\n"
                "         [--group GID] [--access rwm] [--name IFNAME] "
-               "[--json]\n"
+               "[--for DURATION]\n"
+               "         [--json]\n"
                "  detach CONTAINER DEVICE\n"
+               "  renew CONTAINER DEVICE --for DURATION [--json]\n"
+               "                                   a lease now ends DURATION "
+               "from now\n"
                "  list [--json]                    current grants\n"
                "  monitor [--json]                 live events and decisions\n"
                "  policy check [FILE|DIR...]       validate policy offline\n"
@@ -118,8 +122,10 @@ typedef struct verb {
 static const verb verbs[] = {
         {"devices", 0, 0, "json", verb_devices},
         {"explain", 1, 1, "json", verb_explain},
-        {"attach", 2, 2, "json path mode owner group access name", verb_attach},
+        {"attach", 2, 2, "json path mode owner group access name for",
+         verb_attach},
         {"detach", 2, 2, "json", verb_detach},
+        {"renew", 2, 2, "json for", verb_renew},
         {"list", 0, 0, "json", verb_list},
         {"monitor", 0, 0, "json", verb_monitor},
         {"policy", 1, 1000, "json", verb_policy},
@@ -179,6 +185,7 @@ static int parse_verb_args(const verb *v, int argc, char **argv, ctl_opts *o)
                        : streq(key, "owner")  ? &o->owner
                        : streq(key, "group")  ? &o->group
                        : streq(key, "access") ? &o->access
+                       : streq(key, "for")    ? &o->lease
                                               : &o->name;
                 if (!val) {
                         if (i + 1 >= argc)

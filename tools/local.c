@@ -4,7 +4,9 @@
  * the client hands such commands to it (handoff.c). */
 #include <json-c/json.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/lease.h"
 #include "core/manual.h"
 #include "core/service.h"
 #include "ctl.h"
@@ -135,6 +137,8 @@ static int open_offline(const ctl_opts *o, dp_engine **ret_e)
                         "devpassctl: warning: ledger in %s was unreadable and "
                         "is started afresh\n",
                         o->state_dir);
+        /* no agent keeps the time: whoever opens the state dir does */
+        dp_engine_expire_leases(*ret_e);
         return CTL_OK;
 }
 
@@ -190,7 +194,10 @@ static int local_ctx_open(const ctl_opts *o, bool engine, local_ctx *l)
                               .hw = l->hw,
                               .policy = l->policy,
                               .policy_error = l->policy_error,
-                              .policy_dirs = dirs};
+                              .policy_dirs = dirs,
+                              .has_requester = true,
+                              .requester_uid = getuid(),
+                              .requester_pid = getpid()};
         return CTL_OK;
 }
 
@@ -256,6 +263,14 @@ int ctl_local_detach(ctl_opts *o, json_object *params)
 
         json_object_put(res);
         return rc;
+}
+
+int ctl_local_renew(ctl_opts *o, json_object *params, json_object **ret_grant)
+{
+        json_object *res = NULL;
+        int rc = local_call(o, true, dp_service_renew, params, &res);
+
+        return take_key(rc, res, "grant", ret_grant);
 }
 
 int ctl_local_explain(ctl_opts *o, json_object *params, json_object **ret)

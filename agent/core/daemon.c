@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/daemon.h"
+#include "core/lease.h"
 #include "core/rtlookup.h"
 #include "core/service.h"
 #include "devpass/container.h"
@@ -435,7 +436,7 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         d->cfg = *cfg;
         raise_nofile();
         d->signal_fd = d->timer_fd = d->inotify_fd = d->reload_timer_fd =
-                -EBADF;
+                d->lease_timer_fd = -EBADF;
         r = dp_engine_open(cfg->state_dir, &dp_act_ops_real, &d->engine, &lerr);
         if (r == -EBUSY) {
                 log_error("State dir %s is locked by another devpass process",
@@ -474,8 +475,11 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         d->reload_timer_fd =
                 timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        /* wall time: a lease's end is a date (lease.h) */
+        d->lease_timer_fd =
+                timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
         if (d->signal_fd < 0 || d->timer_fd < 0 || d->inotify_fd < 0 ||
-            d->reload_timer_fd < 0) {
+            d->reload_timer_fd < 0 || d->lease_timer_fd < 0) {
                 r = negative_errno();
                 goto fail;
         }
@@ -486,7 +490,10 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
             (r = dp_loop_add_fd(d->loop, d->reload_timer_fd, EPOLLIN,
                                 src_reload, d)) < 0 ||
             (r = dp_loop_add_fd(d->loop, d->inotify_fd, EPOLLIN, src_inotify,
-                                d)) < 0)
+                                d)) < 0 ||
+            (r = dp_loop_add_fd(d->loop, d->lease_timer_fd, EPOLLIN,
+                                dp_daemon_on_lease_timer, d)) < 0 ||
+            (r = dp_lease_tombs_load(cfg->state_dir, &d->lease_tombs)) < 0)
                 goto fail;
         (void)dp_daemon_reload(d, NULL);
         /* subscribe first, then enumerate: nothing slips in between */
@@ -526,6 +533,8 @@ void dp_daemon_free(dp_daemon *d)
         safe_close(d->timer_fd);
         safe_close(d->reload_timer_fd);
         safe_close(d->inotify_fd);
+        safe_close(d->lease_timer_fd);
+        dp_lease_tombs_free(d->lease_tombs);
         dp_loop_free(d->loop);
         free(d->subscribers);
         free(d);
@@ -551,8 +560,12 @@ int dp_daemon_run(dp_daemon *d)
         dp_kubelet_start(d);
         sd_notify_ready();
         while (!d->quit) {
-                int r = dp_loop_dispatch(d->loop, -1);
+                int r;
 
+                /* whatever the last batch did may have made, renewed or
+                 * revoked a lease */
+                dp_daemon_arm_lease_timer(d);
+                r = dp_loop_dispatch(d->loop, -1);
                 if (r < 0)
                         return log_error_errno(r, "epoll_wait: %m");
         }

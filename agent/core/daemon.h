@@ -52,6 +52,9 @@ typedef struct dp_daemon {
         dp_loop *loop; /* its sources: loop.h */
         int signal_fd, timer_fd, inotify_fd;
         int reload_timer_fd;
+        int lease_timer_fd;                 /* CLOCK_REALTIME: next lease end */
+        uint64_t lease_armed;               /* the end it is set to; 0 none */
+        struct dp_lease_tombs *lease_tombs; /* lease.h */
         struct udev_monitor *monitor;
         bool monitor_udev; /* udev source (udevd runs) or kernel source */
         pid_t udevd_pid;   /* the udevd last seen (a hint, not a pin) */

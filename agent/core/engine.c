@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 
 #include "core/engine.h"
+#include "core/lease.h"
 #include "devpass/hw.h"
 #include "devpass/log.h"
 
@@ -496,6 +497,8 @@ static int new_grant(const dp_container *c, const dp_device *d,
         g->access = o->access ? o->access : DP_ACCESS_READ | DP_ACCESS_WRITE;
         g->forward = o->forward;
         g->companions = o->companions;
+        if (o->lease_ms)
+                g->lease_until = dp_now_realtime_ms() + o->lease_ms;
         g->state = DP_GRANT_APPLYING;
         *ret = TAKE_PTR(g);
         return 0;

@@ -21,6 +21,8 @@ typedef struct dp_grant_opts {
         bool forward;
         bool default_route_nic; /* may move the NIC of the default route */
         const char *source;     /* "manual" or "FILE:LINE" */
+        uint64_t lease_ms;      /* the grant ends this long after it is made;
+                                   0: no lease */
         const char *rule;       /* the rule's identity; NULL: manual */
 } dp_grant_opts;
 

@@ -253,7 +253,8 @@ int dp_grant_to_json(const dp_grant *g, json_object **ret)
             add_bool(o, "forward", g->forward) < 0 ||
             add_bool(o, "companions", g->companions) < 0 ||
             (g->rule && add_str(o, "rule", g->rule) < 0) ||
-            (g->lost && add_str(o, "lost", g->lost) < 0))
+            (g->lost && add_str(o, "lost", g->lost) < 0) ||
+            (g->lease_until && add_u64(o, "lease_until", g->lease_until) < 0))
                 goto fail;
         for (size_t i = 0; i < g->n_nodes; i++) {
                 json_object *n;
@@ -514,6 +515,10 @@ int dp_grant_from_json(json_object *o, dp_grant **ret)
                 return r;
         if (json_object_object_get_ex(o, "rule", NULL) &&
             (r = get_str(o, "rule", true, &g->rule)) < 0)
+                return r;
+        /* optional: a grant without a lease has none */
+        if (json_object_object_get_ex(o, "lease_until", NULL) &&
+            (r = get_u64(o, "lease_until", &g->lease_until)) < 0)
                 return r;
         if (!json_object_object_get_ex(o, "nodes", &a) ||
             !json_object_is_type(a, json_type_array))

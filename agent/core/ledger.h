@@ -71,6 +71,10 @@ typedef struct dp_grant {
          * deleted, substituted): the grant stays, shown as "lost". */
         char *lost;
         bool dirty; /* its last save failed */
+        /* A lease's end, CLOCK_REALTIME in ms (0: no lease). Wall time, so
+         * that the deadline means the same to every process that reads
+         * the ledger and to the user who reads `list`. */
+        uint64_t lease_until;
 } dp_grant;
 
 /* One file per grant, STATE_DIR/grants/<hash>.json, each a document

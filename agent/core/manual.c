@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/cdi.h"
+#include "core/lease.h"
 #include "core/manual.h"
 #include "core/runtime.h"
 #include "core/withheld.h"
@@ -180,18 +181,54 @@ static bool grant_names_device(const dp_grant *g, const char *ref)
                                  streq(g->netdev.name_inside, name));
 }
 
+int dp_manual_find_grant(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                         const dp_container *c, dp_grant **ret,
+                         char **ret_error)
+{
+        _cleanup_device_free_ dp_device *own_d = NULL;
+        const dp_device *d = refs->d;
+        dp_grant *g = NULL;
+        size_t found = 0;
+
+        /* The device may be gone (unplugged, or a NIC now inside the
+         * container), so the ledger is searched by every name it knows. */
+        if (!d && dp_hw_resolve(hw, refs->device, &own_d) >= 0)
+                d = own_d;
+        for (size_t i = 0; i < e->ledger->n; i++) {
+                dp_grant *x = e->ledger->grants[i];
+
+                if (!(c ? streq(x->container, c->ref)
+                        : dp_container_ref_names(refs->container,
+                                                 x->container)))
+                        continue;
+                if ((d && streq(x->device, d->syspath)) ||
+                    grant_names_device(x, refs->device)) {
+                        g = x;
+                        found++;
+                }
+        }
+        if (found == 0)
+                return fail(ret_error, -ENOENT, "%s is not attached to %s",
+                            refs->device, refs->container);
+        if (found > 1)
+                return fail(ret_error, -ENOTUNIQ,
+                            "%s names several grants in %s; use the sysfs path",
+                            refs->device, refs->container);
+        *ret = g;
+        return 0;
+}
+
 int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                      char **ret_error)
 {
         _cleanup_container_free_ dp_container *own_c = NULL;
-        _cleanup_device_free_ dp_device *own_d = NULL;
         const char *container_ref = refs->container, *device_ref = refs->device;
         const dp_container *c = refs->c;
+        _cleanup_device_free_ dp_device *own_d = NULL;
         const dp_device *d = refs->d;
         _cleanup_free_ char *held_ctr = NULL, *held_dev = NULL,
                             *held_rule = NULL;
         dp_grant *g = NULL;
-        size_t found = 0;
         int r;
 
         if (!c && !refs->tracked) {
@@ -201,29 +238,9 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                                     dp_container_strerror(r));
                 c = own_c;
         }
-        /* The device may be gone (unplugged, or a NIC now inside the
-         * container), so the ledger is searched by every name it knows. */
-        if (!d && dp_hw_resolve(hw, device_ref, &own_d) >= 0)
-                d = own_d;
-        for (size_t i = 0; i < e->ledger->n; i++) {
-                dp_grant *x = e->ledger->grants[i];
-
-                if (!(c ? streq(x->container, c->ref)
-                        : dp_container_ref_names(container_ref, x->container)))
-                        continue;
-                if ((d && streq(x->device, d->syspath)) ||
-                    grant_names_device(x, device_ref)) {
-                        g = x;
-                        found++;
-                }
-        }
-        if (found == 0)
-                return fail(ret_error, -ENOENT, "%s is not attached to %s",
-                            device_ref, container_ref);
-        if (found > 1)
-                return fail(ret_error, -ENOTUNIQ,
-                            "%s names several grants in %s; use the sysfs path",
-                            device_ref, container_ref);
+        r = dp_manual_find_grant(e, hw, refs, c, &g, ret_error);
+        if (r < 0)
+                return r;
         if (!c && refs->tracked)
                 c = refs->tracked(refs->userdata, g->container);
         log_info("detach %s from %s", g->device, g->container);
@@ -232,6 +249,9 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
          * rule that granted it, or for a manual grant the rule that would
          * grant it now ("*": the first rule that will, when the device is
          * not on the host to be matched, such as a NIC inside) */
+        if (!d && streq(g->source, "manual") &&
+            dp_hw_device_from_syspath(hw, g->device, &own_d) >= 0)
+                d = own_d;
         held_ctr = strdup(g->container);
         held_dev = strdup(g->device);
         held_rule = strdup(!streq(g->source, "manual")
@@ -361,6 +381,24 @@ int dp_grant_list_json(const dp_grant *g, bool holders, json_object **ret)
                 json_object_object_add(o, "lost",
                                        json_object_new_string(g->lost));
         json_object_object_add(o, "pid", json_object_new_int(g->pid));
+        /* a lease's end (ms since the epoch) and the whole seconds left */
+        json_object_object_add(
+                o, "lease_until",
+                g->lease_until ? json_object_new_int64((int64_t)g->lease_until)
+                               : NULL);
+        if (g->lease_until) {
+                uint64_t now = dp_now_realtime_ms();
+
+                json_object_object_add(
+                        o, "lease_left_s",
+                        json_object_new_int64(
+                                now >= g->lease_until
+                                        ? 0
+                                        : (int64_t)((g->lease_until - now +
+                                                     999) /
+                                                    1000)));
+        } else
+                json_object_object_add(o, "lease_left_s", NULL);
         /* a grant of a container that is gone says so, until the agent's
          * next pass (or a detach) cleans it up */
         json_object_object_add(
@@ -528,6 +566,11 @@ int dp_grant_opts_from_json(json_object *p, dp_grant_opts *o, char **ret_error)
                 return r;
         if (r > 0)
                 o->mode = (int)v;
+        if ((r = opt_int(p, "lease_ms", 1, INT64_C(10) * 366 * 86400000, &v,
+                         ret_error)) < 0)
+                return r;
+        if (r > 0)
+                o->lease_ms = (uint64_t)v;
         if ((r = opt_int(p, "owner", 0, UINT32_MAX - 1, &o->owner, ret_error)) <
                     0 ||
             (r = opt_int(p, "group", 0, UINT32_MAX - 1, &o->group, ret_error)) <

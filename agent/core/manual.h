@@ -44,6 +44,12 @@ int dp_manual_check_policy(const dp_manual_refs *refs, const dp_device *d,
 int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                      const dp_grant_opts *o, struct json_object **ret_grant,
                      char **ret_error);
+/* The one grant refs names in the ledger (by the container c, when the
+ * caller resolved it, else by the reference's name; by any name of the
+ * device); -ENOENT, -ENOTUNIQ. */
+int dp_manual_find_grant(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                         const dp_container *c, dp_grant **ret,
+                         char **ret_error);
 int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                      char **ret_error);
 /* The `list --json` array. */

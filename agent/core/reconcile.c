@@ -3,7 +3,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/audit.h"
 #include "core/daemon.h"
+#include "core/lease.h"
 #include "core/manual.h"
 #include "core/withheld.h"
 #include "devpass/log.h"
@@ -64,6 +66,7 @@ static dp_grant_opts rule_opts(const dp_rule *rule)
                 .forward = s->forward,
                 .default_route_nic = s->default_route_nic,
                 .source = dp_rule_source(rule),
+                .lease_ms = s->lease_ms,
                 .rule = dp_rule_id(rule),
         };
 }
@@ -82,6 +85,8 @@ static bool same_rule(const dp_grant *g, const dp_rule *rule)
 /* Why g must go, or NULL if it stays; then *ret_dev is its device and
  * *ret_rule the rule that grants it (NULL for a manual grant). buf holds a
  * reason that names a rule. */
+#define LEASE_OVER "lease expired"
+
 static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                                  const dp_device **ret_dev,
                                  const dp_rule **ret_rule, char *buf,
@@ -95,6 +100,8 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                 return "container stopped";
         if (g->state != DP_GRANT_APPLIED)
                 return "unfinished before a restart";
+        if (dp_grant_lease_over(g, dp_now_realtime_ms()))
+                return LEASE_OVER;
         dev = find_device(d, g->device);
         /* A NIC devpass moved into the container is gone from the host (it
          * saw "remove"): that is devpass's own move, not an unplug. Policy
@@ -241,6 +248,43 @@ static void hold_netns(dp_daemon *d, dp_grant *g, dp_container *c)
                                 g->container);
 }
 
+/* The audit records of the agent's own decisions (no requester). */
+static void audit_revoke(const char *ctr, const char *dev, const char *rule,
+                         const char *nodes, const char *why, int r)
+{
+        _cleanup_free_ char *msg = NULL, *res = NULL;
+
+        if (asprintf(&res, "%s%s%s", why, r < 0 ? ": failed: " : "",
+                     r < 0 ? strerror(-r) : "") < 0 ||
+            asprintf(&msg, "revoke %s from %s: %s", dev, ctr, res) < 0)
+                return;
+        dp_audit(DP_AUDIT_REVOKE, &(dp_audit_fields){.message = msg,
+                                                     .container = ctr,
+                                                     .device = dev,
+                                                     .rule = rule,
+                                                     .nodes = nodes,
+                                                     .result = res});
+}
+
+static void audit_grant(const char *ctr, const dp_device *dev, const char *rule,
+                        const dp_grant *g, int r)
+{
+        _cleanup_free_ char *msg = NULL, *res = NULL,
+                            *nodes = g ? dp_audit_nodes(g) : NULL;
+
+        if (asprintf(&res, "%s%s", r < 0 ? "failed: " : "ok",
+                     r < 0 ? strerror(-r) : "") < 0 ||
+            asprintf(&msg, "grant %s (%s) to %s: rule %s: %s", dev->syspath,
+                     dp_class_to_string(dev->klass), ctr, rule, res) < 0)
+                return;
+        dp_audit(DP_AUDIT_GRANT, &(dp_audit_fields){.message = msg,
+                                                    .container = ctr,
+                                                    .device = dev->syspath,
+                                                    .rule = rule,
+                                                    .nodes = nodes,
+                                                    .result = res});
+}
+
 static void revoke_pass(dp_daemon *d, const char *dev_filter,
                         const char *ctr_filter)
 {
@@ -252,7 +296,9 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 const char *why;
                 const dp_device *device = NULL;
                 const dp_rule *rule = NULL;
-                _cleanup_free_ char *dev = NULL, *ctr = NULL;
+                _cleanup_free_ char *dev = NULL, *ctr = NULL, *src = NULL,
+                                    *key = NULL, *nodes = NULL;
+                uint64_t starttime;
                 char reason[256];
                 bool was_net;
                 int r;
@@ -277,9 +323,14 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 }
                 dev = strdup(g->device);
                 ctr = strdup(g->container);
-                if (!dev || !ctr)
+                src = strdup(g->source);
+                /* a rule by its identity, which survives moves in its file */
+                key = strdup(g->rule ? g->rule : g->source);
+                starttime = g->starttime;
+                if (!dev || !ctr || !src || !key)
                         return;
                 was_net = g->has_netdev;
+                nodes = dp_audit_nodes(g);
                 r = dp_engine_detach(d->engine, g,
                                      c && dp_grant_same_instance(g, c) ? c
                                                                        : NULL);
@@ -288,11 +339,17 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                         dp_daemon_emit(d, "error",
                                        "revoke %s from %s (%s) failed: %s", dev,
                                        ctr, why, strerror(-r));
+                        audit_revoke(ctr, dev, src, nodes, why, r);
                         continue;
                 }
                 d->stats.revokes[dp_stat_reason_of(why)]++;
                 dp_daemon_emit(d, "revoke", "revoke %s from %s: %s", dev, ctr,
                                why);
+                audit_revoke(ctr, dev, src, nodes, why, 0);
+                /* a rule's lease is served once per container instance */
+                if (streq(why, LEASE_OVER) && !streq(src, "manual"))
+                        (void)dp_lease_tombs_add(d->lease_tombs, ctr, starttime,
+                                                 dev, key);
                 if (was_net) {
                         dp_device *m = dp_device_list_find(&d->moved, dev);
 
@@ -347,11 +404,15 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
                 if (ctr_filter && !streq(c->ref, ctr_filter))
                         continue;
                 if (!rule_targets(rule, c->ref) ||
-                    dp_ledger_find(d->engine->ledger, c->ref, dev->syspath))
+                    dp_ledger_find(d->engine->ledger, c->ref, dev->syspath) ||
+                    dp_lease_tombs_has(d->lease_tombs, c->ref, c->starttime,
+                                       dev->syspath,
+                                       o.rule ? o.rule : o.source))
                         continue;
                 if (held && withheld(d, c, dev, &o))
                         continue;
                 r = dp_engine_attach(d->engine, c, dev, &o, &g);
+                audit_grant(c->ref, dev, o.source, r < 0 ? NULL : g, r);
                 if (r < 0) {
                         d->stats.refusals[DP_REASON_FAILED]++;
                         dp_daemon_emit(d, "error",
@@ -383,6 +444,15 @@ static uint64_t mono_usec(void)
         return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static bool instance_running(void *userdata, const char *ref,
+                             uint64_t starttime)
+{
+        dp_container *c = dp_registry_find(userdata, ref);
+
+        return c && c->starttime == starttime &&
+               dp_container_check_alive(c) >= 0;
+}
+
 int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
 {
         uint64_t t0 = mono_usec();
@@ -392,6 +462,8 @@ int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
         /* an unplugged device's holds end: a re-plug is granted again */
         if (held && dev_filter && !find_device(d, dev_filter))
                 (void)dp_withheld_drop_device(d->engine->state_dir, dev_filter);
+        if (!dev_filter && !ctr_filter)
+                dp_lease_tombs_prune(d->lease_tombs, instance_running, d);
         if (!d->policy)
                 goto done;
         for (size_t i = 0; i < d->devices.n; i++) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/audit.h"
 #include "core/manual.h"
 #include "core/service.h"
 #include "devpass/log.h"
@@ -66,6 +67,34 @@ static void emit(dp_service *s, const char *event, const char *fmt, ...)
                 log_debug("%s", text);
 }
 
+static void audit(dp_service *s, dp_audit_kind k, dp_audit_fields *f)
+{
+        f->has_requester = s->has_requester;
+        f->uid = s->requester_uid;
+        f->pid = s->requester_pid;
+        dp_audit(k, f);
+}
+
+/* The record of a manual request: what was asked, by whom, and how it
+ * ended (r, with err the reason when it failed). */
+static void audit_request(dp_service *s, const char *request,
+                          const char *container, const char *device, int r,
+                          const char *err)
+{
+        _cleanup_free_ char *msg = NULL, *res = NULL;
+
+        if (asprintf(&res, "%s", r >= 0 ? "ok" : strna(err)) < 0 ||
+            asprintf(&msg, "%s %s %s: %s", request, strna(device),
+                     strna(container), res) < 0)
+                return;
+        audit(s, DP_AUDIT_REQUEST,
+              &(dp_audit_fields){.message = msg,
+                                 .container = container,
+                                 .device = device,
+                                 .request = request,
+                                 .result = res});
+}
+
 static const char *param_str(json_object *p, const char *k)
 {
         json_object *v;
@@ -122,6 +151,48 @@ int dp_service_load_policy(char *const *dirs, dp_policy **ret,
         return r;
 }
 
+/* A refused manual request: the request's record and the refusal's. */
+static void audit_refusal(dp_service *s, const dp_manual_refs *refs,
+                          const dp_device *dev, const char *why)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        audit_request(s, "attach", refs->container, refs->device, -EPERM, why);
+        if (asprintf(&msg, "refused %s to %s: %s", refs->device,
+                     refs->container, strna(why)) < 0)
+                return;
+        audit(s, DP_AUDIT_REFUSAL,
+              &(dp_audit_fields){.message = msg,
+                                 .container = refs->container,
+                                 .device = dev ? dev->syspath : refs->device,
+                                 .request = "attach",
+                                 .result = why});
+}
+
+/* A manual grant made: the request's record and the grant's (g: its list
+ * object). */
+static void audit_grant(dp_service *s, json_object *g)
+{
+        const char *ctr = json_object_get_string(
+                           json_object_object_get(g, "container")),
+                   *dev = json_object_get_string(
+                           json_object_object_get(g, "device"));
+        _cleanup_free_ char *msg = NULL, *nodes = dp_audit_nodes_json(g);
+
+        audit_request(s, "attach", ctr, dev, 0, NULL);
+        if (asprintf(&msg, "grant %s to %s: manual", strna(dev), strna(ctr)) <
+            0)
+                return;
+        audit(s, DP_AUDIT_GRANT,
+              &(dp_audit_fields){.message = msg,
+                                 .container = ctr,
+                                 .device = dev,
+                                 .rule = "manual",
+                                 .nodes = nodes,
+                                 .request = "attach",
+                                 .result = "ok"});
+}
+
 static bool ref_is_local(const char *ref)
 {
         return startswith(ref, "pid:") || startswith(ref, "cgroup:");
@@ -153,6 +224,7 @@ int dp_service_attach(dp_service *s, json_object *p, dp_container **resolved,
         if (dev && dp_manual_check_policy(&refs, dev, &err) < 0) {
                 emit(s, "refused", "attach %s to %s refused: %s", refs.device,
                      refs.container, err);
+                audit_refusal(s, &refs, dev, err);
                 return fail_take(e, -EPERM, DP_IPC_ERROR_DENIED, err);
         }
         if (!refs.c && resolved) {
@@ -168,14 +240,17 @@ int dp_service_attach(dp_service *s, json_object *p, dp_container **resolved,
         if (r == -EPERM) {
                 emit(s, "refused", "attach %s to %s refused: %s", refs.device,
                      refs.container, strna(err));
+                audit_refusal(s, &refs, dev, err);
                 return fail_take(e, r, DP_IPC_ERROR_DENIED, err);
         }
         if (r < 0) {
                 emit(s, "error", "manual attach %s to %s: %s", refs.device,
                      refs.container, strna(err));
+                audit_request(s, "attach", refs.container, refs.device, r, err);
                 return fail_take(e, r, DP_IPC_ERROR_FAILED, err);
         }
         emit(s, "grant", "grant %s to %s: manual", refs.device, refs.container);
+        audit_grant(s, g);
         if (s->hooks && s->hooks->attached)
                 s->hooks->attached(s->userdata, g, resolved);
         res = json_object_new_object();
@@ -188,11 +263,56 @@ int dp_service_attach(dp_service *s, json_object *p, dp_container **resolved,
         return 0;
 }
 
+/* What a detach will revoke, copied before the grant is freed. */
+typedef struct detach_rec {
+        char *container, *device, *rule, *nodes;
+} detach_rec;
+
+static void audit_detach_done(detach_rec *r)
+{
+        free(r->container);
+        free(r->device);
+        free(r->rule);
+        free(r->nodes);
+}
+
+static void audit_detach_prepare(dp_service *s, const dp_manual_refs *refs,
+                                 detach_rec *rec)
+{
+        dp_grant *g = NULL;
+
+        *rec = (detach_rec){};
+        if (dp_manual_find_grant(s->engine, s->hw, refs, refs->c, &g, NULL) < 0)
+                return;
+        rec->container = strdup(g->container);
+        rec->device = strdup(g->device);
+        rec->rule = strdup(g->source);
+        rec->nodes = dp_audit_nodes(g);
+}
+
+static void audit_revoke(dp_service *s, detach_rec *rec)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        if (asprintf(&msg, "revoke %s from %s: manual detach",
+                     strna(rec->device), strna(rec->container)) >= 0)
+                audit(s, DP_AUDIT_REVOKE,
+                      &(dp_audit_fields){.message = msg,
+                                         .container = rec->container,
+                                         .device = rec->device,
+                                         .rule = rec->rule,
+                                         .nodes = rec->nodes,
+                                         .request = "detach",
+                                         .result = "manual detach"});
+        audit_detach_done(rec);
+}
+
 int dp_service_detach(dp_service *s, json_object *p, json_object **ret,
                       dp_service_error *e)
 {
         dp_manual_refs refs = {.container = param_str(p, "container"),
                                .device = param_str(p, "device")};
+        detach_rec rec;
         _cleanup_device_free_ dp_device *dev = NULL;
         char *err = NULL;
         int r;
@@ -213,11 +333,18 @@ int dp_service_detach(dp_service *s, json_object *p, json_object **ret,
                 refs.d = dev;
         /* the rule that would grant the device: a detach holds against it */
         refs.policy = s->policy;
+        audit_detach_prepare(s, &refs, &rec);
         r = dp_manual_detach(s->engine, s->hw, &refs, &err);
-        if (r < 0)
+        audit_request(s, "detach",
+                      rec.container ? rec.container : refs.container,
+                      rec.device ? rec.device : refs.device, r, err);
+        if (r < 0) {
+                audit_detach_done(&rec);
                 return fail_take(e, r, DP_IPC_ERROR_FAILED, err);
+        }
         emit(s, "revoke", "revoke %s from %s: manual detach", refs.device,
              refs.container);
+        audit_revoke(s, &rec);
         *ret = json_object_new_object();
         return *ret ? 0
                     : fail(e, -ENOMEM, DP_IPC_ERROR_FAILED, "out of memory");

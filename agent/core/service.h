@@ -54,6 +54,11 @@ typedef struct dp_service {
         size_t n_devices, n_containers; /* for status */
         const dp_service_hooks *hooks;
         void *userdata;
+        /* who asks (an IPC peer, or the user running devpassctl-local), for
+         * the audit trail (core/audit.h) */
+        bool has_requester;
+        uid_t requester_uid;
+        pid_t requester_pid;
 } dp_service;
 
 typedef struct dp_service_error {

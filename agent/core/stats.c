@@ -13,6 +13,7 @@ static const char *const reason_names[_DP_REASON_MAX] = {
         [DP_REASON_DENIED] = "denied",
         [DP_REASON_MANUAL] = "manual",
         [DP_REASON_UNFINISHED] = "unfinished",
+        [DP_REASON_LEASE] = "lease_expired",
         [DP_REASON_FAILED] = "failed",
         [DP_REASON_OTHER] = "other",
 };
@@ -38,6 +39,7 @@ dp_stat_reason dp_stat_reason_of(const char *why)
                 {"container stopped", DP_REASON_CONTAINER_STOPPED},
                 {"device removed", DP_REASON_DEVICE_REMOVED},
                 {"unfinished", DP_REASON_UNFINISHED},
+                {"lease expired", DP_REASON_LEASE},
                 {"denied", DP_REASON_DENIED},
                 {"manual", DP_REASON_MANUAL},
                 {"no rule", DP_REASON_POLICY},

@@ -21,6 +21,7 @@ typedef enum dp_stat_reason {
         DP_REASON_DENIED,
         DP_REASON_MANUAL,
         DP_REASON_UNFINISHED,
+        DP_REASON_LEASE,
         DP_REASON_FAILED,
         DP_REASON_OTHER,
         _DP_REASON_MAX,

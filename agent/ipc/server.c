@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include "core/rtlookup.h"
+#include "core/audit.h"
+#include "core/lease.h"
 #include "core/service.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
@@ -214,6 +216,15 @@ static int park_attach(dp_ipc_client *c, json_object *p)
         return 0;
 }
 
+/* The verbs' context, with the peer as the requester of the audit trail. */
+static void client_service(dp_ipc_client *c, dp_service *svc)
+{
+        dp_daemon_service(c->server->d, svc);
+        svc->has_requester = true;
+        svc->requester_uid = c->uid;
+        svc->requester_pid = c->pid;
+}
+
 static int m_attach(dp_ipc_client *c, json_object *p)
 {
         dp_service_error e = {};
@@ -221,7 +232,7 @@ static int m_attach(dp_ipc_client *c, json_object *p)
         dp_service svc;
         int r;
 
-        dp_daemon_service(c->server->d, &svc);
+        client_service(c, &svc);
         r = dp_service_attach(&svc, p, c->parked ? &c->resolved : NULL,
                               c->resolved_r, &res, &e);
         if (r == -EINPROGRESS)
@@ -257,6 +268,7 @@ static int m_monitor(dp_ipc_client *c, json_object *p)
 static const method methods[] = {
         {"devpass.Attach", .handler = m_attach, .needs_write = true},
         {"devpass.Detach", .service = dp_service_detach, .needs_write = true},
+        {"devpass.Renew", .service = dp_service_renew, .needs_write = true},
         {"devpass.Reload", .service = dp_service_reload, .needs_write = true},
         {"devpass.List", .service = dp_service_list},
         {"devpass.Explain", .service = dp_service_explain},
@@ -292,6 +304,24 @@ static bool allowed(const dp_ipc_server *s, const dp_ipc_client *c,
                (m && !m->needs_write && rg >= 0 && c->gid == (gid_t)rg);
 }
 
+static void audit_denied(dp_ipc_client *c, const char *name, json_object *p)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        if (asprintf(&msg, "%s refused: uid %u is not root", name,
+                     (unsigned)c->uid) < 0)
+                return;
+        dp_audit(DP_AUDIT_REFUSAL,
+                 &(dp_audit_fields){.message = msg,
+                                    .container = param_str(p, "container"),
+                                    .device = param_str(p, "device"),
+                                    .request = name,
+                                    .result = "permission denied",
+                                    .has_requester = true,
+                                    .uid = c->uid,
+                                    .pid = c->pid});
+}
+
 static int handle(dp_ipc_client *c, json_object *req)
 {
         const char *name = param_str(req, "method");
@@ -312,6 +342,7 @@ static int handle(dp_ipc_client *c, json_object *req)
         if (!allowed(c->server, c, m)) {
                 log_info("%s refused: client pid %d uid %u is not root", name,
                          (int)c->pid, (unsigned)c->uid);
+                audit_denied(c, name, p);
                 return reply_error(c, DP_IPC_ERROR_PERMISSION_DENIED,
                                    "permission denied");
         }
@@ -326,7 +357,7 @@ static int handle(dp_ipc_client *c, json_object *req)
                          (unsigned)c->uid);
         if (m->handler)
                 return m->handler(c, p);
-        dp_daemon_service(c->server->d, &svc);
+        client_service(c, &svc);
         r = m->service(&svc, p, &res, &e);
         return reply_service(c, r, res, &e);
 }

@@ -44,6 +44,7 @@ typedef struct dp_grant_settings {
         bool companions;        /* default yes */
         bool forward;           /* default no */
         bool default_route_nic; /* may move a NIC carrying the default route */
+        uint64_t lease_ms;      /* Lease=: the grant ends after this; 0 none */
 } dp_grant_settings;
 
 typedef struct dp_rule dp_rule; /* opaque: matches + target + grant */

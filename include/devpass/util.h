@@ -37,6 +37,9 @@ int safe_atou(const char *s, unsigned *ret);
 int safe_atou_base(const char *s, int base, unsigned *ret);
 int safe_atoi(const char *s, int *ret);
 int parse_hex16(const char *s, uint16_t *ret); /* "10de", "0x10de" */
+/* A duration: "90" (seconds), "500ms", "2min", "1h 30min", "1d" (units
+ * ms, s, sec, m, min, h, hr, d, day, days; summed). -EINVAL, -ERANGE. */
+int parse_duration_ms(const char *s, uint64_t *ret);
 /* FNV-1a, 64 bits: short stable names (ledger files, rule identities);
  * not for anything an attacker picks to collide. */
 #define DP_FNV1A_INIT 0xcbf29ce484222325ULL

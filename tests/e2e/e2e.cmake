@@ -1,6 +1,6 @@
 # End-to-end tests of devpassd (bash, as root, real kernel and LXC).
 foreach(_t agent-hotplug agent-policy agent-crash agent-forward agent-exclusive grant-matrix
-        agent-nic-identity agent-cdi agent-dra
+        agent-nic-identity agent-lease agent-audit agent-cdi agent-dra
         service-ref-grammar
         service-deny service-rule-identity service-paths udevd-restart agent-metrics)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)

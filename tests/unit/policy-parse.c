@@ -97,6 +97,11 @@ static const bad_case bad_cases[] = {
         {RULE "[Grant]\nInterfaceName=..\n", 0, 6, 15, "InterfaceName="},
         {RULE "[Grant]\nCompanions=sometimes\n", 0, 6, 12, "Companions="},
         {RULE "[Grant]\nForward=2\n", 0, 6, 9, "Forward="},
+        {RULE "[Grant]\nLease=soon\n", 0, 6, 7, "Lease= value 'soon'"},
+        {RULE "[Grant]\nLease=0\n", 0, 6, 7, "Lease="},
+        {RULE "[Grant]\nLease=10x\n", 0, 6, 7, "Lease="},
+        {RULE "[Grant]\nLease=-5s\n", 0, 6, 7, "Lease="},
+        {RULE "[Grant]\nLease=4000d\n", 0, 6, 7, "Lease="},
         {RULE "[Grant]\nMode=0600\nMode=0660\n", 0, 7, 1, "'Mode='"},
         {RULE "[Grant]\nExclusive=yes\n", 0, 6, 1, "'Exclusive'"},
         /* bytes */
@@ -275,6 +280,7 @@ static void test_defaults(void **state)
         assert_null(g->interface_name);
         assert_true(g->companions);
         assert_false(g->forward);
+        assert_int_equal(g->lease_ms, 0);
         assert_false(dp_rule_exclusive(r));
         assert_int_equal(dp_rule_line(r), 4);
         assert_string_equal(dp_rule_source(r), "50-x.policy:4");
@@ -348,6 +354,7 @@ static void test_full_rule_settings(void **state)
                         "InterfaceName=lan0\n"
                         "Companions=off\n"
                         "Forward=TRUE\n"
+                        "Lease=1h 30min 5s 250ms\n"
                         "[Target]\n"
                         "Container=lxc:ml-* pid:42 cgroup:/sys/x  web\n"
                         "Exclusive=on\n";
@@ -365,6 +372,7 @@ static void test_full_rule_settings(void **state)
         assert_string_equal(g->interface_name, "lan0");
         assert_false(g->companions);
         assert_true(g->forward);
+        assert_int_equal(g->lease_ms, 5405250);
         assert_true(dp_rule_exclusive(r));
         assert_string_equal(c[0], "lxc:ml-*");
         assert_string_equal(c[1], "pid:42");
