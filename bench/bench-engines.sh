@@ -31,22 +31,34 @@ source "$ROOT/tests/e2e/agent-lib.sh"
 source "$ROOT/tests/harness/engines.sh"
 [ -x "$DEVPASSD" ] || { echo "build $BUILD first" >&2; exit 1; }
 
-# median_ms CMD...: runs CMD N times, echoes the median in ms (2 decimals)
-median_ms() {
-        local i t0 t1
+# interleaved BASE_FN DEV_FN ARGS...: runs the baseline and devpass in
+# turn, N times each, so that both meet the same load on a shared machine;
+# echoes both medians (ms).
+interleaved() {
+        local base=$1 dev=$2 i t0 t1 t2
+        shift 2
+        local b=() d=()
         for ((i = 0; i < N; i++)); do
                 t0=${EPOCHREALTIME/[.,]/}
-                "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }
+                "$base" "$@" >/dev/null 2>&1 || { echo "failed: $base" >&2; return 1; }
                 t1=${EPOCHREALTIME/[.,]/}
-                echo $((t1 - t0))
-        done | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1e3}'
+                "$dev" "$@" >/dev/null 2>&1 || { echo "failed: $dev" >&2; return 1; }
+                t2=${EPOCHREALTIME/[.,]/}
+                b+=($((t1 - t0)))
+                d+=($((t2 - t1)))
+        done
+        echo "$(printf '%s\n' "${b[@]}" | _median) $(printf '%s\n' "${d[@]}" | _median)"
 }
+_median() { sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1e3}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v <= t) ? "PASS" : "MISS"}'; }
 RESULTS=()
 result() { RESULTS+=("$*"); echo "RESULT $*"; }
 
 pair_ctl() { ctl attach "$1" "$2" && ctl detach "$1" "$2"; }
+# the same argument order as the baselines: NAME DEVICE
+pair_ctl_lxd() { pair_ctl "lxd:$1" "$2"; }
+pair_ctl_lxc() { pair_ctl "lxc:$1" "$2"; }
 pair_lxd() {
         lxc config device add "$1" dpb unix-block source="$2" path=/dev/dpb-disk &&
                 lxc config device remove "$1" dpb
@@ -67,26 +79,24 @@ if dpkg-query -W lxd >/dev/null 2>&1; then
         eng_lxd_start >/dev/null
         L=dpb-lx$sfx
         eng_lxd_launch "$L" -c security.privileged=true
-        base=$(median_ms pair_lxd "$L" "$LOOP")
-        off=$(median_ms pair_ctl "lxd:$L" "$LOOP")
+        read -r base off < <(interleaved pair_lxd pair_ctl_lxd "$L" "$LOOP")
         agent_start --rescan-ms 1000
-        via=$(median_ms pair_ctl "lxd:$L" "$LOOP")
+        read -r base2 via < <(interleaved pair_lxd pair_ctl_lxd "$L" "$LOOP")
         agent_kill
         result "LXD attach+detach, no agent: $off ms vs lxc config device add+remove $base ms = $(ratio "$off" "$base")x (target <= 0.5x) | $(verdict "$(ratio "$off" "$base")" 0.5)"
-        result "LXD attach+detach, via the agent: $via ms = $(ratio "$via" "$base")x (target <= 0.5x) | $(verdict "$(ratio "$via" "$base")" 0.5)"
+        result "LXD attach+detach, via the agent: $via ms vs $base2 ms = $(ratio "$via" "$base2")x (target <= 0.5x) | $(verdict "$(ratio "$via" "$base2")" 0.5)"
 fi
 
 # ---- LXC ----
 C=dpb-lxc$sfx
 dpt_lxc_create "$C" >/dev/null
 dpt_lxc_start "$C"
-base=$(median_ms pair_lxc "$C" "$LOOP")
-off=$(median_ms pair_ctl "lxc:$C" "$LOOP")
+read -r base off < <(interleaved pair_lxc pair_ctl_lxc "$C" "$LOOP")
 agent_start --rescan-ms 1000
-via=$(median_ms pair_ctl "lxc:$C" "$LOOP")
+read -r base2 via < <(interleaved pair_lxc pair_ctl_lxc "$C" "$LOOP")
 agent_kill
 result "LXC attach+detach, no agent: $off ms vs lxc-device add+del $base ms = $(ratio "$off" "$base")x (target <= 1.0x) | $(verdict "$(ratio "$off" "$base")" 1.0)"
-result "LXC attach+detach, via the agent: $via ms = $(ratio "$via" "$base")x (target <= 0.5x) | $(verdict "$(ratio "$via" "$base")" 0.5)"
+result "LXC attach+detach, via the agent: $via ms vs $base2 ms = $(ratio "$via" "$base2")x (target <= 0.5x) | $(verdict "$(ratio "$via" "$base2")" 0.5)"
 
 # ---- Docker and Podman, via the agent ----
 engines=()
@@ -101,16 +111,26 @@ if dpkg-query -W podman >/dev/null 2>&1; then
         engines+=("podman:dpb-pm$sfx")
 fi
 agent_start --rescan-ms 1000
-st=$(median_ms ctl status)
 for e in "${engines[@]}"; do
-        att() { ctl attach "$1" "$2" && T1=${EPOCHREALTIME/[.,]/} && ctl detach "$1" "$2"; }
-        a=$(for ((i = 0; i < N; i++)); do
+        # status, attach and detach in turn, so that all three meet the same
+        # load on a shared machine
+        st=() at=() de=()
+        for ((i = 0; i < N; i++)); do
                 t0=${EPOCHREALTIME/[.,]/}
-                att "$e" "$LOOP" >/dev/null || exit 1
-                echo $((T1 - t0))
-        done | sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2f\n", m/1e3}')
-        d=$(median_ms pair_ctl "$e" "$LOOP")
-        result "${e%%:*} attach via the agent: $a ms (attach+detach $d ms; status alone $st ms) (target <= 5 ms) | $(verdict "$a" 5)"
+                ctl status >/dev/null || exit 1
+                t1=${EPOCHREALTIME/[.,]/}
+                ctl attach "$e" "$LOOP" >/dev/null || exit 1
+                t2=${EPOCHREALTIME/[.,]/}
+                ctl detach "$e" "$LOOP" >/dev/null || exit 1
+                t3=${EPOCHREALTIME/[.,]/}
+                st+=($((t1 - t0)))
+                at+=($((t2 - t1)))
+                de+=($((t3 - t2)))
+        done
+        s=$(printf '%s\n' "${st[@]}" | _median)
+        a=$(printf '%s\n' "${at[@]}" | _median)
+        d=$(printf '%s\n' "${de[@]}" | _median)
+        result "${e%%:*} attach via the agent: $a ms (detach $d ms; status alone $s ms) (target <= 5 ms) | $(verdict "$a" 5)"
 done
 agent_kill
 echo

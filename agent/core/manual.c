@@ -8,6 +8,7 @@
 #include "core/lease.h"
 #include "core/manual.h"
 #include "core/runtime.h"
+#include "core/withheld.h"
 #include "devpass/act.h"
 #include "devpass/log.h"
 #include "devpass/runtime.h"
@@ -144,12 +145,25 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (r < 0)
                 return fail(ret_error, r, "attaching %s to %s failed: %s",
                             refs->device, c->ref, attach_strerror(r));
+        /* an attach ends a manual detach's hold on the pair */
+        (void)dp_withheld_drop(e->state_dir, c->ref, d->syspath);
         if (ret_grant) {
                 r = dp_grant_list_json(g, false, ret_grant);
                 if (r < 0)
                         return fail(ret_error, r, "out of memory");
         }
         return 0;
+}
+
+/* The rule that would grant d by policy now (its id), or NULL. */
+static const char *would_grant(const dp_policy *policy, const dp_device *d)
+{
+        const dp_rule *rule =
+                policy && d ? dp_policy_match(policy, d, NULL) : NULL;
+
+        if (!rule || dp_rule_grant(rule)->action != DP_ACTION_ALLOW)
+                return NULL;
+        return dp_rule_id(rule);
 }
 
 static bool grant_names_device(const dp_grant *g, const char *ref)
@@ -209,6 +223,10 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         _cleanup_container_free_ dp_container *own_c = NULL;
         const char *container_ref = refs->container, *device_ref = refs->device;
         const dp_container *c = refs->c;
+        _cleanup_device_free_ dp_device *own_d = NULL;
+        const dp_device *d = refs->d;
+        _cleanup_free_ char *held_ctr = NULL, *held_dev = NULL,
+                            *held_rule = NULL;
         dp_grant *g = NULL;
         int r;
 
@@ -225,6 +243,22 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (!c && refs->tracked)
                 c = refs->tracked(refs->userdata, g->container);
         log_info("detach %s from %s", g->device, g->container);
+        /* a device detached by hand stays out of the container until
+         * re-plug, a policy change for it, or attach (withheld.h): from the
+         * rule that granted it, or for a manual grant the rule that would
+         * grant it now ("*": the first rule that will, when the device is
+         * not on the host to be matched, such as a NIC inside) */
+        if (!d && streq(g->source, "manual") &&
+            dp_hw_device_from_syspath(hw, g->device, &own_d) >= 0)
+                d = own_d;
+        held_ctr = strdup(g->container);
+        held_dev = strdup(g->device);
+        held_rule = strdup(!streq(g->source, "manual")
+                                   ? (g->rule ? g->rule : g->source)
+                           : d ? strempty(would_grant(refs->policy, d))
+                               : "*");
+        if (!held_ctr || !held_dev || !held_rule)
+                return fail(ret_error, -ENOMEM, "out of memory");
         r = dp_engine_detach(e, g, c);
         if (r < 0 && g->lost)
                 /* g stays in the ledger, marked lost */
@@ -236,6 +270,15 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (r < 0)
                 return fail(ret_error, r, "detaching %s from %s failed: %s",
                             device_ref, container_ref, attach_strerror(r));
+        /* a manual grant that no rule would give: nothing to hold */
+        r = isempty(held_rule) ? 0
+                               : dp_withheld_add(e->state_dir, held_ctr,
+                                                 held_dev, held_rule);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "Cannot record the detach of %s from %s: "
+                                  "policy may grant it again: %m",
+                                  held_dev, held_ctr);
         return 0;
 }
 

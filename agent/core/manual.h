@@ -23,10 +23,11 @@ typedef struct dp_manual_refs {
          * asked (one that hangs would hold up the agent) */
         const dp_container *(*tracked)(void *userdata, const char *ref);
         void *userdata;
-        /* attach: the policy in force, whose deny rules end evaluation for
-         * manual grants too (NULL: no rules); policy_error: why no policy
-         * could be read, which refuses every manual attach (fail-closed:
-         * what would be denied is not known) */
+        /* attach (and detach: the rule a detach holds against): the policy in
+         * force, whose deny rules end evaluation for manual grants too (NULL:
+         * no rules); policy_error: why no policy could be read, which refuses
+         * every manual attach (fail-closed: what would be denied is not known)
+         */
         const dp_policy *policy;
         const char *policy_error;
 } dp_manual_refs;

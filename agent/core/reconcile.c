@@ -7,6 +7,7 @@
 #include "core/daemon.h"
 #include "core/lease.h"
 #include "core/manual.h"
+#include "core/withheld.h"
 #include "devpass/log.h"
 
 /* Level-triggered reconcile: desired = f(policy, present devices, running
@@ -102,6 +103,15 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
         if (dp_grant_lease_over(g, dp_now_realtime_ms()))
                 return LEASE_OVER;
         dev = find_device(d, g->device);
+        /* A NIC devpass moved into the container is gone from the host (it
+         * saw "remove"): that is devpass's own move, not an unplug. Policy
+         * grants keep their NIC's facts in d->moved; a manual one has only
+         * the ledger, and the NIC's identity decides on its way back. */
+        if (!dev && g->has_netdev && streq(g->source, "manual") && !g->lost) {
+                *ret_dev = NULL;
+                *ret_rule = NULL;
+                return NULL;
+        }
         if (!dev)
                 return "device removed";
         if (!streq(g->source, "manual")) {
@@ -307,7 +317,8 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 if (!why) {
                         hold_netns(d, g, c);
                         follow_rule(d, g, c, rule);
-                        update_bundle(d, g, c, device, rule);
+                        if (device)
+                                update_bundle(d, g, c, device, rule);
                         continue;
                 }
                 dev = strdup(g->device);
@@ -353,8 +364,33 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
         }
 }
 
+/* Whether a manual detach holds the pair back from this rule; a hold from
+ * another rule is over (the policy changed for the device). */
+static bool withheld(dp_daemon *d, const dp_container *c, const dp_device *dev,
+                     const dp_grant_opts *o)
+{
+        _cleanup_free_ char *rule = NULL;
+
+        if (dp_withheld_get(d->engine->state_dir, c->ref, dev->syspath,
+                            &rule) <= 0)
+                return false;
+        /* rules are known by content (dp_rule_id): moving one is no
+         * policy change */
+        if ((o->rule && streq(rule, o->rule)) || streq(rule, o->source))
+                return true;
+        /* held against whichever rule grants it first */
+        if (streq(rule, "*")) {
+                (void)dp_withheld_add(d->engine->state_dir, c->ref,
+                                      dev->syspath,
+                                      o->rule ? o->rule : o->source);
+                return true;
+        }
+        (void)dp_withheld_drop(d->engine->state_dir, c->ref, dev->syspath);
+        return false;
+}
+
 static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
-                      const char *ctr_filter)
+                      const char *ctr_filter, bool held)
 {
         dp_grant_opts o = rule_opts(rule);
 
@@ -372,6 +408,8 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
                     dp_lease_tombs_has(d->lease_tombs, c->ref, c->starttime,
                                        dev->syspath,
                                        o.rule ? o.rule : o.source))
+                        continue;
+                if (held && withheld(d, c, dev, &o))
                         continue;
                 r = dp_engine_attach(d->engine, c, dev, &o, &g);
                 audit_grant(c->ref, dev, o.source, r < 0 ? NULL : g, r);
@@ -418,8 +456,12 @@ static bool instance_running(void *userdata, const char *ref,
 int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
 {
         uint64_t t0 = mono_usec();
+        bool held = dp_withheld_any(d->engine->state_dir);
 
         revoke_pass(d, dev_filter, ctr_filter);
+        /* an unplugged device's holds end: a re-plug is granted again */
+        if (held && dev_filter && !find_device(d, dev_filter))
+                (void)dp_withheld_drop_device(d->engine->state_dir, dev_filter);
         if (!dev_filter && !ctr_filter)
                 dp_lease_tombs_prune(d->lease_tombs, instance_running, d);
         if (!d->policy)
@@ -432,7 +474,12 @@ int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
                         continue;
                 rule = allow_rule(d, dev);
                 if (rule)
-                        grant_one(d, dev, rule, ctr_filter);
+                        grant_one(d, dev, rule, ctr_filter, held);
+                else if (held)
+                        /* no rule grants it now: a later grant is a policy
+                         * change, which ends the hold */
+                        (void)dp_withheld_drop_device(d->engine->state_dir,
+                                                      dev->syspath);
         }
 done:
         /* a container coming or going changes no CDI export */

@@ -195,6 +195,30 @@ static int lxc_monitor_check(const char *lxcpath, const char *name,
                        : -ENAMETOOLONG;
 }
 
+/* The monitor's child in the payload cgroup LXC makes by default
+ * (lxc.payload.NAME at the hierarchy's root): found without liblxc, whose
+ * load costs milliseconds per lookup. Only a candidate: the resolver checks
+ * that its parent holds the monitor's socket and that it is in that cgroup
+ * (dp_runtime_verify). -ESRCH when the cgroup is elsewhere or its init
+ * sits in a child cgroup (systemd inside): liblxc answers then. */
+static int payload_init(const char *name, pid_t *ret)
+{
+        const char *roots[] = {dp_cgroup_v2_root(),
+                               dp_cgroup_v1_devices_root()};
+
+        for (size_t i = 0; i < ELEMENTSOF(roots); i++) {
+                _cleanup_free_ char *dir = NULL;
+
+                if (!roots[i])
+                        continue;
+                if (asprintf(&dir, "%s/lxc.payload.%s", roots[i], name) < 0)
+                        return -ENOMEM;
+                if (dp_cgroup_find_init(dir, ret) == 0)
+                        return 0;
+        }
+        return -ESRCH;
+}
+
 int dp_lxc_find_at(const char *lxcpath, const char *name, pid_t *ret_pid,
                    dp_runtime_extra *ret_extra)
 {
@@ -204,16 +228,20 @@ int dp_lxc_find_at(const char *lxcpath, const char *name, pid_t *ret_pid,
 
         if (!lxcpath || !name)
                 return -EINVAL;
-        r = lxc_load();
-        if (r < 0)
-                return r;
+        if (lxc.missing)
+                return -ENOMEDIUM;
         /* 1: no monitor listens, so liblxc can only say "stopped" or
          * "unknown"; its answer decides which. */
         r = lxc_monitor_check(lxcpath, name, ret_extra);
-        if (r < 0) {
-                lxc_unload();
+        if (r < 0)
                 return r;
+        if (r == 0 && payload_init(name, &pid) == 0) {
+                *ret_pid = pid;
+                return 0;
         }
+        r = lxc_load() < 0 ? -ENOMEDIUM : r;
+        if (r < 0)
+                return r;
         c = lxc.container_new(name, lxcpath);
         if (!c)
                 r = -ENOENT; /* liblxc refuses names it cannot hold */

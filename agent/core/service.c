@@ -319,6 +319,8 @@ int dp_service_detach(dp_service *s, json_object *p, json_object **ret,
         if (s->hooks && s->hooks->find_device &&
             s->hooks->find_device(s->userdata, refs.device, &dev) >= 0)
                 refs.d = dev;
+        /* the rule that would grant the device: a detach holds against it */
+        refs.policy = s->policy;
         audit_detach_prepare(s, &refs, &rec);
         r = dp_manual_detach(s->engine, s->hw, &refs, &err);
         audit_request(s, "detach",

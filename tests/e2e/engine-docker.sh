@@ -65,30 +65,30 @@ POL
 "$DEVPASSCTL" policy check "$AGENT_DIR/policy" || fail "policy check"
 agent_start
 # coldplug: the loop device was there before the agent
-dpt_wait_for 3000 eng_docker exec "$C" test -b "$LOOP" || fail "not coldplugged at agent start"
+dpt_wait_for 6000 eng_docker exec "$C" test -b "$LOOP" || fail "not coldplugged at agent start"
 t0=$(now_ms)
 LOOP2=$(loop_add "$img")
-dpt_wait_for 2000 eng_docker exec "$C" test -b "$LOOP2" || fail "hotplugged $LOOP2 not inside"
+dpt_wait_for 4000 eng_docker exec "$C" test -b "$LOOP2" || fail "hotplugged $LOOP2 not inside"
 echo "docker: hotplugged $LOOP2 inside in $(($(now_ms) - t0)) ms"
 eng_docker exec "$C" dd if="$LOOP2" bs=512 count=1 2>/dev/null | grep -q "devpass-docker-$sfx" ||
         fail "cannot read the hotplugged $LOOP2 inside"
 losetup -d "$LOOP2"
-dpt_wait_for 2000 sh -c "! '$ENG_DOCKER_BIN' -H unix://$ENG_DOCKER_SOCK exec $C test -e $LOOP2" ||
+dpt_wait_for 4000 sh -c "! '$ENG_DOCKER_BIN' -H unix://$ENG_DOCKER_SOCK exec $C test -e $LOOP2" ||
         fail "unplugged $LOOP2 left inside"
 # a container started while the agent runs
 eng_docker_run "${C}n"
-dpt_wait_for 3000 eng_docker exec "${C}n" test -b "$LOOP" || fail "late container did not get $LOOP"
+dpt_wait_for 6000 eng_docker exec "${C}n" test -b "$LOOP" || fail "late container did not get $LOOP"
 # stop: the grants leave the ledger; a restart gets the device again
 eng_docker stop -t 0 "$C" >/dev/null
-dpt_wait_for 3000 sh -c "! '$DEVPASSCTL' --socket '$AGENT_SOCK' list --json | grep -q '\"docker:$C\"'" ||
+dpt_wait_for 6000 sh -c "! '$DEVPASSCTL' --socket '$AGENT_SOCK' list --json | grep -q '\"docker:$C\"'" ||
         fail "stopped container still in the ledger"
 eng_docker start "$C" >/dev/null
-dpt_wait_for 3000 eng_docker exec "$C" test -b "$LOOP" || fail "restarted container not re-granted"
+dpt_wait_for 6000 eng_docker exec "$C" test -b "$LOOP" || fail "restarted container not re-granted"
 # an agent restart: a container that started while no agent ran gets it
 agent_kill
 eng_docker_run "${C}r"
 agent_start
-dpt_wait_for 3000 eng_docker exec "${C}r" test -b "$LOOP" || fail "coldplug after restart failed"
+dpt_wait_for 6000 eng_docker exec "${C}r" test -b "$LOOP" || fail "coldplug after restart failed"
 echo "docker: agent hotplug, stop, coldplug"
 agent_kill
 # leave no grant behind for the userns daemon below

@@ -83,18 +83,18 @@ Container=lxd:dpt-lx$sfx*
 Access=rw
 POL
 agent_start
-dpt_wait_for 4000 lxc exec "$P" -- test -b "$LOOP" || fail "not coldplugged at agent start"
-dpt_wait_for 4000 lxc exec "$U" -- test -b "$LOOP" || fail "not coldplugged (unprivileged)"
+dpt_wait_for 8000 lxc exec "$P" -- test -b "$LOOP" || fail "not coldplugged at agent start"
+dpt_wait_for 8000 lxc exec "$U" -- test -b "$LOOP" || fail "not coldplugged (unprivileged)"
 t0=$(now_ms)
 LOOP2=$(loop_add "$img")
-dpt_wait_for 3000 lxc exec "$P" -- test -b "$LOOP2" || fail "hotplugged $LOOP2 not inside"
+dpt_wait_for 6000 lxc exec "$P" -- test -b "$LOOP2" || fail "hotplugged $LOOP2 not inside"
 echo "lxd: hotplugged $LOOP2 inside in $(($(now_ms) - t0)) ms"
 losetup -d "$LOOP2"
-dpt_wait_for 3000 sh -c "! lxc exec $P -- test -e $LOOP2" || fail "unplugged $LOOP2 left inside"
+dpt_wait_for 6000 sh -c "! lxc exec $P -- test -e $LOOP2" || fail "unplugged $LOOP2 left inside"
 lxc stop -f "$P"
-dpt_wait_for 4000 sh -c "! '$DEVPASSCTL' --socket '$AGENT_SOCK' list --json | grep -q '\"lxd:$P\"'" ||
+dpt_wait_for 8000 sh -c "! '$DEVPASSCTL' --socket '$AGENT_SOCK' list --json | grep -q '\"lxd:$P\"'" ||
         fail "stopped container still in the ledger"
 lxc start "$P"
-dpt_wait_for 5000 lxc exec "$P" -- test -b "$LOOP" || fail "restarted container not re-granted"
+dpt_wait_for 8000 lxc exec "$P" -- test -b "$LOOP" || fail "restarted container not re-granted"
 echo "lxd: agent coldplug, hotplug, stop, restart"
 echo "engine-lxd: all checks passed"

@@ -81,22 +81,22 @@ Container=podman:dpt-pm$sfx*
 Access=rw
 POL
 agent_start
-dpt_wait_for 4000 podman exec "$C" test -b "$LOOP" || fail "not coldplugged at agent start"
-dpt_wait_for 4000 podman exec "$U" test -b "$LOOP" || fail "not coldplugged into the --uidmap container"
+dpt_wait_for 10000 podman exec "$C" test -b "$LOOP" || fail "not coldplugged at agent start"
+dpt_wait_for 10000 podman exec "$U" test -b "$LOOP" || fail "not coldplugged into the --uidmap container"
 t0=$(now_ms)
 LOOP2=$(loop_add "$img")
-dpt_wait_for 3000 podman exec "$C" test -b "$LOOP2" || fail "hotplugged $LOOP2 not inside"
+dpt_wait_for 6000 podman exec "$C" test -b "$LOOP2" || fail "hotplugged $LOOP2 not inside"
 echo "podman: hotplugged $LOOP2 inside in $(($(now_ms) - t0)) ms"
 losetup -d "$LOOP2"
 dpt_wait_for 3000 sh -c "! podman exec $C test -e $LOOP2" || fail "unplugged $LOOP2 left inside"
 # started while the agent runs and no API service exists: found by rescan
 eng_podman_run "${C}n"
-dpt_wait_for 5000 podman exec "${C}n" test -b "$LOOP" || fail "late container did not get $LOOP"
+dpt_wait_for 10000 podman exec "${C}n" test -b "$LOOP" || fail "late container did not get $LOOP"
 podman stop -t 0 "$C" >/dev/null
-dpt_wait_for 4000 sh -c "! '$DEVPASSCTL' --socket '$AGENT_SOCK' list --json | grep -q '\"podman:$C\"'" ||
+dpt_wait_for 8000 sh -c "! '$DEVPASSCTL' --socket '$AGENT_SOCK' list --json | grep -q '\"podman:$C\"'" ||
         fail "stopped container still in the ledger"
 podman start "$C" >/dev/null
-dpt_wait_for 5000 podman exec "$C" test -b "$LOOP" || fail "restarted container not re-granted"
+dpt_wait_for 10000 podman exec "$C" test -b "$LOOP" || fail "restarted container not re-granted"
 # a manual attach through the agent resolves through the CLI as well
 dpt_veth_add "dpt${sfx}c" "dpt${sfx}d"
 ctl attach "podman:${C}n" "net:dpt${sfx}c" --name eth6 >/dev/null || fail "agent attach NIC"
