@@ -10,6 +10,7 @@ PKGS=(
         libcmocka-dev umockdev libumockdev-dev
         lxc lxc-dev lxc-templates busybox-static udev iproute2 util-linux
         valgrind kmod procps scdoc bash-completion
+        qemu-system-x86 mmdebstrap e2fsprogs python3
 )
 
 if [ "$(id -u)" -ne 0 ]; then

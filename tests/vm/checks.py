@@ -1,0 +1,195 @@
+"""The VM lab's checks.  Each runs inside one booted guest, drives QEMU's
+hotplug over QMP and looks at the result from inside the container.
+
+A check raises on failure and may return a short note for the summary.
+"""
+
+import json
+import time
+
+LIB = ". /mnt/share/guest/lib.sh\n"
+NODE_DEADLINE = 60  # seconds; TCG under a loaded host is slow
+
+
+class Lab:
+    def __init__(self, vm, work, log):
+        self.vm, self.work, self.log = vm, work, log
+        self.qmp = vm.qmp
+        self.serial = 0
+
+    def sh(self, script, timeout=180, check=True):
+        return self.vm.sh(LIB + script, timeout=timeout, check=check)
+
+    def setup(self):
+        self.vm.sh("mount -t 9p -o trans=virtio,version=9p2000.L,ro share /mnt/share")
+        self.sh(". /mnt/share/guest/setup.sh")
+
+    def dump_journal(self):
+        out = self.vm.sh("journalctl -u devpassd --no-pager -n 25", check=False)
+        self.log("devpassd journal (last 25 lines):\n" + out)
+
+    def devices(self):
+        return json.loads(self.sh("devpassctl devices --json"))
+
+    def pid(self, ctr="c1"):
+        return self.sh("lxc_pid %s" % ctr).strip()
+
+    def ctr(self, script, ctr="c1", check=True):
+        """Runs a busybox sh script inside the container, in its cgroup."""
+        pid = self.pid(ctr) if not ctr.isdigit() else ctr
+        return self.sh("in_ctr %s /bin/busybox sh -c %s" % (pid, quote(script)),
+                       check=check)
+
+    def wait_ctr(self, cond, what, ctr="c1"):
+        pid = self.pid(ctr) if not ctr.isdigit() else ctr
+        self.sh("wait_for %d in_ctr %s /bin/busybox sh -c %s || die %s"
+                % (NODE_DEADLINE, pid, quote(cond), quote("timed out: " + what)))
+
+    def plug(self, driver, dev_id, **props):
+        self.qmp.cmd("device_add", driver=driver, id=dev_id, **props)
+
+    def unplug(self, dev_id):
+        self.qmp.cmd("device_del", id=dev_id)
+        end = time.monotonic() + NODE_DEADLINE
+        while True:
+            try:
+                ev = self.qmp.wait_event("DEVICE_DELETED", max(1, end - time.monotonic()))
+            except TimeoutError:
+                raise AssertionError("device_del %s: no DEVICE_DELETED" % dev_id)
+            if ev["data"].get("device") == dev_id:
+                return
+
+    def usb_nodes(self, serial, subsystem=""):
+        self.sh("wait_for %d usb_dev %s >/dev/null || die 'no USB device %s'"
+                % (NODE_DEADLINE, serial, serial))
+        # the nodes follow the USB device by a moment
+        self.sh("wait_for %d eval '[ -n \"$(usb_nodes %s %s)\" ]' || "
+                "die 'no %s node of %s'" % (NODE_DEADLINE, serial, subsystem,
+                                            subsystem or "any", serial))
+        return self.sh("usb_nodes %s %s" % (serial, subsystem)).split()
+
+    def majmin(self, node):
+        return self.sh("stat -Lc '%%t %%T' %s" % node).split()
+
+
+def quote(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def expect(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def _hex(pair):
+    return "%d %d" % (int(pair[0], 16), int(pair[1], 16))
+
+
+def check_service(lab):
+    """devpassd from the shipped unit, Type=notify, start/restart/stop."""
+    lab.sh("systemctl start devpassd")
+    show = lab.sh("systemctl show -p Type,ActiveState,MainPID,FragmentPath devpassd")
+    props = dict(l.split("=", 1) for l in show.split())
+    expect(props["Type"] == "notify", "Type=%s" % props["Type"])
+    expect(props["ActiveState"] == "active", show)
+    expect(props["FragmentPath"] == "/usr/local/lib/systemd/system/devpassd.service",
+           "unit not the shipped one: " + props["FragmentPath"])
+    lab.sh("journalctl -u devpassd --no-pager | grep -q 'devpassd ready' || die 'no ready line in journal'")
+    lab.sh("systemctl restart devpassd")
+    pid2 = lab.sh("systemctl show -p MainPID --value devpassd").strip()
+    expect(pid2 != props["MainPID"] and pid2 != "0", "restart kept pid %s" % pid2)
+    lab.sh("systemctl stop devpassd; [ \"$(systemctl is-active devpassd)\" = inactive ] || die 'still active'")
+    lab.sh("systemctl start devpassd; systemctl is-active devpassd >/dev/null")
+    lab.sh("wait_for 30 sh -c 'devpassctl status | grep -q \"containers *1\"' || die 'c1 not seen'")
+    return "pids %s -> %s" % (props["MainPID"], pid2)
+
+
+def check_keyboard(lab):
+    """usb-kbd into c1: node inside, open, /dev/null, unplug, EPERM, re-plug."""
+    lab.plug("usb-kbd", "kbd1", bus="xhci.0", serial="dpkbd1")
+    ev = lab.usb_nodes("dpkbd1", "input")
+    ev = [n for n in ev if "/event" in n]
+    expect(len(ev) == 1, "keyboard event nodes: %s" % ev)
+    mm = _hex(lab.majmin(ev[0]))
+    lab.wait_ctr("[ -c /dev/input/vm-kbd ]", "keyboard node in c1")
+    st = lab.ctr("stat -c '%g %a %t:%T' /dev/input/vm-kbd").split()
+    expect(st[0] == "11" and st[1] == "640", "keyboard rule not applied: %s" % st)
+    lab.ctr("exec 3</dev/input/vm-kbd && echo x >/dev/null")
+    hid = lab.usb_nodes("dpkbd1", "hidraw")
+    lab.wait_ctr("[ -c %s ]" % hid[0], "hidraw node in c1")
+    lab.ctr("exec 3<%s" % hid[0])
+    lab.unplug("kbd1")
+    lab.wait_ctr("[ ! -e /dev/input/vm-kbd ] && [ ! -e %s ]" % hid[0], "nodes gone from c1")
+    out = lab.ctr("mknod /tmp/k c %s && { exec 3</tmp/k; } 2>&1; echo rc=$?" % mm, check=False)
+    expect("Operation not permitted" in out, "re-made node opened: %r" % out)
+    lab.ctr("echo x >/dev/null; rm -f /tmp/k")
+    lab.plug("usb-kbd", "kbd1", bus="xhci.0", serial="dpkbd1")
+    lab.wait_ctr("[ -c /dev/input/vm-kbd ]", "keyboard node back in c1")
+    lab.ctr("exec 3</dev/input/vm-kbd")
+
+
+def _input_caps(lab, node):
+    for d in lab.devices():
+        if d["class"] == "input" and any(n["path"] == node for n in d["nodes"]):
+            return set(d["input"]), d["properties"]
+    raise AssertionError("devpassctl devices lacks %s" % node)
+
+
+def check_classify(lab):
+    """Input=keyboard / Input=mouse from real evdev caps, as udev sees them."""
+    lab.plug("usb-mouse", "mouse1", bus="xhci.0", serial="dpmouse1")
+    lab.plug("usb-tablet", "tab1", bus="xhci.0", serial="dptab1")
+    notes = []
+    for serial, want in (("dpkbd1", "keyboard"), ("dpmouse1", "mouse"), ("dptab1", "mouse")):
+        ev = [n for n in lab.usb_nodes(serial, "input") if "/event" in n][0]
+        caps, props = _input_caps(lab, ev)
+        udev = {k[len("ID_INPUT_"):].lower() for k, v in props.items()
+                if k.startswith("ID_INPUT_") and v == "1"}
+        expect(want in caps, "%s: devpass says %s, want %s" % (serial, sorted(caps), want))
+        for kind in ("keyboard", "mouse", "tablet", "touchpad", "joystick"):
+            expect((kind in caps) == (kind in udev),
+                   "%s: devpass %s vs udev %s on %s" % (serial, sorted(caps), sorted(udev), kind))
+        notes.append("%s=%s" % (serial, "+".join(sorted(caps))))
+    # the mouse rule gave the mouse its group; the keyboard rule did not match
+    ev = [n for n in lab.usb_nodes("dpmouse1", "input") if "/event" in n][0]
+    lab.wait_ctr("[ -c %s ]" % ev, "mouse node in c1")
+    st = lab.ctr("stat -c '%%g %%a' %s" % ev).split()
+    expect(st == ["12", "600"], "mouse rule not applied: %s" % st)
+    lab.unplug("mouse1")
+    lab.unplug("tab1")
+    return " ".join(notes)
+
+
+def check_revoke(lab):
+    """A held evdev fd is revoked on detach (read -> ENODEV); hidraw too."""
+    ev = [n for n in lab.usb_nodes("dpkbd1", "input") if "/event" in n][0]
+    hid = lab.usb_nodes("dpkbd1", "hidraw")[0]
+    lab.wait_ctr("[ -c /dev/input/vm-kbd ] && [ -c %s ]" % hid, "nodes in c1")
+    pid = lab.pid()
+    lab.sh("rm -f /tmp/kerr /tmp/herr; "
+           "setsid sh /mnt/share/guest/in-ctr.sh %s /bin/busybox cat /dev/input/vm-kbd </dev/null >/dev/null 2>/tmp/kerr & "
+           "setsid sh /mnt/share/guest/in-ctr.sh %s /bin/busybox cat %s </dev/null >/dev/null 2>/tmp/herr & "
+           "wait_for 30 eval 'devpassctl list --json | grep -q busybox' || true" % (pid, pid, hid))
+    lab.sh("devpassctl detach lxc:c1 %s && devpassctl detach lxc:c1 %s" % (ev, hid))
+    lab.sh("wait_for 30 grep -q 'No such device' /tmp/kerr || die \"evdev holder: $(cat /tmp/kerr)\"")
+    kernel = lab.sh("uname -r").strip()
+    major, minor = (int(x) for x in kernel.split(".")[:2])
+    if (major, minor) >= (6, 12):
+        lab.sh("wait_for 30 grep -q 'No such device' /tmp/herr || die \"hidraw holder: $(cat /tmp/herr)\"")
+        note = "evdev+hidraw revoked"
+    else:
+        # no HIDIOCREVOKE before 6.12: the holder keeps reading, and the
+        # agent says so in the journal
+        lab.sh("wait_for 30 sh -c 'journalctl -u devpassd --no-pager | grep -q \"cannot be revoked\"' || die 'no warning about the hidraw holder'")
+        note = "evdev revoked; hidraw kept (kernel %s < 6.12, warned)" % kernel
+    lab.sh("pkill -f 'busybox cat /dev/' || true")
+    lab.unplug("kbd1")
+    return note
+
+
+def for_mode(mode):
+    v2 = [("service", check_service), ("keyboard", check_keyboard),
+          ("classify", check_classify), ("revoke", check_revoke)]
+    if mode == "v2":
+        return v2
+    return [c for c in v2 if c[0] in ("service", "keyboard", "revoke")]
