@@ -5,6 +5,7 @@ A check raises on failure and may return a short note for the summary.
 """
 
 import json
+import os
 import time
 
 LIB = ". /mnt/share/guest/lib.sh\n"
@@ -187,9 +188,141 @@ def check_revoke(lab):
     return note
 
 
+def check_serial(lab):
+    """FTDI usb-serial on a ringbuf chardev: ttyUSB node inside, writes arrive."""
+    lab.qmp.cmd("chardev-add", id="ser1",
+                backend={"type": "ringbuf", "data": {"size": 4096}})
+    lab.plug("usb-serial", "serdev1", bus="xhci.0", chardev="ser1", serial="dpser1")
+    tty = lab.usb_nodes("dpser1", "tty")
+    expect(len(tty) == 1 and "ttyUSB" in tty[0], "FTDI nodes: %s" % tty)
+    lab.wait_ctr("[ -c /dev/ttyVM0 ]", "ttyVM0 in c1")
+    lab.ctr("printf devpass-vm-serial >/dev/ttyVM0")
+    end = time.monotonic() + NODE_DEADLINE
+    got = ""
+    while "devpass-vm-serial" not in got and time.monotonic() < end:
+        got += lab.qmp.cmd("ringbuf-read", device="ser1", size=4096, format="utf8")
+        time.sleep(0.2)
+    expect("devpass-vm-serial" in got, "serial wrote %r" % got)
+    lab.unplug("serdev1")
+    lab.wait_ctr("[ ! -e /dev/ttyVM0 ]", "ttyVM0 gone from c1")
+    lab.qmp.cmd("chardev-remove", id="ser1")
+    return tty[0]
+
+
+def check_storage(lab):
+    """usb-storage: the disk inside reads the host file's bytes; unplug: gone."""
+    img = os.path.join(lab.work, "disk1.img")
+    with open(img, "wb") as f:
+        f.write(b"devpass-vm-disk!".ljust(8 << 20, b"\0"))
+    lab.qmp.cmd("blockdev-add", driver="raw", **{"node-name": "disk1"},
+                file={"driver": "file", "filename": img})
+    lab.plug("usb-storage", "stor1", bus="xhci.0", drive="disk1", serial="dpstor1")
+    blk = lab.usb_nodes("dpstor1", "block")
+    lab.wait_ctr("[ -b /dev/vmdisk ]", "vmdisk in c1")
+    head = lab.ctr("/bin/busybox head -c 16 /dev/vmdisk")
+    expect(head == "devpass-vm-disk!", "disk read %r" % head)
+    lab.unplug("stor1")
+    lab.wait_ctr("[ ! -e /dev/vmdisk ]", "vmdisk gone from c1")
+    lab.qmp.cmd("blockdev-del", **{"node-name": "disk1"})
+    return blk[0]
+
+
+def check_drm(lab):
+    """virtio-gpu card0+renderD128 (boot) and a hot-plugged bochs-display."""
+    lab.wait_ctr("[ -c /dev/dri/card0 ] && [ -c /dev/dri/renderD128 ]", "virtio-gpu nodes in c1")
+    lab.ctr("exec 3<>/dev/dri/renderD128 && exec 4<>/dev/dri/card0")
+    links = lab.ctr("ls /dev/dri/by-path 2>&1 || true").split()
+    before = set(lab.sh("ls /dev/dri").split())
+    lab.plug("bochs-display", "gpu2", bus="rp3")
+    lab.sh("wait_for %d eval '[ $(ls /dev/dri | wc -l) -gt %d ]' || die 'no bochs card'"
+           % (NODE_DEADLINE, len(before)))
+    lab.sh("udevadm settle -t 30 || true")
+    card = sorted(set(lab.sh("ls /dev/dri").split()) - before)
+    card = [c for c in card if c.startswith("card")]
+    expect(len(card) == 1, "new DRM nodes: %s" % card)
+    lab.wait_ctr("[ -c /dev/dri/%s ]" % card[0], "bochs %s in c1" % card[0])
+    lab.ctr("exec 3<>/dev/dri/%s" % card[0])
+    lab.unplug("gpu2")
+    lab.wait_ctr("[ ! -e /dev/dri/%s ]" % card[0], "bochs card gone from c1")
+    expect(any(l.endswith("-card") for l in links), "by-path links inside: %s" % links)
+    return "by-path: %s; hotplug %s" % (" ".join(links), card[0])
+
+
+NIC_MAC = "52:54:00:d9:a5:01"
+NIC_POLICY = """[Match]
+Class=net
+PCI=%s
+[Target]
+Container=lxc:c1
+[Grant]
+InterfaceName=lan0
+"""
+
+
+def _nic_home(lab, name, what):
+    lab.sh("wait_for %d eval '[ \"$(cat /sys/class/net/%s/address)\" = %s ]' || "
+           "die \"%s: $(ip -br link)\"" % (NODE_DEADLINE, name, NIC_MAC, what))
+
+
+def _nic_inside(lab, what):
+    lab.wait_ctr("ip link show lan0 | grep -q %s" % NIC_MAC, what)
+
+
+def check_nic(lab):
+    """e1000e by PCI= with InterfaceName=; container killed -> home with its
+    name and MAC; also when devpassd is SIGKILLed as the container dies."""
+    lab.qmp.cmd("netdev_add", type="user", id="n1", restrict=True)
+    lab.plug("e1000e", "nic1", bus="rp1", netdev="n1", mac=NIC_MAC)
+    lab.sh("wait_for %d eval 'grep -l %s /sys/class/net/*/address' >/dev/null || die 'no e1000e'"
+           % (NODE_DEADLINE, NIC_MAC))
+    lab.sh("udevadm settle -t 30 || true")
+    name = lab.sh("basename $(dirname $(grep -l %s /sys/class/net/*/address))" % NIC_MAC).strip()
+    expect(name.startswith("en"), "udev did not rename the NIC: %s" % name)
+    pci = lab.sh("basename $(readlink -f /sys/class/net/%s/device)" % name).strip()
+    lab.sh("cat >/etc/devpass/policy.d/60-vm-nic.policy <<'E'\n%sE\ndevpassctl reload"
+           % (NIC_POLICY % pci))
+    _nic_inside(lab, "lan0 in c1")
+    lab.sh("lxc-stop -k -n c1")
+    _nic_home(lab, name, "after lxc-stop -k")
+    lab.sh("lxc-start -n c1 -d && wait_for 60 lxc_pid c1 >/dev/null")
+    _nic_inside(lab, "lan0 in restarted c1")
+    # the agent dies with the container: the kernel hands the NIC back as
+    # lan0; the restarted agent must still give it its name back
+    lab.sh("systemctl kill -s KILL devpassd; lxc-stop -k -n c1")
+    lab.sh("wait_for 60 eval '[ \"$(systemctl is-active devpassd)\" = active ]' || die 'not restarted'")
+    _nic_home(lab, name, "after kill -9 of devpassd")
+    lab.sh("rm /etc/devpass/policy.d/60-vm-nic.policy && devpassctl reload")
+    lab.sh("lxc-start -n c1 -d && wait_for 60 lxc_pid c1 >/dev/null")
+    lab.unplug("nic1")
+    lab.qmp.cmd("netdev_del", id="n1")
+    return "%s at %s" % (name, pci)
+
+
+def check_kill_midgrant(lab):
+    """devpassd SIGKILLed by systemd right after a plug: converges, no leak."""
+    lab.sh("wait_for 60 eval 'devpassctl status | grep -q \"containers *1\"'")
+    lab.plug("usb-kbd", "kbd2", bus="xhci.0", serial="dpkbd2")
+    lab.sh("wait_for 30 usb_dev dpkbd2 >/dev/null; systemctl kill -s KILL devpassd")
+    lab.sh("wait_for 60 eval '[ \"$(systemctl is-active devpassd)\" = active ]' || die 'not restarted'")
+    lab.wait_ctr("[ -c /dev/input/vm-kbd ]", "keyboard in c1 after the restart")
+    lab.ctr("exec 3</dev/input/vm-kbd")
+    lab.unplug("kbd2")
+    lab.wait_ctr("[ ! -e /dev/input/vm-kbd ]", "keyboard gone from c1")
+    lab.sh("wait_for 30 eval '! devpassctl list | grep -q 0627'"
+           " || die \"grant left: $(devpassctl list)\"")
+    left = lab.sh("grep -l 0627 /run/devpass/grants/*.json 2>/dev/null || true").strip()
+    expect(not left, "ledger left: %s" % left)
+    restarts = lab.sh("systemctl show -p NRestarts --value devpassd").strip()
+    return "NRestarts=%s" % restarts
+
+
 def for_mode(mode):
     v2 = [("service", check_service), ("keyboard", check_keyboard),
-          ("classify", check_classify), ("revoke", check_revoke)]
+          ("classify", check_classify), ("revoke", check_revoke),
+          ("serial", check_serial), ("storage", check_storage),
+          ("drm", check_drm), ("nic", check_nic),
+          ("kill-midgrant", check_kill_midgrant)]
     if mode == "v2":
         return v2
-    return [c for c in v2 if c[0] in ("service", "keyboard", "revoke")]
+    return [c for c in v2 if c[0] in ("service", "keyboard", "revoke", "serial",
+                                      "storage", "nic", "kill-midgrant")]

@@ -12,4 +12,4 @@ else
         echo $$ >"/sys/fs/cgroup/devices$(sed -n 's/^[0-9]*:devices://p' "/proc/$pid/cgroup")/cgroup.procs"
         echo $$ >"/sys/fs/cgroup/unified$cg/cgroup.procs"
 fi
-exec nsenter -t "$pid" -m -u -i -p -r -w "$@"
+exec nsenter -t "$pid" -m -u -i -n -p -r -w "$@"
