@@ -316,12 +316,32 @@ def check_kill_midgrant(lab):
     return "NRestarts=%s" % restarts
 
 
+def check_nspawn(lab):
+    """A keyboard attached into an nspawn machine registered with machined."""
+    lab.sh("mk_nspawn n1 || die \"n1 did not start: $(journalctl -u dpvm-n1 --no-pager | tail -5)\"")
+    pid = lab.sh("machine_pid n1").strip()
+    lab.plug("usb-kbd", "kbd3", bus="xhci.0", serial="dpkbd3")
+    ev = [n for n in lab.usb_nodes("dpkbd3", "input") if "/event" in n][0]
+    mm = _hex(lab.majmin(ev))
+    lab.sh("devpassctl attach nspawn:n1 %s --path /dev/input/n1-kbd" % ev)
+    lab.wait_ctr("[ -c /dev/input/n1-kbd ]", "keyboard in n1", ctr=pid)
+    lab.ctr("exec 3</dev/input/n1-kbd && echo x >/dev/null", ctr=pid)
+    cg = lab.sh("sed -n 's/^0:://p' /proc/%s/cgroup" % pid).strip()
+    lab.unplug("kbd3")
+    lab.wait_ctr("[ ! -e /dev/input/n1-kbd ]", "keyboard gone from n1", ctr=pid)
+    out = lab.ctr("mknod /tmp/k c %s && { exec 3</tmp/k; } 2>&1; echo rc=$?" % mm,
+                  ctr=pid, check=False)
+    expect("Operation not permitted" in out, "re-made node opened in n1: %r" % out)
+    lab.sh("systemctl stop dpvm-n1")
+    return "cgroup %s" % cg
+
+
 def for_mode(mode):
     v2 = [("service", check_service), ("keyboard", check_keyboard),
           ("classify", check_classify), ("revoke", check_revoke),
           ("serial", check_serial), ("storage", check_storage),
           ("drm", check_drm), ("nic", check_nic),
-          ("kill-midgrant", check_kill_midgrant)]
+          ("kill-midgrant", check_kill_midgrant), ("nspawn", check_nspawn)]
     if mode == "v2":
         return v2
     return [c for c in v2 if c[0] in ("service", "keyboard", "revoke", "serial",

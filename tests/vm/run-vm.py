@@ -29,21 +29,28 @@ def log(msg):
     print("vm: " + msg, flush=True)
 
 
-def make_share(build, share):
+def make_share(build, share, stamp):
     env = dict(os.environ, DESTDIR=os.path.join(share, "stage"))
     subprocess.run(["cmake", "--install", build], env=env, check=True,
                    stdout=subprocess.DEVNULL)
     shutil.copytree(os.path.join(HERE, "guest"), os.path.join(share, "guest"))
+    if stamp:
+        shutil.copy(stamp, os.path.join(share, "vm-stamp"))
 
 
-def run_mode(image, share, work, mode, only):
+def run_mode(image, share, work, mode, only, bench):
     vm = VM(image, work, share, mode, log)
     results = []
     try:
         vm.start()
         lab = checks.Lab(vm, work, log)
         lab.setup()
-        for name, fn in checks.for_mode(mode):
+        todo = checks.for_mode(mode)
+        if bench:
+            import benchvm
+            todo = [t for t in todo if t[0] == "service"]
+            todo.append(("bench", lambda lab: benchvm.check_bench(lab, bench)))
+        for name, fn in todo:
             if only and name not in only:
                 continue
             t0 = time.monotonic()
@@ -66,6 +73,9 @@ def main():
     ap.add_argument("build")
     ap.add_argument("--mode", default="both", choices=["v2", "hybrid", "both"])
     ap.add_argument("--only", default="")
+    ap.add_argument("--bench", type=int, default=0,
+                    help="instead of the checks: N keyboard plugs timed (bench/bench-vm.sh)")
+    ap.add_argument("--stamp", default="", help="the vm-stamp program, for --bench")
     a = ap.parse_args()
     only = set(filter(None, a.only.split(",")))
     t0 = time.monotonic()
@@ -84,13 +94,13 @@ def main():
     results = []
     try:
         share = os.path.join(tmp, "share")
-        make_share(a.build, share)
+        make_share(a.build, share, a.stamp)
         modes = ["v2", "hybrid"] if a.mode == "both" else [a.mode]
         for mode in modes:
             work = os.path.join(tmp, mode)
             os.mkdir(work)
             try:
-                results += run_mode(image, share, work, mode, only)
+                results += run_mode(image, share, work, mode, only, a.bench)
             except SkipVM as e:
                 print("SKIP: %s" % e, flush=True)
                 return 77

@@ -80,3 +80,22 @@ usb_nodes() {
                 echo "/dev/$name"
         done
 }
+
+# mk_nspawn NAME: a busybox systemd-nspawn machine registered with machined,
+# on the unified hierarchy (nspawn would mount a legacy name=systemd one for
+# a payload it does not recognise as systemd).
+mk_nspawn() {
+        local n=$1 r=/var/lib/machines/$1
+        mkdir -p "$r"/bin "$r"/dev "$r"/proc "$r"/sys "$r"/tmp "$r"/run "$r"/etc "$r"/usr/lib
+        cp /bin/busybox "$r/bin/busybox"
+        ln -sf busybox "$r/bin/sh"
+        printf '#!/bin/sh\nwhile :; do /bin/busybox sleep 3600; done\n' >"$r/bin/init"
+        chmod 755 "$r/bin/init"
+        printf 'ID=busybox\nNAME=busybox\n' >"$r/usr/lib/os-release"
+        cp "$r/usr/lib/os-release" "$r/etc/os-release"
+        systemd-run -q --unit="dpvm-$n" --setenv=SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 \
+                systemd-nspawn -q -D "$r" -M "$n" --register=yes /bin/init
+        wait_for 60 eval "[ -n \"\$(machinectl show $n -p Leader --value)\" ]"
+}
+
+machine_pid() { machinectl show "$1" -p Leader --value; }
