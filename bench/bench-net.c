@@ -240,14 +240,14 @@ int main(int argc, char **argv)
                 dp_netdev_saved saved;
                 uint64_t t0 = bench_now_ns();
 
-                r = dp_act_net_move_in(c, veth, "eth7", &saved);
+                r = dp_act_net_move_in(c, veth, "eth7", &saved, NULL);
                 if (r < 0) {
                         fprintf(stderr, "dp_act_net_move_in: %s\n",
                                 strerror(-r));
                         break;
                 }
                 bench_add(&dp, bench_now_ns() - t0);
-                r = dp_act_net_move_out(c, &saved);
+                r = dp_act_net_move_out(c, -1, &saved);
                 if (r < 0) {
                         fprintf(stderr, "dp_act_net_move_out: %s\n",
                                 strerror(-r));

@@ -60,6 +60,7 @@ run "$B/bench-cg2" $QUICK
 run "$B/bench-net" --testctr "$BUILD/tests/harness/dp-testctr" $QUICK
 run "$B/bench-agent" storm "${D[@]}" --loop "$LOOPB" $QUICK
 run "$B/bench-agent" cold "${D[@]}" --loop "$LOOPB" $QUICK
+run bash bench/bench-cdi.sh --devpassd "$BUILD/agent/devpassd" --loop "$((LOOPA + 2))" $QUICK
 
 echo
 echo "Summary ($(( $(date +%s) - START )) s)"

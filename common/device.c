@@ -4,30 +4,6 @@
 
 #include "devpass/device.h"
 
-static const char *const class_names[_DP_CLASS_MAX] = {
-        [DP_CLASS_UNKNOWN] = "unknown", [DP_CLASS_GPU] = "gpu",
-        [DP_CLASS_USB] = "usb",         [DP_CLASS_INPUT] = "input",
-        [DP_CLASS_NET] = "net",         [DP_CLASS_BLOCK] = "block",
-        [DP_CLASS_TTY] = "tty",         [DP_CLASS_SOUND] = "sound",
-        [DP_CLASS_VIDEO] = "video",     [DP_CLASS_HIDRAW] = "hidraw",
-        [DP_CLASS_CHAR] = "char",
-};
-
-const char *dp_class_to_string(dp_class c)
-{
-        if ((unsigned)c >= _DP_CLASS_MAX)
-                return "unknown";
-        return class_names[c];
-}
-
-dp_class dp_class_from_string(const char *s)
-{
-        for (size_t i = 1; s && i < _DP_CLASS_MAX; i++)
-                if (streq(s, class_names[i]))
-                        return (dp_class)i;
-        return DP_CLASS_UNKNOWN;
-}
-
 static const char *const input_words[] = {
         "keyboard",    "mouse",  "joystick", "touchpad",
         "touchscreen", "tablet", "switch",   "key",

@@ -2,9 +2,28 @@
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "devpass/util.h"
+
+char *strdup_vprintf(const char *fmt, va_list ap)
+{
+        char *s;
+
+        return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+char *strdup_printf(const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        s = strdup_vprintf(fmt, ap);
+        va_end(ap);
+        return s;
+}
 
 char *strjoin_sep(const char *sep, ...)
 {
@@ -167,6 +186,15 @@ int strverscmp_improved(const char *a, const char *b)
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
+uint64_t dp_fnv1a(uint64_t h, const void *data, size_t n)
+{
+        const unsigned char *p = data;
+
+        for (size_t i = 0; i < n; i++)
+                h = (h ^ p[i]) * 0x100000001b3ULL;
+        return h;
+}
+
 void dp_unescape_octal(char *s)
 {
         char *w = s;
@@ -181,4 +209,61 @@ void dp_unescape_octal(char *s)
                         *w++ = *r++;
         }
         *w = 0;
+}
+
+/* "90", "90s", "500ms", "2min", "1h 30min", "1d": whole numbers with a unit
+ * each (none: seconds), summed. Leases use it on the command line and in
+ * the policy's Lease=, so both take the same words. */
+int parse_duration_ms(const char *s, uint64_t *ret)
+{
+        static const struct {
+                const char *unit;
+                uint64_t ms;
+        } units[] = {{"ms", 1},         {"s", 1000},     {"sec", 1000},
+                     {"m", 60000},      {"min", 60000},  {"h", 3600000},
+                     {"hr", 3600000},   {"d", 86400000}, {"day", 86400000},
+                     {"days", 86400000}};
+        uint64_t total = 0;
+        bool any = false;
+
+        if (!s)
+                return -EINVAL;
+        while (*s) {
+                uint64_t v = 0, mul = 0;
+                const char *u;
+                size_t ulen;
+
+                while (*s == ' ')
+                        s++;
+                if (!*s)
+                        break;
+                if (!isdigit((unsigned char)*s))
+                        return -EINVAL;
+                for (; isdigit((unsigned char)*s); s++) {
+                        if (v > UINT32_MAX)
+                                return -ERANGE;
+                        v = v * 10 + (uint64_t)(*s - '0');
+                }
+                u = s;
+                while (isalpha((unsigned char)*s))
+                        s++;
+                ulen = (size_t)(s - u);
+                if (ulen == 0)
+                        mul = 1000;
+                for (size_t i = 0; ulen && i < ELEMENTSOF(units); i++)
+                        if (strlen(units[i].unit) == ulen &&
+                            strncmp(units[i].unit, u, ulen) == 0)
+                                mul = units[i].ms;
+                if (mul == 0)
+                        return -EINVAL;
+                total += v * mul;
+                /* a lease of more than ten years is a typo */
+                if (total > UINT64_C(10) * 366 * 86400000)
+                        return -ERANGE;
+                any = true;
+        }
+        if (!any || total == 0)
+                return -EINVAL;
+        *ret = total;
+        return 0;
 }

@@ -57,6 +57,7 @@ static const key_desc keys[] = {
         {"Companions", SECTION_GRANT, 7, false, 0, parse_grant},
         {"Forward", SECTION_GRANT, 8, false, 0, parse_grant},
         {"DefaultRouteNIC", SECTION_GRANT, 9, false, 0, parse_grant},
+        {"Lease", SECTION_GRANT, 10, false, 0, parse_grant},
 };
 #undef M
 
@@ -122,18 +123,22 @@ static int push_match(dp_rule *r, match_key mk, bool negate, char ***items,
 }
 
 /* Checks (and for ids normalises) one list item; NULL when the item is fine,
- * else the complaint that follows "Key= value 'ITEM' ". */
-static const char *check_item(match_key mk, char **item)
+ * else the complaint that follows "Key= value 'ITEM' " (in buf, or
+ * static). */
+static const char *check_item(match_key mk, char **item, char *buf, size_t size)
 {
+        char words[256];
         uint16_t id;
         unsigned bit;
 
         switch (mk) {
         case MK_CLASS:
-                if (dp_class_from_string(*item) == DP_CLASS_UNKNOWN)
-                        return "is not a device class (gpu usb input net "
-                               "block tty sound video hidraw char)";
-                return NULL;
+                if (dp_class_from_string(*item) != DP_CLASS_UNKNOWN)
+                        return NULL;
+                /* the words come from the class table */
+                dp_class_words(words, sizeof(words));
+                snprintf(buf, size, "is not a device class (%s)", words);
+                return buf;
         case MK_VENDOR:
         case MK_PRODUCT:
                 if (policy_parse_hex_id(*item, &id) < 0)
@@ -228,10 +233,11 @@ static int parse_match_list(parse_ctx *c, dp_rule *r, const key_desc *k,
         for (size_t i = 0; items[i]; i++) {
                 _cleanup_free_ char *orig = strdup(items[i]);
                 const char *why;
+                char buf[320];
 
                 if (!orig)
                         return -ENOMEM;
-                why = check_item(k->mkey, &items[i]);
+                why = check_item(k->mkey, &items[i], buf, sizeof(buf));
                 if (!why)
                         continue;
                 ret = policy_error(c, line, cols[i], k->name,
@@ -274,6 +280,40 @@ static int parse_match_kv(parse_ctx *c, dp_rule *r, const key_desc *k,
         return push_match(r, k->mkey, negate, &items, value, line);
 }
 
+/* The word "cdi" in Container= is not a container: it exports the device
+ * into CDI (returns 1). It is taken out of the list so that no container
+ * of that name matches it; a container named cdi is written RUNTIME:cdi.
+ * "cdi:NAME" and a second "cdi" are refused rather than guessed at. */
+static int target_cdi(parse_ctx *c, dp_rule *r, char **items, size_t i,
+                      unsigned line, unsigned col)
+{
+        if (startswith(items[i], "cdi:"))
+                return policy_error(c, line, col, "Container",
+                                    "Container= value '%s': CDI export is "
+                                    "the bare word 'cdi' (names come from "
+                                    "the device)",
+                                    items[i]);
+        if (!streq(items[i], "cdi"))
+                return 0;
+        if (r->cdi)
+                return policy_error(c, line, col, "Container",
+                                    "Container= names 'cdi' twice");
+        r->cdi = true;
+        r->cdi_column = col;
+        return 1;
+}
+
+static void strv_remove(char **l, const char *s)
+{
+        for (size_t i = 0; l[i]; i++)
+                if (streq(l[i], s)) {
+                        free(l[i]);
+                        memmove(l + i, l + i + 1,
+                                sizeof(char *) * (strv_length(l + i + 1) + 1));
+                        return;
+                }
+}
+
 static int parse_target(parse_ctx *c, dp_rule *r, const key_desc *k,
                         const char *value, unsigned line, unsigned vcol)
 {
@@ -294,19 +334,32 @@ static int parse_target(parse_ctx *c, dp_rule *r, const key_desc *k,
         q = split_list(c, k, value, line, vcol, false, &negate, &items, &cols);
         if (q < 0)
                 return q;
+        r->target_line = line;
         for (size_t i = 0; items[i]; i++) {
+                q = target_cdi(c, r, items, i, line, cols[i]);
+                if (q == -ENOMEM)
+                        return q;
+                if (q < 0) {
+                        ret = q;
+                        continue;
+                }
+                if (q > 0)
+                        continue;
                 if (dp_container_ref_validate(items[i], true) >= 0)
                         continue;
-                ret = policy_error(c, line, cols[i], k->name,
-                                   "Container= value '%s' is not a container "
-                                   "reference (NAME, RUNTIME:NAME, pid:PID "
-                                   "or cgroup:PATH)",
-                                   items[i]);
+                ret = policy_error(
+                        c, line, cols[i], k->name,
+                        "Container= value '%s' is not a container "
+                        "reference (NAME, RUNTIME:NAME, pid:PID "
+                        "or cgroup:PATH; a NAME is " DP_REF_NAME_GRAMMAR ")",
+                        items[i]);
                 if (ret == -ENOMEM)
                         return ret;
         }
         if (ret < 0)
                 return ret;
+        if (r->cdi)
+                strv_remove(items, "cdi");
         r->containers = TAKE_PTR(items);
         return 0;
 }
@@ -352,6 +405,10 @@ static int parse_grant(parse_ctx *c, dp_rule *r, const key_desc *k,
                               "no '/', ':' or whitespace)";
                 else if (!(g->interface_name = strdup(value)))
                         return -ENOMEM;
+        } else if (streq(n, "Lease")) {
+                if (parse_duration_ms(value, &g->lease_ms) < 0)
+                        why = "is not a duration (such as 90s, 10min, "
+                              "1h 30min or 2d; at most ten years)";
         } else {
                 bool *b = streq(n, "Companions") ? &g->companions
                           : streq(n, "Forward")  ? &g->forward

@@ -43,8 +43,19 @@ static int finish_rule(parser *ps)
                 return policy_error(c, r->line, r->column, "Container",
                                     "rule grants to no container: an allow "
                                     "rule needs Container= in [Target]");
+        /* an engine gives a CDI device to every container it starts with
+         * it: nothing could keep that to one holder */
+        if (r->cdi && r->exclusive)
+                return policy_error(c, r->target_line, r->cdi_column,
+                                    "Container",
+                                    "Container= value 'cdi' cannot be "
+                                    "Exclusive=yes: any number of containers "
+                                    "may start with a CDI device");
         if (c->n_errors > 0)
                 return -EINVAL; /* earlier rules failed: keep nothing */
+        q = policy_rule_seal(r);
+        if (q < 0)
+                return q;
         q = policy_push_rule(ps->out, r);
         if (q < 0)
                 return q;
@@ -169,6 +180,7 @@ static int parse_assignment(parser *ps, const char *line, size_t len, size_t at,
         /* an empty value is reported just after the '=' */
         if (vend == vstart)
                 vstart = (size_t)(eq - line) + 1;
+        policy_rule_hash(ps->rule, ps->current, key, value);
         return policy_parse_key(c, ps->rule, ps->current, key, value, lineno,
                                 (unsigned)at + 1, (unsigned)vstart + 1);
 }

@@ -38,14 +38,19 @@ typedef struct dp_match {
 } dp_match;
 
 struct dp_rule {
-        char *file;   /* path as given to the parser */
-        char *source; /* "BASENAME:LINE" */
+        char *file;    /* path as given to the parser */
+        char *source;  /* "BASENAME:LINE" */
+        char *id;      /* "BASENAME#HASH", set when the rule is complete */
+        uint64_t hash; /* over its normalised [Match] and [Target] lines */
         unsigned line;
         unsigned column; /* of the '[' of [Match] */
         dp_match *matches;
         size_t n_matches;
-        char **containers;
+        char **containers; /* without the word "cdi" */
         bool exclusive;
+        bool cdi;             /* Container= named "cdi": exported into CDI */
+        unsigned cdi_column;  /* of that "cdi", for rule-level errors */
+        unsigned target_line; /* of Container= */
         bool has_target, has_grant;
         dp_grant_settings grant;
         /* Per section and key: the line a singular key was set on, 0 if
@@ -87,6 +92,12 @@ int policy_verror(parse_ctx *c, unsigned line, unsigned col, const char *key,
 dp_rule *policy_rule_new(const char *file, unsigned line, unsigned column);
 void policy_rule_free(dp_rule *r);
 DEFINE_TRIVIAL_CLEANUP_FUNC(dp_rule *, policy_rule_free)
+/* Feeds one Key=Value line of section s into the rule's identity; only
+ * [Match] and [Target] count, with runs of blanks in the value as one. */
+void policy_rule_hash(dp_rule *r, section s, const char *key,
+                      const char *value);
+/* Sets r->id from the file name and the hash once the rule is complete. */
+int policy_rule_seal(dp_rule *r);
 /* Moves every rule of `from` to the end of `to`; `from` ends up empty. */
 int policy_take_rules(dp_policy *to, dp_policy *from);
 int policy_push_rule(dp_policy *p, dp_rule *r); /* takes ownership */

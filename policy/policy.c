@@ -101,6 +101,7 @@ dp_rule *policy_rule_new(const char *file, unsigned line, unsigned column)
                 .companions = true,
                 .forward = false,
         };
+        r->hash = DP_FNV1A_INIT;
         r->file = strdup(file);
         if (!r->file)
                 return NULL;
@@ -113,6 +114,40 @@ dp_rule *policy_rule_new(const char *file, unsigned line, unsigned column)
                 return NULL;
         }
         return TAKE_PTR(r);
+}
+
+void policy_rule_hash(dp_rule *r, section s, const char *key, const char *value)
+{
+        const char *sec = policy_section_name(s);
+
+        if (s != SECTION_MATCH && s != SECTION_TARGET)
+                return;
+        r->hash = dp_fnv1a(r->hash, sec, strlen(sec) + 1);
+        r->hash = dp_fnv1a(r->hash, key, strlen(key) + 1);
+        for (const char *p = value; *p;) {
+                size_t word = strcspn(p, " \t");
+
+                r->hash = dp_fnv1a(r->hash, p, word);
+                p += word;
+                p += strspn(p, " \t");
+                if (*p)
+                        r->hash = dp_fnv1a(r->hash, " ", 1);
+        }
+        r->hash = dp_fnv1a(r->hash, "\n", 1);
+}
+
+int policy_rule_seal(dp_rule *r)
+{
+        const char *base = strrchr(r->file, '/');
+
+        base = base ? base + 1 : r->file;
+        free(r->id);
+        if (asprintf(&r->id, "%s#%016llx", base, (unsigned long long)r->hash) <
+            0) {
+                r->id = NULL;
+                return -ENOMEM;
+        }
+        return 0;
 }
 
 void policy_rule_free(dp_rule *r)
@@ -129,6 +164,7 @@ void policy_rule_free(dp_rule *r)
         free(r->grant.interface_name);
         free(r->file);
         free(r->source);
+        free(r->id);
         free(r);
 }
 
@@ -205,6 +241,11 @@ const char *dp_rule_source(const dp_rule *r)
         return r->source;
 }
 
+const char *dp_rule_id(const dp_rule *r)
+{
+        return r->id;
+}
+
 const dp_grant_settings *dp_rule_grant(const dp_rule *r)
 {
         return &r->grant;
@@ -218,6 +259,11 @@ char *const *dp_rule_containers(const dp_rule *r)
 bool dp_rule_exclusive(const dp_rule *r)
 {
         return r->exclusive;
+}
+
+bool dp_rule_cdi(const dp_rule *r)
+{
+        return r->cdi;
 }
 
 char **dp_policy_attribute_names(const dp_policy *p)

@@ -13,11 +13,13 @@ typedef struct ctl_opts {
         char **argv; /* the command line as given, for the hand-off */
         const char *socket;
         const char *state_dir;
-        char **policy_dirs; /* --policy-dir, repeatable */
+        char **policy_dirs;  /* --policy-dir, repeatable */
+        const char *cdi_dir; /* --cdi-dir */
         /* verb options */
         bool json;
         const char *path, *mode, *owner, *group, *access, *name;
-        char **args; /* positionals */
+        const char *lease; /* --for DURATION */
+        char **args;       /* positionals */
 } ctl_opts;
 
 /* Exit codes: 0 success, 1 failure (one line on stderr), 2 usage. */
@@ -38,10 +40,12 @@ int verb_explain(ctl_opts *o);
 int verb_policy(ctl_opts *o);
 int verb_attach(ctl_opts *o);
 int verb_detach(ctl_opts *o);
+int verb_renew(ctl_opts *o);
 int verb_list(ctl_opts *o);
 int verb_status(ctl_opts *o);
 int verb_reload(ctl_opts *o);
 int verb_monitor(ctl_opts *o);
+int verb_cdi(ctl_opts *o);
 
 /* The work that needs the host's devices, the policy files or the state
  * dir, done without an agent (local.c, in devpassctl-local). The client
@@ -51,8 +55,11 @@ int verb_monitor(ctl_opts *o);
 int ctl_check_attach(struct json_object *params); /* CTL_USAGE when invalid */
 int ctl_local_attach(ctl_opts *o, struct json_object *params,
                      struct json_object **ret_grant);
-int ctl_local_detach(ctl_opts *o);
+int ctl_local_detach(ctl_opts *o, struct json_object *params);
+int ctl_local_renew(ctl_opts *o, struct json_object *params,
+                    struct json_object **ret_grant);
 int ctl_local_list(ctl_opts *o, struct json_object **ret_grants);
-int ctl_local_explain(ctl_opts *o, struct json_object **ret);
+int ctl_local_explain(ctl_opts *o, struct json_object *params,
+                      struct json_object **ret);
 /* Replaces the process with devpassctl-local; returns only on failure. */
 int ctl_exec_local(const ctl_opts *o);

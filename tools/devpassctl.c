@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "devpass/config.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
 
@@ -81,20 +82,27 @@ static void help(void)
                "gets it\n"
                "  attach CONTAINER DEVICE [--path P] [--mode M] [--owner UID]\n"
                "         [--group GID] [--access rwm] [--name IFNAME] "
-               "[--json]\n"
+               "[--for DURATION]\n"
+               "         [--json]\n"
                "  detach CONTAINER DEVICE\n"
+               "  renew CONTAINER DEVICE --for DURATION [--json]\n"
+               "                                   a lease now ends DURATION "
+               "from now\n"
                "  list [--json]                    current grants\n"
                "  monitor [--json]                 live events and decisions\n"
                "  policy check [FILE|DIR...]       validate policy offline\n"
                "  reload                           make the agent reload "
                "policy\n"
-               "  status [--json]                  agent status\n\n"
+               "  status [--json]                  agent status\n"
+               "  cdi list [--json]                the CDI devices devpassd "
+               "exports\n\n"
                "Global options:\n"
                "  --socket PATH      agent socket (default %s)\n"
                "  --state-dir DIR    state dir when acting without an agent "
                "(default /run/devpass)\n"
                "  --policy-dir DIR   policy dir for explain and policy check "
                "(repeatable)\n"
+               "  --cdi-dir DIR      CDI spec dir for cdi list (default %s)\n"
                "  -h, --help         this help\n"
                "  --version          version\n\n"
                "CONTAINER: NAME, lxc:NAME, incus:NAME, lxd:NAME, nspawn:NAME,\n"
@@ -102,7 +110,7 @@ static void help(void)
                "DEVICE: /dev/NODE, /sys/PATH, net:IFNAME or IFNAME,\n"
                "  usb:VID:PID[:SERIAL], pci:DOMAIN:BUS:SLOT.FN\n\n"
                "Exit status: 0 success, 1 failure, 2 usage error.\n",
-               DP_DEFAULT_SOCKET);
+               DP_DEFAULT_SOCKET, DP_DEFAULT_CDI_DIR);
 }
 
 typedef struct verb {
@@ -115,13 +123,16 @@ typedef struct verb {
 static const verb verbs[] = {
         {"devices", 0, 0, "json", verb_devices},
         {"explain", 1, 1, "json", verb_explain},
-        {"attach", 2, 2, "json path mode owner group access name", verb_attach},
+        {"attach", 2, 2, "json path mode owner group access name for",
+         verb_attach},
         {"detach", 2, 2, "json", verb_detach},
+        {"renew", 2, 2, "json for", verb_renew},
         {"list", 0, 0, "json", verb_list},
         {"monitor", 0, 0, "json", verb_monitor},
         {"policy", 1, 1000, "json", verb_policy},
         {"reload", 0, 0, "json", verb_reload},
         {"status", 0, 0, "json", verb_status},
+        {"cdi", 1, 1, "json", verb_cdi},
 };
 
 static bool verb_takes(const verb *v, const char *opt)
@@ -175,6 +186,7 @@ static int parse_verb_args(const verb *v, int argc, char **argv, ctl_opts *o)
                        : streq(key, "owner")  ? &o->owner
                        : streq(key, "group")  ? &o->group
                        : streq(key, "access") ? &o->access
+                       : streq(key, "for")    ? &o->lease
                                               : &o->name;
                 if (!val) {
                         if (i + 1 >= argc)
@@ -195,14 +207,19 @@ int main(int argc, char **argv)
                 {"socket", required_argument, NULL, 's'},
                 {"state-dir", required_argument, NULL, 'S'},
                 {"policy-dir", required_argument, NULL, 'P'},
+                {"cdi-dir", required_argument, NULL, 'C'},
                 {"help", no_argument, NULL, 'h'},
                 {"version", no_argument, NULL, 'V'},
+                /* not in --help: tests point devpass at fake host
+                 * interfaces (devpass/config.h) */
+                {"test-path", required_argument, NULL, 'T'},
                 {},
         };
         _cleanup_strv_free_ char **pdirs = NULL, **args = NULL;
         ctl_opts o = {.argv = argv,
                       .socket = DP_DEFAULT_SOCKET,
-                      .state_dir = "/run/devpass"};
+                      .state_dir = "/run/devpass",
+                      .cdi_dir = DP_DEFAULT_CDI_DIR};
         const verb *v = NULL;
         int c, r;
 
@@ -221,12 +238,20 @@ int main(int argc, char **argv)
                         if (strv_extend(&pdirs, optarg) < 0)
                                 return ctl_fail("out of memory");
                         break;
+                case 'C':
+                        o.cdi_dir = optarg;
+                        break;
                 case 'h':
                         help();
                         return CTL_OK;
                 case 'V':
                         puts("devpassctl " DEVPASS_VERSION);
                         return CTL_OK;
+                case 'T':
+                        if (dp_config_set_assignment(optarg) < 0)
+                                return ctl_usage("bad --test-path '%s'",
+                                                 optarg);
+                        break;
                 default:
                         return ctl_usage("bad global option");
                 }

@@ -56,7 +56,13 @@ int ctl_local_attach(ctl_opts *o, struct json_object *params,
         return ctl_exec_local(o);
 }
 
-int ctl_local_detach(ctl_opts *o)
+int ctl_local_detach(ctl_opts *o, struct json_object *params)
+{
+        return ctl_exec_local(o);
+}
+
+int ctl_local_renew(ctl_opts *o, struct json_object *params,
+                    struct json_object **ret_grant)
 {
         return ctl_exec_local(o);
 }
@@ -66,7 +72,8 @@ int ctl_local_list(ctl_opts *o, struct json_object **ret_grants)
         return ctl_exec_local(o);
 }
 
-int ctl_local_explain(ctl_opts *o, struct json_object **ret)
+int ctl_local_explain(ctl_opts *o, struct json_object *params,
+                      struct json_object **ret)
 {
         return ctl_exec_local(o);
 }

@@ -4,12 +4,16 @@
  * the client hands such commands to it (handoff.c). */
 #include <json-c/json.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/lease.h"
 #include "core/manual.h"
+#include "core/service.h"
 #include "ctl.h"
 #include "devpass/act.h"
 #include "devpass/hw.h"
 #include "devpass/policy.h"
+#include "devpass/protocol.h"
 
 static void print_device(const dp_device *d)
 {
@@ -85,26 +89,6 @@ static int load_policy(ctl_opts *o, char **paths, dp_policy **ret)
         return r;
 }
 
-int ctl_local_explain(ctl_opts *o, json_object **ret)
-{
-        _cleanup_hw_free_ dp_hw *hw = NULL;
-        _cleanup_policy_free_ dp_policy *p = NULL;
-        _cleanup_free_ char *err = NULL;
-        int r;
-
-        r = load_policy(o, NULL, &p);
-        if (r < 0)
-                return ctl_fail("policy has errors; nothing would be "
-                                "granted");
-        r = dp_hw_new(&hw);
-        if (r < 0)
-                return ctl_fail("cannot open udev: %s", strerror(-r));
-        r = dp_explain_json(hw, p, o->args[0], NULL, ret, &err);
-        if (r < 0)
-                return ctl_fail("%s", err ? err : strerror(-r));
-        return CTL_OK;
-}
-
 int verb_policy(ctl_opts *o)
 {
         _cleanup_policy_free_ dp_policy *p = NULL;
@@ -136,7 +120,7 @@ int verb_policy(ctl_opts *o)
 }
 
 /* Opens the engine for acting without an agent. */
-static int open_offline(const ctl_opts *o, dp_engine **ret_e, dp_hw **ret_hw)
+static int open_offline(const ctl_opts *o, dp_engine **ret_e)
 {
         int r, lerr = 0;
 
@@ -153,11 +137,8 @@ static int open_offline(const ctl_opts *o, dp_engine **ret_e, dp_hw **ret_hw)
                         "devpassctl: warning: ledger in %s was unreadable and "
                         "is started afresh\n",
                         o->state_dir);
-        r = dp_hw_new(ret_hw);
-        if (r < 0) {
-                dp_engine_free(*ret_e);
-                return ctl_fail("cannot open udev: %s", strerror(-r));
-        }
+        /* no agent keeps the time: whoever opens the state dir does */
+        dp_engine_expire_leases(*ret_e);
         return CTL_OK;
 }
 
@@ -171,48 +152,130 @@ int ctl_check_attach(json_object *params)
         return CTL_OK;
 }
 
-int ctl_local_attach(ctl_opts *o, json_object *params, json_object **ret_grant)
+/* What a service call needs without an agent: the policy on disk (its deny
+ * rules hold when no agent runs, too), the host's devices, and for the
+ * verbs that act, the engine under the state dir's lock. */
+typedef struct local_ctx {
+        dp_service svc;
+        dp_engine *engine;
+        dp_hw *hw;
+        dp_policy *policy;
+        char *policy_error;
+} local_ctx;
+
+static void local_ctx_done(local_ctx *l)
 {
-        dp_manual_refs refs = {.container = o->args[0], .device = o->args[1]};
-        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
-        _cleanup_hw_free_ dp_hw *hw = NULL;
-        _cleanup_policy_free_ dp_policy *p = NULL;
-        _cleanup_free_ char *err = NULL;
-        dp_grant_opts go;
+        dp_engine_free(l->engine);
+        dp_hw_free(l->hw);
+        dp_policy_free(l->policy);
+        free(l->policy_error);
+}
+
+static int local_ctx_open(const ctl_opts *o, bool engine, local_ctx *l)
+{
+        char *const *dirs = o->policy_dirs
+                                    ? o->policy_dirs
+                                    : (char *const *)dp_policy_default_dirs;
         int r;
 
-        r = dp_grant_opts_from_json(params, &go, &err);
+        *l = (local_ctx){};
+        if (dp_service_load_policy(dirs, &l->policy, &l->policy_error) < 0 &&
+            !l->policy_error)
+                l->policy_error = strdup("policy could not be read");
+        if (engine) {
+                r = open_offline(o, &l->engine);
+                if (r != CTL_OK)
+                        return r;
+        }
+        r = dp_hw_new(&l->hw);
         if (r < 0)
-                return ctl_usage("%s", err);
-        /* the agent's deny rules hold when it does not run, too */
-        if (load_policy(o, NULL, &p) < 0)
-                refs.policy_error = "see the messages above";
-        refs.policy = p;
-        r = open_offline(o, &e, &hw);
-        if (r != CTL_OK)
-                return r;
-        r = dp_manual_attach(e, hw, &refs, &go, ret_grant, &err);
-        if (r < 0)
-                return ctl_fail("%s", err ? err : strerror(-r));
+                return ctl_fail("cannot open udev: %s", strerror(-r));
+        l->svc = (dp_service){.engine = l->engine,
+                              .hw = l->hw,
+                              .policy = l->policy,
+                              .policy_error = l->policy_error,
+                              .policy_dirs = dirs,
+                              .has_requester = true,
+                              .requester_uid = getuid(),
+                              .requester_pid = getpid()};
         return CTL_OK;
 }
 
-int ctl_local_detach(ctl_opts *o)
+/* The exit code of a service answer, as verb-grant.c maps the agent's. */
+static int local_answer(int r, dp_service_error *e)
 {
-        const dp_manual_refs refs = {.container = o->args[0],
-                                     .device = o->args[1]};
-        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
-        _cleanup_hw_free_ dp_hw *hw = NULL;
-        _cleanup_free_ char *err = NULL;
+        int rc;
+
+        if (r >= 0)
+                return CTL_OK;
+        if (streq(strempty(e->name), DP_IPC_ERROR_INVALID_PARAMETER))
+                rc = ctl_usage("%s", strna(e->message));
+        else
+                rc = ctl_fail("%s", e->message ? e->message : strerror(-r));
+        dp_service_error_clear(e);
+        return rc;
+}
+
+static int local_call(ctl_opts *o, bool engine,
+                      int (*fn)(dp_service *, json_object *, json_object **,
+                                dp_service_error *),
+                      json_object *params, json_object **ret)
+{
+        dp_service_error e = {};
+        local_ctx l;
         int r;
 
-        r = open_offline(o, &e, &hw);
-        if (r != CTL_OK)
-                return r;
-        r = dp_manual_detach(e, hw, &refs, &err);
-        if (r < 0)
-                return ctl_fail("%s", err ? err : strerror(-r));
-        return CTL_OK;
+        r = local_ctx_open(o, engine, &l);
+        if (r == CTL_OK)
+                r = local_answer(fn(&l.svc, params, ret, &e), &e);
+        local_ctx_done(&l);
+        return r;
+}
+
+static int svc_attach(dp_service *s, json_object *p, json_object **ret,
+                      dp_service_error *e)
+{
+        return dp_service_attach(s, p, NULL, 0, ret, e);
+}
+
+/* The reply's parameters.key, taken (the verbs print that part). */
+static int take_key(int rc, json_object *res, const char *key,
+                    json_object **ret)
+{
+        if (rc == CTL_OK)
+                *ret = json_object_get(json_object_object_get(res, key));
+        json_object_put(res);
+        return rc;
+}
+
+int ctl_local_attach(ctl_opts *o, json_object *params, json_object **ret_grant)
+{
+        json_object *res = NULL;
+        int rc = local_call(o, true, svc_attach, params, &res);
+
+        return take_key(rc, res, "grant", ret_grant);
+}
+
+int ctl_local_detach(ctl_opts *o, json_object *params)
+{
+        json_object *res = NULL;
+        int rc = local_call(o, true, dp_service_detach, params, &res);
+
+        json_object_put(res);
+        return rc;
+}
+
+int ctl_local_renew(ctl_opts *o, json_object *params, json_object **ret_grant)
+{
+        json_object *res = NULL;
+        int rc = local_call(o, true, dp_service_renew, params, &res);
+
+        return take_key(rc, res, "grant", ret_grant);
+}
+
+int ctl_local_explain(ctl_opts *o, json_object *params, json_object **ret)
+{
+        return local_call(o, false, dp_service_explain, params, ret);
 }
 
 int ctl_local_list(ctl_opts *o, json_object **ret_grants)
@@ -220,6 +283,9 @@ int ctl_local_list(ctl_opts *o, json_object **ret_grants)
         _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
         /* Reading needs no lock: saves are atomic renames. */
         dp_engine view = {};
+        dp_service svc = {.engine = &view};
+        dp_service_error e = {};
+        json_object *res = NULL;
         int r;
 
         r = dp_ledger_load(o->state_dir, &l);
@@ -229,8 +295,6 @@ int ctl_local_list(ctl_opts *o, json_object **ret_grants)
         if (r == -EBADMSG)
                 return ctl_fail("ledger in %s is damaged", o->state_dir);
         view.ledger = l;
-        r = dp_list_json(&view, ret_grants);
-        if (r < 0)
-                return ctl_fail("out of memory");
-        return CTL_OK;
+        r = local_answer(dp_service_list(&svc, NULL, &res, &e), &e);
+        return take_key(r, res, "grants", ret_grants);
 }

@@ -126,6 +126,9 @@ static void print_explain(json_object *e)
         x = json_object_object_get(e, "action");
         if (x)
                 printf("action:     %s\n", json_object_get_string(x));
+        x = json_object_object_get(e, "cdi");
+        if (x)
+                printf("cdi:        %s\n", json_object_get_string(x));
         x = json_object_object_get(e, "containers");
         printf("containers:");
         for (size_t i = 0; i < json_object_array_length(x); i++)
@@ -140,24 +143,25 @@ static void print_explain(json_object *e)
 
 int verb_explain(ctl_opts *o)
 {
-        json_object *e = NULL, *reply = NULL;
+        json_object *e = NULL, *reply = NULL,
+                    *params = json_object_new_object();
         int r;
 
+        json_object_object_add(params, "device",
+                               json_object_new_string(o->args[0]));
         /* An agent explains with the policy it enforces; offline (or with
          * an explicit --policy-dir) the files on disk are read. */
         if (!o->policy_dirs) {
-                json_object *params = json_object_new_object();
-
-                json_object_object_add(params, "device",
-                                       json_object_new_string(o->args[0]));
                 r = ctl_call_agent(o, "devpass.Explain", params, &reply);
-                json_object_put(params);
-                if (r < 0)
+                if (r < 0) {
+                        json_object_put(params);
                         return -r;
+                }
                 if (r > 0) {
                         const char *m = dp_ipc_reply_error(reply);
 
                         if (m) {
+                                json_object_put(params);
                                 r = ctl_fail("%s", m);
                                 json_object_put(reply);
                                 return r;
@@ -167,11 +171,10 @@ int verb_explain(ctl_opts *o)
                         json_object_put(reply);
                 }
         }
-        if (!e) {
-                r = ctl_local_explain(o, &e);
-                if (r != CTL_OK)
-                        return r;
-        }
+        r = e ? CTL_OK : ctl_local_explain(o, params, &e);
+        json_object_put(params);
+        if (r != CTL_OK)
+                return r;
         if (o->json)
                 ctl_print_json(e);
         else

@@ -1,9 +1,24 @@
 /* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <string.h>
 
 #include "ctl.h"
 #include "devpass/protocol.h"
+
+/* --for DURATION as the lease_ms parameter */
+static int add_lease(json_object *p, const char *text)
+{
+        uint64_t ms;
+
+        if (parse_duration_ms(text, &ms) < 0)
+                return ctl_usage("invalid --for '%s' (a duration such as 90s, "
+                                 "10min, 1h 30min or 2d)",
+                                 text);
+        json_object_object_add(p, "lease_ms",
+                               json_object_new_int64((int64_t)ms));
+        return CTL_OK;
+}
 
 /* Builds the IPC parameters from the command line; the same parser checks
  * them on both sides (dp_grant_opts_from_json). */
@@ -29,6 +44,10 @@ static int attach_params(const ctl_opts *o, json_object **ret)
         if (o->name)
                 json_object_object_add(p, "name",
                                        json_object_new_string(o->name));
+        if (o->lease && add_lease(p, o->lease) != CTL_OK) {
+                json_object_put(p);
+                return CTL_USAGE;
+        }
         for (size_t i = 0; i < ELEMENTSOF(nums); i++) {
                 unsigned v;
 
@@ -45,6 +64,27 @@ static int attach_params(const ctl_opts *o, json_object **ret)
         }
         *ret = p;
         return CTL_OK;
+}
+
+static void print_lease(json_object *g)
+{
+        json_object *left = json_object_object_get(g, "lease_left_s");
+        int64_t s;
+
+        if (!left)
+                return;
+        s = json_object_get_int64(left);
+        if (s == 0)
+                printf("    lease ended: revoked by the agent (or the next "
+                       "devpassctl attach, detach or renew)\n");
+        else if (s >= 3600)
+                printf("    lease: %" PRId64 "h %02" PRId64 "min left\n",
+                       s / 3600, s % 3600 / 60);
+        else if (s >= 60)
+                printf("    lease: %" PRId64 "min %02" PRId64 "s left\n",
+                       s / 60, s % 60);
+        else
+                printf("    lease: %" PRId64 "s left\n", s);
 }
 
 static void print_grant(json_object *g)
@@ -69,6 +109,7 @@ static void print_grant(json_object *g)
         }
         if (nd)
                 printf("    netdev %s\n", json_object_get_string(nd));
+        print_lease(g);
         if (json_object_object_get_ex(g, "container_running", &nd) &&
             !json_object_get_boolean(nd))
                 printf("    container stopped: the agent's next pass (or "
@@ -107,7 +148,7 @@ static int via_agent(const ctl_opts *o, const char *method, json_object *params,
          * ctl_check_attach runs here (the client leaves it to the agent) */
         if (err && streq(strempty(json_object_get_string(
                                  json_object_object_get(reply, "error"))),
-                         "devpass.InvalidParameter"))
+                         DP_IPC_ERROR_INVALID_PARAMETER))
                 *rc = ctl_usage("%s", err);
         else if (err)
                 *rc = ctl_fail("%s", err);
@@ -162,8 +203,45 @@ int verb_detach(ctl_opts *o)
         json_object_object_add(params, "device",
                                json_object_new_string(o->args[1]));
         r = via_agent(o, "devpass.Detach", params, NULL, &rc);
+        if (!r)
+                rc = ctl_local_detach(o, params);
         json_object_put(params);
-        return r ? rc : ctl_local_detach(o);
+        return rc;
+}
+
+int verb_renew(ctl_opts *o)
+{
+        json_object *params = json_object_new_object(), *res = NULL, *g = NULL;
+        int rc;
+
+        if (!o->lease) {
+                json_object_put(params);
+                return ctl_usage("renew needs --for DURATION");
+        }
+        json_object_object_add(params, "container",
+                               json_object_new_string(o->args[0]));
+        json_object_object_add(params, "device",
+                               json_object_new_string(o->args[1]));
+        if (add_lease(params, o->lease) != CTL_OK) {
+                json_object_put(params);
+                return CTL_USAGE;
+        }
+        if (via_agent(o, "devpass.Renew", params, &res, &rc)) {
+                if (rc == CTL_OK)
+                        g = json_object_get(
+                                json_object_object_get(res, "grant"));
+                json_object_put(res);
+        } else
+                rc = ctl_local_renew(o, params, &g);
+        json_object_put(params);
+        if (rc != CTL_OK)
+                return rc;
+        if (o->json)
+                ctl_print_json(g);
+        else
+                print_grant(g);
+        json_object_put(g);
+        return CTL_OK;
 }
 
 int verb_list(ctl_opts *o)

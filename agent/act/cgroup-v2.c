@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 
+#include "devpass/config.h"
 #include "bpf-prog.h"
 #include "bpf-sys.h"
 #include "devpass/act.h"
@@ -28,7 +29,7 @@
 
 static const char *bpf_root(void)
 {
-        const char *e = getenv("DEVPASS_BPF_ROOT");
+        const char *e = dp_config_get()->bpf_root;
 
         return isempty(e) ? DEFAULT_BPF_ROOT : e;
 }
@@ -637,30 +638,14 @@ static bool cgroup_alive(int cg_root_fd, uint64_t id)
         return !(errno == ESTALE || errno == ENOENT);
 }
 
-/* cgdir is gone: remove the pins of every cgroup that no longer exists. */
-static int sweep_dead(const char *cgdir)
+/* Removes the pins of every cgroup that no longer exists; root_fd: any
+ * directory on the cgroup2 mount, for the file handles. */
+static int sweep(int root_fd)
 {
-        _cleanup_free_ char *p = strdup(cgdir);
-        _cleanup_close_ int root_fd = -EBADF;
         DIR *d;
         struct dirent *de;
         int r = 0;
 
-        if (!p)
-                return -ENOMEM;
-        /* Any live ancestor on cgroup2 serves as the handle's mount. */
-        for (char *slash; root_fd < 0 && (slash = strrchr(p, '/'));) {
-                struct statfs sfs;
-
-                *slash = 0;
-                root_fd = open(isempty(p) ? "/" : p,
-                               O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (root_fd >= 0 && (fstatfs(root_fd, &sfs) < 0 ||
-                                     (long)sfs.f_type != CGROUP2_SUPER_MAGIC))
-                        root_fd = safe_close(root_fd);
-        }
-        if (root_fd < 0)
-                return -ENOENT;
         d = opendir(bpf_root());
         if (!d)
                 return errno == ENOENT ? 0 : negative_errno();
@@ -684,6 +669,47 @@ static int sweep_dead(const char *cgdir)
         }
         closedir(d);
         return r;
+}
+
+static int open_cg2_dir(const char *path)
+{
+        struct statfs sfs;
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd >= 0 &&
+            (fstatfs(fd, &sfs) < 0 || (long)sfs.f_type != CGROUP2_SUPER_MAGIC))
+                fd = safe_close(fd);
+        return fd;
+}
+
+/* cgdir is gone: remove the pins of every cgroup that no longer exists. */
+static int sweep_dead(const char *cgdir)
+{
+        _cleanup_free_ char *p = strdup(cgdir);
+        _cleanup_close_ int root_fd = -EBADF;
+
+        if (!p)
+                return -ENOMEM;
+        /* Any live ancestor on cgroup2 serves as the handle's mount. */
+        for (char *slash; root_fd < 0 && (slash = strrchr(p, '/'));) {
+                *slash = 0;
+                root_fd = open_cg2_dir(isempty(p) ? "/" : p);
+        }
+        if (root_fd < 0)
+                return -ENOENT;
+        return sweep(root_fd);
+}
+
+int dp_cg2_sweep(const char *cg2_root)
+{
+        _cleanup_close_ int root_fd = -EBADF;
+
+        if (isempty(cg2_root))
+                return -EINVAL;
+        root_fd = open_cg2_dir(cg2_root);
+        if (root_fd < 0)
+                return -EMEDIUMTYPE;
+        return sweep(root_fd);
 }
 
 int dp_cg2_release(const char *cgdir)

@@ -27,6 +27,7 @@
 #include "forward-wire.h"
 #include "node-internal.h"
 #include "node-path.h"
+#include "ns-run.h"
 #include "pidns.h"
 
 /* Records are small; anything bigger was not written by us or udevd. */
@@ -45,7 +46,7 @@ static int open_udev_dir(const dp_container *c, int *ret_fd)
         _cleanup_close_ int rootfd = -EBADF;
         int r, fd;
 
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r < 0)
                 return r;
         r = dp_path_open_dir(rootfd, "/run/udev", NULL, &fd);
@@ -105,7 +106,7 @@ static int udevd_in_pidns(const dp_container *c)
         struct stat ns, self;
         int r, found = 0;
 
-        r = node_open_proc(c, "ns/pid", O_RDONLY, &nsfd);
+        r = dp_container_open_proc(c, "ns/pid", O_RDONLY, &nsfd);
         if (r < 0)
                 return r;
         if (fstat(nsfd, &ns) < 0 || stat("/proc/self/ns/pid", &self) < 0)
@@ -297,9 +298,20 @@ static int record_write(int udevfd, const char *id, const char *record,
 }
 
 /* Child side of send_in_netns(): returns a positive errno for _exit(). */
-static int send_child(int netfd, const fwd_ids *ids, const uint8_t *msg,
-                      size_t len)
+typedef struct send_job {
+        const fwd_ids *ids;
+        const uint8_t *msg;
+        size_t len;
+} send_job;
+
+/* In the container's netns (dp_ns_run): a netlink socket belongs to the
+ * netns it was created in, which is where its multicast lands. */
+static int send_child(void *arg)
 {
+        const send_job *j = arg;
+        const fwd_ids *ids = j->ids;
+        const uint8_t *msg = j->msg;
+        size_t len = j->len;
         struct sockaddr_nl dst = {.nl_family = AF_NETLINK,
                                   .nl_groups = DP_UDEV_GROUP_UDEV};
         union {
@@ -319,13 +331,9 @@ static int send_child(int netfd, const fwd_ids *ids, const uint8_t *msg,
         struct ucred cred;
         int s;
 
-        /* A netlink socket belongs to the netns it was created in: that is
-         * where its multicast lands. */
-        if (setns(netfd, CLONE_NEWNET) < 0)
-                return errno;
         s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
         if (s < 0)
-                return errno;
+                return negative_errno();
         /* Receivers drop events whose sender uid is not 0 in *their* user
          * namespace. The kernel translates the uid given here from ours, so
          * the host uid that maps to the container's root arrives as 0. */
@@ -338,7 +346,7 @@ static int send_child(int netfd, const fwd_ids *ids, const uint8_t *msg,
         memcpy(CMSG_DATA(cm), &cred, sizeof(cred));
         if (sendmsg(s, &mh, 0) < 0 && errno != ECONNREFUSED) {
                 /* ECONNREFUSED only says that nobody listens yet. */
-                int e = errno;
+                int e = negative_errno();
 
                 close(s);
                 return e;
@@ -356,32 +364,22 @@ static bool same_inode(int fd, const char *path)
 }
 
 /* Sends msg to the "udev" multicast group of the container's netns from a
- * short forked child; the agent itself never changes namespace. A
+ * short child (dp_ns_run), so that the agent stays in its netns. A
  * container sharing our netns gets nothing: the host's own listeners would
  * take the event for a real one. */
 static int send_in_netns(const dp_container *c, const fwd_ids *ids,
                          const uint8_t *msg, size_t len)
 {
         _cleanup_close_ int netfd = -EBADF;
-        int r, status;
-        pid_t pid;
+        send_job j = {.ids = ids, .msg = msg, .len = len};
+        int r;
 
-        r = node_open_proc(c, "ns/net", O_RDONLY, &netfd);
+        r = dp_container_open_proc(c, "ns/net", O_RDONLY, &netfd);
         if (r < 0)
                 return r;
         if (same_inode(netfd, "/proc/self/ns/net"))
                 return 0;
-        pid = fork();
-        if (pid < 0)
-                return negative_errno();
-        if (pid == 0)
-                _exit(send_child(netfd, ids, msg, len) & 0xff);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        if (!WIFEXITED(status))
-                return -EIO;
-        return WEXITSTATUS(status) ? -WEXITSTATUS(status) : 0;
+        return dp_ns_run(c, CLONE_NEWNET, NULL, send_child, &j);
 }
 
 static int parse_u64(const char *s, uint64_t *ret)

@@ -103,7 +103,7 @@ static int host_path_of(const dp_container *c, const node_req *req,
         mnt cm;
         int r;
 
-        r = node_open_proc(c, "mountinfo", O_RDONLY, &fd);
+        r = dp_container_open_proc(c, "mountinfo", O_RDONLY, &fd);
         if (r < 0)
                 return r;
         snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
@@ -171,7 +171,7 @@ int dp_act_node_backing(const dp_container *c, const dp_node_spec *spec,
                 *ret_path = NULL;
                 return 0;
         }
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r < 0)
                 return r;
         r = dp_path_open_dir(rootfd, req.dir, NULL, &dirfd);

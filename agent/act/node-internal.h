@@ -26,13 +26,6 @@ void node_req_done(node_req *req);
 int node_req_init(const dp_container *c, const dp_node_spec *spec,
                   node_req *ret);
 
-/* 0 while the container's init runs, -ESRCH once its pidfd is readable. */
-int node_check_alive(const dp_container *c);
-/* Opens /proc/PID/<what> and then re-checks the pidfd, so that a recycled
- * PID can never hand us another process's root or namespace. */
-int node_open_proc(const dp_container *c, const char *what, int flags,
-                   int *ret_fd);
-
 /* True if st is a node of the requested type and rdev. */
 bool node_stat_matches(const struct stat *st, const node_req *req);
 /* Gives the node behind an O_PATH fd the requested owner and exact mode. */
@@ -44,3 +37,7 @@ int node_probe(int dirfd, const node_req *req, int *ret_fd);
 int node_userns_create(const dp_container *c, const node_req *req,
                        bool *ret_created);
 int node_userns_remove(const dp_container *c, const node_req *req);
+/* An O_PATH fd to the host-side node behind a user-namespaced grant;
+ * -ENOENT if it is not there, -EEXIST if something else is. */
+int node_userns_host_open(const dp_container *c, const node_req *req,
+                          int *ret_fd);

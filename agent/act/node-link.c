@@ -7,19 +7,17 @@
  * only a link that already points exactly where we want is accepted or
  * removed: a container's own files are left alone. */
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "devpass/act.h"
 #include "devpass/macro.h"
 #include "node-internal.h"
 #include "node-path.h"
+#include "ns-run.h"
 
 /* Checks the arguments and computes, through the node request, the parent
  * directory, the link name and the host ids of the container's root. The
@@ -120,46 +118,29 @@ static int link_create_at(int rootfd, const node_req *req, const char *target)
         return dp_fchown_opath(fd, req->root_uid, req->root_gid);
 }
 
+typedef struct link_job {
+        int rootfd;
+        const node_req *req;
+        const char *target;
+} link_job;
+
+static int link_child(void *arg)
+{
+        const link_job *j = arg;
+
+        return link_create_at(j->rootfd, j->req, j->target);
+}
+
 /* A filesystem mounted in the container's user namespace refuses inodes
  * created with host uid 0 (EOVERFLOW): create as the container's root in a
  * child that keeps host root's capabilities. */
-static int link_create_userns(int rootfd, const node_req *req,
-                              const char *target)
+static int link_create_userns(const dp_container *c, int rootfd,
+                              const node_req *req, const char *target)
 {
-        struct __user_cap_header_struct hdr = {
-                .version = _LINUX_CAPABILITY_VERSION_3};
-        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-        int status;
-        pid_t pid;
+        const dp_ns_ids ids = {.fsuid = req->root_uid, .fsgid = req->root_gid};
+        link_job j = {.rootfd = rootfd, .req = req, .target = target};
 
-        pid = fork();
-        if (pid < 0)
-                return negative_errno();
-        if (pid == 0) {
-                int r;
-
-                (void)setfsgid(req->root_gid);
-                (void)setfsuid(req->root_uid);
-                if ((uid_t)setfsuid((uid_t)-1) != req->root_uid ||
-                    (gid_t)setfsgid((gid_t)-1) != req->root_gid)
-                        _exit(EPERM);
-                /* Leaving fsuid 0 drops the file capabilities from the
-                 * effective set: raise them again from the permitted set. */
-                if (syscall(SYS_capget, &hdr, data) < 0)
-                        _exit(errno);
-                for (size_t i = 0; i < ELEMENTSOF(data); i++)
-                        data[i].effective = data[i].permitted;
-                if (syscall(SYS_capset, &hdr, data) < 0)
-                        _exit(errno);
-                r = link_create_at(rootfd, req, target);
-                _exit(r < 0 ? (-r & 0xff) : 0);
-        }
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        if (!WIFEXITED(status))
-                return -EIO;
-        return -WEXITSTATUS(status);
+        return dp_ns_run(c, 0, &ids, link_child, &j);
 }
 
 int dp_act_symlink_create(const dp_container *c, const char *path,
@@ -172,9 +153,9 @@ int dp_act_symlink_create(const dp_container *c, const char *path,
         r = link_req_init(c, path, target, &req);
         if (r < 0)
                 return r;
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r >= 0)
-                r = c->userns ? link_create_userns(rootfd, &req, target)
+                r = c->userns ? link_create_userns(c, rootfd, &req, target)
                               : link_create_at(rootfd, &req, target);
         node_req_done(&req);
         return r;
@@ -191,7 +172,7 @@ int dp_act_symlink_remove(const dp_container *c, const char *path,
         r = link_req_init(c, path, target, &req);
         if (r < 0)
                 return r;
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r < 0)
                 goto out;
         r = dp_path_open_dir(rootfd, req.dir, NULL, &dirfd);

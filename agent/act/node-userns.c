@@ -7,12 +7,9 @@
  * placeholder file inside the container by a short child that joined only the
  * container's mount namespace. */
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/fsuid.h>
-#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -21,10 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "devpass/config.h"
 #include "devpass/macro.h"
 #include "devpass/util.h"
 #include "node-internal.h"
 #include "node-path.h"
+#include "ns-run.h"
 
 #ifndef OPEN_TREE_CLONE
 #define OPEN_TREE_CLONE 1
@@ -44,13 +43,12 @@
 
 #define NODE_DIR_DEFAULT "/run/devpass/nodes"
 
-/* Exit status of a child that found the node already in place. errno values
- * stay far below this. */
-#define CHILD_ADOPTED 200
+/* What a child that found the node already in place returns. */
+#define CHILD_ADOPTED 1
 
 static const char *node_dir(void)
 {
-        const char *e = getenv("DEVPASS_NODE_DIR");
+        const char *e = dp_config_get()->node_dir;
 
         return isempty(e) ? NODE_DIR_DEFAULT : e;
 }
@@ -187,34 +185,9 @@ typedef struct ns_job {
         int treefd; /* create: the detached clone of the host node */
 } ns_job;
 
-/* The child keeps host root's capabilities but takes the container root's
- * filesystem ids: a file created with host uid 0 in a filesystem of the
- * container's user namespace fails with EOVERFLOW. */
-static int child_assume_ids(const node_req *req)
+static int child_create(void *arg)
 {
-        struct __user_cap_header_struct hdr = {
-                .version = _LINUX_CAPABILITY_VERSION_3};
-        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-        (void)setfsgid(req->root_gid);
-        (void)setfsuid(req->root_uid);
-        if ((uid_t)setfsuid((uid_t)-1) != req->root_uid ||
-            (gid_t)setfsgid((gid_t)-1) != req->root_gid)
-                return -EPERM;
-        /* Changing fsuid away from 0 drops the file capabilities from the
-         * effective set; raise them again from the permitted set so that
-         * directories owned by other ids inside can still be used. */
-        if (syscall(SYS_capget, &hdr, data) < 0)
-                return negative_errno();
-        for (size_t i = 0; i < ELEMENTSOF(data); i++)
-                data[i].effective = data[i].permitted;
-        if (syscall(SYS_capset, &hdr, data) < 0)
-                return negative_errno();
-        return 0;
-}
-
-static int child_create(const ns_job *job)
-{
+        const ns_job *job = arg;
         const node_req *req = job->req;
         const dp_path_mkdir mk = {
                 .mode = 0755, .uid = req->root_uid, .gid = req->root_gid};
@@ -254,8 +227,9 @@ static int child_create(const ns_job *job)
         return 0;
 }
 
-static int child_remove(const ns_job *job)
+static int child_remove(void *arg)
 {
+        const ns_job *job = arg;
         const node_req *req = job->req;
         _cleanup_close_ int dirfd = -EBADF, fd = -EBADF, pfd = -EBADF;
         struct stat st;
@@ -298,117 +272,21 @@ static int child_remove(const ns_job *job)
         return 0;
 }
 
-typedef struct ns_child {
-        int mntfd;
-        int (*fn)(const ns_job *);
-        ns_job *job;
-} ns_child;
-
-static int child_main(void *arg)
+/* Runs fn in a child that joined only the container's mount namespace
+ * (never its PID namespace, never an exec) as the container's root.
+ * Returns fn's result: 0, CHILD_ADOPTED, or a negative errno. */
+static int run_in_mntns(const dp_container *c, int (*fn)(void *), ns_job *job)
 {
-        const ns_child *nc = arg;
+        _cleanup_close_ int rootfd = -EBADF;
+        const dp_ns_ids ids = {.fsuid = job->req->root_uid,
+                               .fsgid = job->req->root_gid};
         int r;
 
-        if (setns(nc->mntfd, CLONE_NEWNS) < 0)
-                _exit(errno > 0 && errno < 256 ? errno : EIO);
-        r = child_assume_ids(nc->job->req);
-        if (r >= 0)
-                r = nc->fn(nc->job);
-        if (r < 0)
-                r = -r < 256 ? -r : EIO;
-        _exit(r);
-}
-
-/* The child shares our memory and we sleep until it exits (what
- * posix_spawn does): no page tables to copy, so a grant costs tens of
- * microseconds less than with fork(). It gets its own file table and fs
- * state, so its setns() and fchdir() never reach us, and it only makes
- * direct system calls (setns, setfsuid, capset, mount calls) that act on the
- * calling task alone. Sanitizers do not know the borrowed stack: fork there. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define NS_CHILD_FORK 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NS_CHILD_FORK 1
-#endif
-#endif
-
-#ifndef NS_CHILD_FORK
-/* Another thread could hold a lock (malloc's) that the child then waits
- * for; fork() resets those, a shared-memory child cannot. /proc/self/task
- * has a link per thread besides "." and "..". */
-static bool single_threaded(void)
-{
-        struct stat st;
-
-        return stat("/proc/self/task", &st) == 0 && st.st_nlink == 3;
-}
-#endif
-
-static pid_t fork_child(ns_child *nc)
-{
-        pid_t pid = fork();
-
-        if (pid == 0)
-                child_main(nc);
-        return pid;
-}
-
-static pid_t spawn_child(ns_child *nc)
-{
-#ifdef NS_CHILD_FORK
-        return fork_child(nc);
-#else
-        enum { STACK = 256 * 1024 };
-        void *stack;
-        pid_t pid;
-
-        if (!single_threaded())
-                return fork_child(nc);
-        stack = mmap(NULL, STACK, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (stack == MAP_FAILED)
-                return -1;
-        pid = clone(child_main, (char *)stack + STACK,
-                    CLONE_VM | CLONE_VFORK | SIGCHLD, nc);
-        (void)munmap(stack, STACK);
-        return pid;
-#endif
-}
-
-/* Runs fn in a child that joined only the container's mount namespace.
- * setns(CLONE_NEWNS) needs a caller that shares its fs state with nobody,
- * which a fresh child is; it never joins the PID namespace and never execs.
- * Returns fn's result: 0, a positive code, or a negative errno. */
-static int run_in_mntns(const dp_container *c, int (*fn)(const ns_job *),
-                        ns_job *job)
-{
-        _cleanup_close_ int mntfd = -EBADF, rootfd = -EBADF;
-        ns_child nc = {.fn = fn, .job = job};
-        int status, r;
-        pid_t pid;
-
-        r = node_open_proc(c, "ns/mnt", O_RDONLY, &mntfd);
-        if (r < 0)
-                return r;
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r < 0)
                 return r;
         job->rootfd = rootfd;
-        nc.mntfd = mntfd;
-
-        pid = spawn_child(&nc);
-        if (pid < 0)
-                return negative_errno();
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        if (!WIFEXITED(status))
-                return -EIO;
-        r = WEXITSTATUS(status);
-        if (r == 0 || r == CHILD_ADOPTED)
-                return r;
-        return -r;
+        return dp_ns_run(c, CLONE_NEWNS, &ids, fn, job);
 }
 
 int node_userns_create(const dp_container *c, const node_req *req,
@@ -421,7 +299,7 @@ int node_userns_create(const dp_container *c, const node_req *req,
         long t;
         int r;
 
-        r = node_check_alive(c);
+        r = dp_container_check_alive(c);
         if (r < 0)
                 return r;
         r = node_name(c, req, &name);
@@ -472,6 +350,26 @@ int node_userns_remove(const dp_container *c, const node_req *req)
         if (q >= 0 && unlinkat(ndfd, name, 0) < 0 && errno != ENOENT && r >= 0)
                 r = negative_errno();
         return r;
+}
+
+int node_userns_host_open(const dp_container *c, const node_req *req,
+                          int *ret_fd)
+{
+        _cleanup_close_ int ndfd = -EBADF;
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        r = node_name(c, req, &name);
+        if (r < 0)
+                return r;
+        r = node_dir_open(false, &ndfd);
+        if (r < 0)
+                return r;
+        r = node_probe(
+                ndfd,
+                &(node_req){.base = name, .type = req->type, .rdev = req->rdev},
+                ret_fd);
+        return r == 0 ? -ENOENT : r < 0 ? r : 0;
 }
 
 int dp_act_node_forget(pid_t pid, uint64_t starttime, const dp_node_spec *spec)

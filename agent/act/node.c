@@ -16,53 +16,6 @@
 #include "node-internal.h"
 #include "node-path.h"
 
-int node_check_alive(const dp_container *c)
-{
-        struct pollfd p;
-        int r;
-
-        if (!c || c->pidfd < 0 || c->pid <= 0)
-                return -EINVAL;
-        p = (struct pollfd){.fd = c->pidfd, .events = POLLIN};
-        do
-                r = poll(&p, 1, 0);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-                return negative_errno();
-        /* A pidfd turns readable when the process it pins has exited; after
-         * that the PID may name a stranger. */
-        if (r > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
-                return -ESRCH;
-        return 0;
-}
-
-int node_open_proc(const dp_container *c, const char *what, int flags,
-                   int *ret_fd)
-{
-        _cleanup_close_ int fd = -EBADF;
-        char path[64];
-        int r;
-
-        r = node_check_alive(c);
-        if (r < 0)
-                return r;
-        snprintf(path, sizeof(path), "/proc/%d/%s", (int)c->pid, what);
-        fd = open(path, flags | O_CLOEXEC);
-        if (fd < 0) {
-                int err = negative_errno();
-
-                /* A vanished process shows up as ENOENT/EACCES here; report
-                 * it as the container being gone. */
-                r = node_check_alive(c);
-                return r < 0 ? r : err;
-        }
-        r = node_check_alive(c);
-        if (r < 0)
-                return r;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
 /* Whatever a runtime or a reference said, nodes are never made in the
  * host's own tree: not in a process that shares the agent's mount
  * namespace, nor in one whose root is the agent's root (a mount namespace
@@ -74,7 +27,7 @@ static int node_check_not_host(const dp_container *c)
         struct stat a, b;
         int r;
 
-        r = node_open_proc(c, "ns/mnt", O_RDONLY, &fd);
+        r = dp_container_open_proc(c, "ns/mnt", O_RDONLY, &fd);
         if (r < 0)
                 return r;
         if (fstat(fd, &a) < 0 || stat("/proc/self/ns/mnt", &b) < 0)
@@ -82,7 +35,7 @@ static int node_check_not_host(const dp_container *c)
         if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
                 return -EHOSTUNREACH;
         fd = safe_close(fd);
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &fd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &fd);
         if (r < 0)
                 return r;
         if (fstat(fd, &a) < 0 || stat("/", &b) < 0)
@@ -90,22 +43,6 @@ static int node_check_not_host(const dp_container *c)
         if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
                 return -EHOSTUNREACH;
         return 0;
-}
-
-static int map_id(const dp_idmap_range *m, size_t n, uint32_t inside,
-                  uint32_t *ret)
-{
-        if (n == 0) {
-                *ret = inside;
-                return 0;
-        }
-        for (size_t i = 0; i < n; i++)
-                if (inside >= m[i].inside &&
-                    inside - m[i].inside < m[i].count) {
-                        *ret = m[i].outside + (inside - m[i].inside);
-                        return 0;
-                }
-        return -ERANGE;
 }
 
 void node_req_done(node_req *req)
@@ -131,20 +68,13 @@ int node_req_init(const dp_container *c, const dp_node_spec *spec,
         r = node_check_not_host(c);
         if (r < 0)
                 return r;
-        /* An id map without entries only makes sense for a container that
-         * shares our user namespace. */
-        if (c->userns && (c->n_uid_map == 0 || c->n_gid_map == 0))
-                return -EINVAL;
-        r = map_id(c->uid_map, c->n_uid_map, spec->uid, &uid);
-        if (r < 0)
-                return r;
-        r = map_id(c->gid_map, c->n_gid_map, spec->gid, &gid);
-        if (r < 0)
-                return r;
-        r = map_id(c->uid_map, c->n_uid_map, 0, &ruid);
-        if (r < 0)
-                return r;
-        r = map_id(c->gid_map, c->n_gid_map, 0, &rgid);
+        r = dp_container_map_uid(c, spec->uid, &uid);
+        if (r >= 0)
+                r = dp_container_map_gid(c, spec->gid, &gid);
+        if (r >= 0)
+                r = dp_container_map_uid(c, 0, &ruid);
+        if (r >= 0)
+                r = dp_container_map_gid(c, 0, &rgid);
         if (r < 0)
                 return r;
         r = dp_path_split(spec->path, &req.dir, &req.base);
@@ -212,7 +142,7 @@ static int open_parent(const dp_container *c, const node_req *req,
         _cleanup_close_ int rootfd = -EBADF;
         int r;
 
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r < 0)
                 return r;
         r = dp_path_open_dir(rootfd, req->dir, NULL, ret_dirfd);
@@ -230,7 +160,7 @@ static int priv_create(const dp_container *c, const node_req *req,
         struct stat st;
         int r;
 
-        r = node_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
+        r = dp_container_open_proc(c, "root", O_PATH | O_DIRECTORY, &rootfd);
         if (r < 0)
                 return r;
         r = dp_path_open_dir(rootfd, req->dir, &mk, &dirfd);
@@ -364,4 +294,37 @@ int dp_act_node_present(const dp_container *c, const dp_node_spec *spec)
         if (r == -ENOENT || r == -EEXIST || r == -ELOOP)
                 return 0;
         return r;
+}
+
+/* The node devpass made keeps its inode: a privileged container's node is
+ * changed through an O_PATH fd below its root (never by name, which the
+ * container could swap for a symlink); a user-namespaced one on the host
+ * side, which is the very inode bind-mounted in. */
+int dp_act_node_set_attrs(const dp_container *c, const dp_node_spec *spec)
+{
+        _cleanup_(node_req_done) node_req req = {0};
+        _cleanup_close_ int dirfd = -EBADF, fd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = node_req_init(c, spec, &req);
+        if (r < 0)
+                return r;
+        r = dp_container_check_alive(c);
+        if (r < 0)
+                return r;
+        if (c->userns)
+                r = node_userns_host_open(c, &req, &fd);
+        else {
+                r = open_parent(c, &req, &dirfd);
+                if (r >= 0)
+                        r = node_probe(dirfd, &req, &fd);
+                if (r == 0)
+                        r = -ENOENT;
+        }
+        if (r < 0)
+                return r;
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        return node_fix_owner_mode(fd, &req, &st);
 }

@@ -105,6 +105,10 @@ static json_object *node_json(const dp_node *n, const dp_grant_settings *g,
         if (!o)
                 return NULL;
         json_object_object_add(o, "path", json_object_new_string(path_inside));
+        /* Path= moved it: the engine must still find the host's node */
+        if (!streq(path_inside, n->path))
+                json_object_object_add(o, "hostPath",
+                                       json_object_new_string(n->path));
         json_object_object_add(o, "type", json_object_new_string(t));
         json_object_object_add(o, "major", json_object_new_int64(n->major));
         json_object_object_add(o, "minor", json_object_new_int64(n->minor));
@@ -125,6 +129,33 @@ static json_object *node_json(const dp_node *n, const dp_grant_settings *g,
                                                  DP_ACCESS_MKNOD,
                         perm)));
         return o;
+}
+
+/* What the container's programs may want to know about the device, where
+ * known: the NVIDIA GPU's UUID (what CUDA_VISIBLE_DEVICES and nvidia-smi
+ * name it by). */
+static int add_env(json_object *edits, const dp_device *d)
+{
+        static const char *const keys[] = {"NVIDIA_GPU_UUID"};
+        json_object *env = NULL;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const char *v = dp_device_property(d, keys[i]);
+                _cleanup_free_ char *kv = NULL;
+
+                if (!v)
+                        continue;
+                kv = strjoin_sep("=", keys[i], v, NULL);
+                if (!kv || (!env && !(env = json_object_new_array())))
+                        goto oom;
+                json_object_array_add(env, json_object_new_string(kv));
+        }
+        if (env)
+                json_object_object_add(edits, "env", env);
+        return 0;
+oom:
+        json_object_put(env);
+        return -ENOMEM;
 }
 
 int dp_cdi_device_json(const dp_device *d, const dp_grant_settings *g,
@@ -150,8 +181,15 @@ int dp_cdi_device_json(const dp_device *d, const dp_grant_settings *g,
         }
         json_object_object_add(o, "name", json_object_new_string(name));
         json_object_object_add(o, "containerEdits", edits);
+        r = add_env(edits, d);
+        if (r < 0) {
+                json_object_put(o);
+                json_object_put(nodes);
+                return r;
+        }
         json_object_object_add(edits, "deviceNodes", nodes);
-        for (size_t i = 0; i < d->n_nodes; i++) {
+        /* Companions=no: the device's own node only, as for a grant */
+        for (size_t i = 0; i < (g && !g->companions ? 1 : d->n_nodes); i++) {
                 /* Path= renames the device's own node, as for a grant */
                 const char *in =
                         i == 0 && g && g->path ? g->path : d->nodes[i].path;
@@ -169,16 +207,31 @@ int dp_cdi_device_json(const dp_device *d, const dp_grant_settings *g,
 
 /* The lowest version that covers what devpass writes: deviceNodes with
  * path, type, major, minor, fileMode, permissions, uid and gid exist since
- * 0.3.0, but a name that starts with a digit (a PCI slot) needs 0.5.0.
+ * 0.3.0, but a name that starts with a digit (a PCI slot) and a node's
+ * hostPath (Path= moved it) need 0.5.0.
  * Loaders refuse versions newer than theirs (Podman 4.3 reads 0.5.0 and
  * refuses 0.6.0), so never more than needed. */
+static bool has_host_path(json_object *dev)
+{
+        json_object *nodes = json_object_object_get(
+                json_object_object_get(dev, "containerEdits"), "deviceNodes");
+
+        for (size_t i = 0; i < json_object_array_length(nodes); i++)
+                if (json_object_object_get(json_object_array_get_idx(nodes, i),
+                                           "hostPath"))
+                        return true;
+        return false;
+}
+
 static const char *spec_version(json_object *devices)
 {
         for (size_t i = 0; i < json_object_array_length(devices); i++) {
-                const char *n = json_object_get_string(json_object_object_get(
-                        json_object_array_get_idx(devices, i), "name"));
+                json_object *dev = json_object_array_get_idx(devices, i);
+                const char *n = json_object_get_string(
+                        json_object_object_get(dev, "name"));
 
-                if (n && n[0] >= '0' && n[0] <= '9')
+                /* and so does a hostPath */
+                if ((n && n[0] >= '0' && n[0] <= '9') || has_host_path(dev))
                         return "0.5.0";
         }
         return "0.3.0";
@@ -215,22 +268,65 @@ int dp_cdi_spec_path(const char *dir, dp_class c, char **ret)
         return 0;
 }
 
+/* The spec dir, opened; engines trust what is in it, so a dir that
+ * someone else could write to (a planted spec, a file swapped under the
+ * temp name) is refused rather than written into. */
+static int open_spec_dir(const char *dir, bool create, int *ret_fd)
+{
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (create) {
+                r = mkdir_p(dir, 0755);
+                if (r < 0 && r != -EEXIST)
+                        return r;
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (st.st_uid != geteuid() || (st.st_mode & 0022))
+                return -EPERM;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 int dp_cdi_write(const char *dir, dp_class c, json_object *spec,
                  bool *ret_changed)
 {
-        _cleanup_free_ char *path = NULL, *tmp = NULL, *old = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        const char *text;
-        size_t len;
+        _cleanup_free_ char *path = NULL;
         int r;
 
         r = dp_cdi_spec_path(dir, c, &path);
         if (r < 0)
                 return r;
+        return dp_cdi_write_file(dir, strrchr(path, '/') + 1, spec,
+                                 ret_changed);
+}
+
+int dp_cdi_write_file(const char *dir, const char *name, json_object *spec,
+                      bool *ret_changed)
+{
+        _cleanup_free_ char *old = NULL;
+        _cleanup_close_ int dfd = -EBADF, fd = -EBADF;
+        const char *text;
+        char tmp[300];
+        size_t len;
+        int r;
+
+        if (!dir || !name || strchr(name, '/') || strlen(name) > 255)
+                return -EINVAL;
         if (ret_changed)
                 *ret_changed = false;
         if (!spec) {
-                if (unlink(path) < 0)
+                r = open_spec_dir(dir, false, &dfd);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                if (unlinkat(dfd, name, 0) < 0)
                         return errno == ENOENT ? 0 : negative_errno();
                 if (ret_changed)
                         *ret_changed = true;
@@ -241,31 +337,30 @@ int dp_cdi_write(const char *dir, dp_class c, json_object *spec,
         if (!text)
                 return -ENOMEM;
         len = strlen(text);
-        if (read_full_file(path, &old, NULL) >= 0 && strlen(old) == len + 1 &&
-            strneq(old, text, len))
-                return 0; /* same spec: readers keep the file they have */
-        r = mkdir_p(dir, 0755);
-        if (r < 0 && r != -EEXIST)
+        r = open_spec_dir(dir, true, &dfd);
+        if (r < 0)
                 return r;
-        if (asprintf(&tmp, "%s/.devpass.io-%s.json.%d", dir,
-                     dp_class_to_string(c), (int)getpid()) < 0) {
-                tmp = NULL;
-                return -ENOMEM;
-        }
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-                  0644);
+        fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 && read_full_fd(fd, 1024 * 1024, &old, NULL) >= 0 &&
+            strlen(old) == len + 1 && strneq(old, text, len))
+                return 0; /* same spec: readers keep the file they have */
+        fd = safe_close(fd);
+        snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());
+        (void)unlinkat(dfd, tmp, 0); /* a leftover of a crash */
+        fd = openat(dfd, tmp,
+                    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return negative_errno();
         if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
             fchmod(fd, 0644) < 0) {
                 r = errno ? negative_errno() : -EIO;
-                (void)unlink(tmp);
+                (void)unlinkat(dfd, tmp, 0);
                 return r;
         }
         fd = safe_close(fd);
-        if (rename(tmp, path) < 0) {
+        if (renameat(dfd, tmp, dfd, name) < 0) {
                 r = negative_errno();
-                (void)unlink(tmp);
+                (void)unlinkat(dfd, tmp, 0);
                 return r;
         }
         if (ret_changed)

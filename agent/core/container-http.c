@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/util.h"
 
@@ -337,9 +338,10 @@ int dp_http_get(const char *socket_path, const char *path, int timeout_ms,
         }
 }
 
-const char *dp_runtime_socket(const char *env, const char *const *candidates)
+const char *dp_runtime_socket(const char *configured,
+                              const char *const *candidates)
 {
-        const char *e = env ? getenv(env) : NULL;
+        const char *e = configured;
 
         if (!isempty(e))
                 return e;

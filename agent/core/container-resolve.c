@@ -33,18 +33,6 @@ void dp_container_ref_done(dp_container_ref *r)
         r->name = NULL;
 }
 
-bool dp_container_name_valid(const char *name)
-{
-        size_t l = name ? strlen(name) : 0;
-
-        if (l == 0 || l > 253 || streq(name, ".") || streq(name, ".."))
-                return false;
-        for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-                if (*p <= ' ' || *p == 0x7f || *p == '/')
-                        return false;
-        return true;
-}
-
 /* Normalises a cgroup path to its form relative to the hierarchy roots,
  * without leading or doubled slashes; refuses "." and "..". */
 static int cgroup_path_normalize(const char *path, char **ret)
@@ -93,56 +81,23 @@ static int cgroup_path_normalize(const char *path, char **ret)
 
 int dp_container_ref_parse(const char *s, dp_container_ref *ret)
 {
-        _cleanup_free_ char *prefix = NULL, *name = NULL;
-        dp_container_ref r = {.bare = true};
-        const char *colon, *rest = s;
+        _cleanup_free_ char *name = NULL;
+        dp_ref ref;
         int k;
 
-        if (isempty(s))
-                return -EINVAL;
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-                if (*p < ' ' || *p == 0x7f || isspace(*p))
-                        return -EINVAL;
         /* Globs belong to policy targets; a reference names one thing. */
-        if (strpbrk(s, "*?["))
-                return -EINVAL;
-        colon = strchr(s, ':');
-        if (colon) {
-                prefix = strndup(s, (size_t)(colon - s));
-                if (!prefix)
-                        return -ENOMEM;
-                if (isempty(prefix))
-                        return -EINVAL;
-                k = dp_runtime_from_string(prefix, &r.runtime);
-                if (k < 0)
-                        return k;
-                r.bare = false;
-                rest = colon + 1;
-                if (isempty(rest))
-                        return -EINVAL;
-        }
-        if (!r.bare && r.runtime == DP_RUNTIME_PID) {
-                unsigned pid;
-
-                if (safe_atou(rest, &pid) < 0 || pid == 0 || pid > INT_MAX)
-                        return -EINVAL;
-                if (asprintf(&name, "%u", pid) < 0) {
-                        name = NULL;
-                        return -ENOMEM;
-                }
-        } else if (!r.bare && r.runtime == DP_RUNTIME_CGROUP) {
-                k = cgroup_path_normalize(rest, &name);
-                if (k < 0)
-                        return k;
-        } else {
-                if (!dp_container_name_valid(rest))
-                        return -EINVAL;
-                name = strdup(rest);
-                if (!name)
-                        return -ENOMEM;
-        }
-        r.name = TAKE_PTR(name);
-        *ret = r;
+        k = dp_ref_split(s, false, &ref);
+        if (k < 0)
+                return k;
+        if (!ref.bare && ref.runtime == DP_RUNTIME_CGROUP)
+                k = cgroup_path_normalize(ref.body, &name);
+        else if (!(name = strdup(ref.body)))
+                k = -ENOMEM;
+        if (k < 0)
+                return k;
+        *ret = (dp_container_ref){.bare = ref.bare,
+                                  .runtime = ref.runtime,
+                                  .name = TAKE_PTR(name)};
         return 0;
 }
 
@@ -315,12 +270,32 @@ static int resolve_runtime(const dp_runtime_ops *ops, const char *name,
         return 0;
 }
 
+/* The runtimes a bare NAME was last found running in, for the "ambiguous"
+ * message: set by resolve_bare() (or, in the agent, from a lookup child's
+ * report) and read by dp_container_strerror(), like dlerror(). */
+static char ambiguous_in[128];
+
+void dp_container_note_ambiguous(const char *runtimes)
+{
+        snprintf(ambiguous_in, sizeof(ambiguous_in), "%s",
+                 runtimes ? runtimes : "");
+}
+
+const char *dp_container_ambiguous_runtimes(void)
+{
+        return ambiguous_in;
+}
+
+/* A bare NAME means a running container: one that exists but is stopped
+ * in one runtime neither counts against a running one of the same name in
+ * another, nor is chosen over it. */
 static int resolve_bare(const char *name, dp_container **ret)
 {
         const dp_runtime_ops *hit = NULL;
         dp_runtime_extra hit_extra = {};
+        char in[sizeof(ambiguous_in)] = "";
         pid_t hit_pid = 0;
-        int hit_r = 0, found = 0, reachable = 0;
+        int found = 0, stopped = 0, reachable = 0;
 
         for (size_t i = 0; i < ELEMENTSOF(backends); i++) {
                 dp_runtime_extra extra = {};
@@ -332,21 +307,24 @@ static int resolve_bare(const char *name, dp_container **ret)
                 if (r == -ENOMEDIUM || (r < 0 && r != -ENOENT && r != -ESRCH))
                         continue;
                 reachable++;
-                if (r == -ENOENT)
+                if (r == -ESRCH)
+                        stopped++;
+                if (r < 0)
                         continue;
+                snprintf(in + strlen(in), sizeof(in) - strlen(in), "%s%s",
+                         found ? ", " : "", backends[i]->name);
                 if (++found == 1) {
                         hit = backends[i];
                         hit_pid = pid;
                         hit_extra = extra;
-                        hit_r = r;
                 }
         }
-        if (found > 1)
+        if (found > 1) {
+                dp_container_note_ambiguous(in);
                 return -ENOTUNIQ;
+        }
         if (found == 0)
-                return reachable ? -ENOENT : -ENOMEDIUM;
-        if (hit_r < 0)
-                return hit_r;
+                return stopped ? -ESRCH : reachable ? -ENOENT : -ENOMEDIUM;
         return resolve_runtime(hit, name, hit_pid, &hit_extra, ret);
 }
 
@@ -442,6 +420,10 @@ const char *dp_container_strerror(int error)
                 return "success";
         case EINVAL:
                 return "invalid container reference";
+        case EILSEQ:
+                return "container name outside the reference grammar "
+                       "(" DP_REF_NAME_GRAMMAR "): no reference or rule "
+                       "can name it";
         case EPROTONOSUPPORT:
                 return "unknown container runtime prefix";
         case ENOENT:
@@ -449,8 +431,21 @@ const char *dp_container_strerror(int error)
         case ESRCH:
                 return "container is not running";
         case ENOTUNIQ:
-                return "container name is ambiguous: it exists in more than "
+                if (ambiguous_in[0]) {
+                        static char msg[sizeof(ambiguous_in) + 96];
+
+                        snprintf(msg, sizeof(msg),
+                                 "container name is ambiguous: running in %s; "
+                                 "use RUNTIME:NAME",
+                                 ambiguous_in);
+                        return msg;
+                }
+                return "container name is ambiguous: it runs in more than "
                        "one runtime, use RUNTIME:NAME";
+        case EHOSTDOWN:
+                return "systemd-machined is not running: nspawn machines are "
+                       "known only through it (use pid:PID of the machine's "
+                       "leader)";
         case ENOMEDIUM:
                 return "container runtime is not installed or not reachable";
         case ETIMEDOUT:

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/container.h"
 #include "devpass/util.h"
@@ -17,32 +18,6 @@
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
-
-static const char *const runtime_names[_DP_RUNTIME_MAX] = {
-        [DP_RUNTIME_PID] = "pid",       [DP_RUNTIME_CGROUP] = "cgroup",
-        [DP_RUNTIME_LXC] = "lxc",       [DP_RUNTIME_INCUS] = "incus",
-        [DP_RUNTIME_LXD] = "lxd",       [DP_RUNTIME_NSPAWN] = "nspawn",
-        [DP_RUNTIME_DOCKER] = "docker", [DP_RUNTIME_PODMAN] = "podman",
-};
-
-const char *dp_runtime_to_string(dp_runtime r)
-{
-        if ((unsigned)r >= _DP_RUNTIME_MAX)
-                return NULL;
-        return runtime_names[r];
-}
-
-int dp_runtime_from_string(const char *s, dp_runtime *ret)
-{
-        if (!s)
-                return -EINVAL;
-        for (unsigned i = 0; i < _DP_RUNTIME_MAX; i++)
-                if (streq(s, runtime_names[i])) {
-                        *ret = (dp_runtime)i;
-                        return 0;
-                }
-        return -EPROTONOSUPPORT;
-}
 
 dp_container *dp_container_new(void)
 {
@@ -68,100 +43,7 @@ void dp_container_free(dp_container *c)
         free(c);
 }
 
-/* ---- id maps ---- */
-
-int dp_idmap_parse(const char *text, dp_idmap_range **ret, size_t *ret_n)
-{
-        _cleanup_free_ dp_idmap_range *map = NULL;
-        size_t n = 0;
-        const char *p = text;
-
-        if (!text)
-                return -EINVAL;
-        while (*p) {
-                const char *eol = strchrnul(p, '\n');
-                unsigned long long v[3];
-                char line[128], extra;
-
-                if ((size_t)(eol - p) >= sizeof(line))
-                        return -EBADMSG;
-                memcpy(line, p, (size_t)(eol - p));
-                line[eol - p] = 0;
-                p = *eol ? eol + 1 : eol;
-                if (isempty(strstrip(line)))
-                        continue;
-                if (sscanf(line, "%llu %llu %llu %c", &v[0], &v[1], &v[2],
-                           &extra) != 3)
-                        return -EBADMSG;
-                /* A range may end exactly at 2^32 (the identity map of the
-                 * initial namespace is "0 0 4294967295"), never beyond. */
-                if (v[2] == 0 || v[0] + v[2] > UINT64_C(1) << 32 ||
-                    v[1] + v[2] > UINT64_C(1) << 32)
-                        return -EBADMSG;
-                dp_idmap_range *nm = reallocarray(map, n + 1, sizeof(*map));
-                if (!nm)
-                        return -ENOMEM;
-                map = nm;
-                map[n++] = (dp_idmap_range){(uint32_t)v[0], (uint32_t)v[1],
-                                            (uint32_t)v[2]};
-        }
-        *ret = TAKE_PTR(map);
-        *ret_n = n;
-        return 0;
-}
-
-int dp_idmap_map(const dp_idmap_range *map, size_t n, uint32_t inside,
-                 uint32_t *ret)
-{
-        for (size_t i = 0; i < n; i++)
-                if (inside >= map[i].inside &&
-                    (uint64_t)inside < (uint64_t)map[i].inside + map[i].count) {
-                        *ret = map[i].outside + (inside - map[i].inside);
-                        return 0;
-                }
-        return -ERANGE;
-}
-
-int dp_container_map_uid(const dp_container *c, uint32_t inside, uint32_t *ret)
-{
-        if (!c)
-                return -EINVAL;
-        return dp_idmap_map(c->uid_map, c->n_uid_map, inside, ret);
-}
-
-int dp_container_map_gid(const dp_container *c, uint32_t inside, uint32_t *ret)
-{
-        if (!c)
-                return -EINVAL;
-        return dp_idmap_map(c->gid_map, c->n_gid_map, inside, ret);
-}
-
 /* ---- /proc/PID/stat and /proc/PID/cgroup ---- */
-
-int dp_proc_stat_starttime(const char *text, uint64_t *ret)
-{
-        /* comm may hold spaces and parentheses: fields resume after the
-         * last ')'. Field 3 (state) is the first one there. */
-        const char *p = text ? strrchr(text, ')') : NULL;
-
-        if (!p)
-                return -EBADMSG;
-        p++;
-        for (int field = 3; field < 22; field++) {
-                p += strspn(p, " ");
-                p += strcspn(p, " ");
-                if (!*p)
-                        return -EBADMSG;
-        }
-        p += strspn(p, " ");
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(p, &end, 10);
-        if (errno || end == p || (*end && *end != ' ' && *end != '\n'))
-                return -EBADMSG;
-        *ret = v;
-        return 0;
-}
 
 static bool controller_list_has(const char *list, size_t len, const char *word)
 {
@@ -295,7 +177,7 @@ static void load_mounts(void)
 
 const char *dp_cgroup_v1_devices_root(void)
 {
-        const char *e = getenv("DEVPASS_CGROUP_V1_DEVICES");
+        const char *e = dp_config_get()->cgroup_v1_devices;
 
         if (!isempty(e))
                 return e;
@@ -305,7 +187,7 @@ const char *dp_cgroup_v1_devices_root(void)
 
 const char *dp_cgroup_v2_root(void)
 {
-        const char *e = getenv("DEVPASS_CGROUP_V2");
+        const char *e = dp_config_get()->cgroup_v2;
 
         if (!isempty(e))
                 return e;
@@ -313,43 +195,23 @@ const char *dp_cgroup_v2_root(void)
         return mounts.v2[0] ? mounts.v2 : NULL;
 }
 
-/* The mount's root inside its hierarchy; "/" under an env override, since a
+/* The mount's root inside its hierarchy; "/" under a configured root, since a
  * test that points the root elsewhere shows the hierarchy from its top. */
 static const char *v1_mount_root(void)
 {
-        if (!isempty(getenv("DEVPASS_CGROUP_V1_DEVICES")))
+        if (!isempty(dp_config_get()->cgroup_v1_devices))
                 return "/";
         return mounts.v1_root[0] ? mounts.v1_root : "/";
 }
 
 static const char *v2_mount_root(void)
 {
-        if (!isempty(getenv("DEVPASS_CGROUP_V2")))
+        if (!isempty(dp_config_get()->cgroup_v2))
                 return "/";
         return mounts.v2_root[0] ? mounts.v2_root : "/";
 }
 
 /* ---- liveness and the pid-derived facts ---- */
-
-static int pidfd_check(int pidfd)
-{
-        struct pollfd p = {.fd = pidfd, .events = POLLIN};
-        int r;
-
-        /* No pidfd (kernel or tracer without pidfd_open): reads through the
-         * pinned /proc/PID directory fail once the process is gone, and
-         * dp_container_check_alive() compares the starttime instead. */
-        if (pidfd < 0)
-                return 0;
-
-        do
-                r = poll(&p, 1, 0);
-        while (r < 0 && errno == EINTR);
-        if (r < 0)
-                return negative_errno();
-        /* Readable means the process has exited. */
-        return r > 0 ? -ESRCH : 0;
-}
 
 static int read_starttime(int procfd, uint64_t *ret)
 {
@@ -364,26 +226,6 @@ static int read_starttime(int procfd, uint64_t *ret)
         return dp_proc_stat_starttime(text, ret);
 }
 
-int dp_container_check_alive(const dp_container *c)
-{
-        char path[64];
-        _cleanup_free_ char *text = NULL;
-        uint64_t st;
-
-        if (!c || c->pid <= 0)
-                return -EINVAL;
-        if (c->pidfd >= 0)
-                return pidfd_check(c->pidfd);
-        /* No pidfd (a container built by hand): compare the starttime so
-         * that a reused pid is not mistaken for the init. */
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->pid);
-        if (read_full_file(path, &text, NULL) < 0)
-                return -ESRCH;
-        if (dp_proc_stat_starttime(text, &st) < 0 || st != c->starttime)
-                return -ESRCH;
-        return 0;
-}
-
 /* Reads a file below /proc/PID through the pinned directory, then makes sure
  * the process was still alive, so what was read belongs to it. */
 static int proc_read(int procfd, int pidfd, const char *name, char **ret)
@@ -395,7 +237,7 @@ static int proc_read(int procfd, int pidfd, const char *name, char **ret)
         r = read_full_file(path, ret, NULL);
         if (r == -ENOENT || r == -ESRCH)
                 r = -ESRCH;
-        if (pidfd_check(pidfd) < 0) {
+        if (dp_pidfd_check(pidfd) < 0) {
                 if (r >= 0)
                         free(*ret);
                 return -ESRCH;
@@ -411,7 +253,7 @@ static int ns_same_as_self(int procfd, int pidfd, const char *ns, bool *ret)
         snprintf(path, sizeof(path), "ns/%s", ns);
         if (fstatat(procfd, path, &a, 0) < 0)
                 return errno == ENOENT ? -ESRCH : negative_errno();
-        if (pidfd_check(pidfd) < 0)
+        if (dp_pidfd_check(pidfd) < 0)
                 return -ESRCH;
         snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
         if (stat(path, &b) < 0)
@@ -482,14 +324,14 @@ int dp_container_from_pid(pid_t pid, dp_container **ret)
         procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (procfd < 0)
                 return errno == ENOENT ? -ESRCH : negative_errno();
-        r = pidfd_check(c->pidfd);
+        r = dp_pidfd_check(c->pidfd);
         if (r < 0)
                 return r;
 
         r = read_starttime(procfd, &c->starttime);
         if (r < 0)
                 return r;
-        r = pidfd_check(c->pidfd);
+        r = dp_pidfd_check(c->pidfd);
         if (r < 0)
                 return r;
 

@@ -16,69 +16,61 @@
 #include <time.h>
 
 #include "core/daemon.h"
+#include "core/lease.h"
 #include "core/rtlookup.h"
+#include "core/service.h"
 #include "devpass/container.h"
 #include "devpass/log.h"
-
-/* udevd uses 128 MiB: a small uevent costs 832 B of socket buffer, so the
- * kernel default (208 KiB) overflows after ~256 events in a burst. */
-#define DP_MONITOR_RCVBUF (128 * 1024 * 1024)
 
 void dp_daemon_emit(dp_daemon *d, const char *event, const char *fmt, ...)
 {
         _cleanup_free_ char *text = NULL;
-        json_object *p;
         va_list ap;
 
         va_start(ap, fmt);
-        if (vasprintf(&text, fmt, ap) < 0)
-                text = NULL;
+        text = strdup_vprintf(fmt, ap);
         va_end(ap);
         if (!text)
                 return;
         log_full_errno(streq(event, "error") ? LOG_WARNING : LOG_INFO, 0, "%s",
                        text);
-        if (d->n_clients == 0)
-                return;
-        p = json_object_new_object();
-        if (!p)
-                return;
-        json_object_object_add(p, "event", json_object_new_string(event));
-        json_object_object_add(p, "text", json_object_new_string(text));
-        dp_ipc_broadcast(d, p);
-        json_object_put(p);
+        /* a subscriber may unsubscribe (a dead monitor client) */
+        for (size_t i = d->n_subscribers; i-- > 0;)
+                if (i < d->n_subscribers)
+                        d->subscribers[i].fn(d->subscribers[i].data, event,
+                                             text);
 }
 
-static int epoll_add(dp_daemon *d, int fd, unsigned tag)
+int dp_daemon_subscribe(dp_daemon *d, dp_daemon_event_fn fn, void *data)
 {
-        struct epoll_event ev = {.events = EPOLLIN,
-                                 .data.u64 = DP_EV_MAKE(tag, fd)};
+        dp_daemon_subscriber *a =
+                reallocarray(d->subscribers, d->n_subscribers + 1, sizeof(*a));
 
-        return RET_NERRNO(epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev));
+        if (!a)
+                return -ENOMEM;
+        d->subscribers = a;
+        a[d->n_subscribers++] = (dp_daemon_subscriber){fn, data};
+        return 0;
+}
+
+void dp_daemon_unsubscribe(dp_daemon *d, dp_daemon_event_fn fn, void *data)
+{
+        for (size_t i = 0; i < d->n_subscribers; i++)
+                if (d->subscribers[i].fn == fn &&
+                    d->subscribers[i].data == data) {
+                        d->subscribers[i] = d->subscribers[--d->n_subscribers];
+                        return;
+                }
 }
 
 int dp_daemon_reload(dp_daemon *d, char **ret_error)
 {
         _cleanup_free_ char *msg = NULL;
-        dp_diag_list diags = {};
         dp_policy *p = NULL;
         int r;
 
-        r = dp_policy_load_dirs(d->cfg.policy_dirs, &p, &diags);
+        r = dp_service_load_policy(d->cfg.policy_dirs, &p, &msg);
         if (r < 0) {
-                size_t len = 0;
-                FILE *f = open_memstream(&msg, &len);
-
-                if (f) {
-                        for (size_t i = 0; i < diags.n; i++)
-                                fprintf(f, "%s%s", i ? "; " : "",
-                                        diags.items[i].message);
-                        if (diags.n == 0)
-                                fprintf(f, "policy could not be read: %s",
-                                        strerror(-r));
-                        fclose(f);
-                }
-                dp_diag_list_clear(&diags);
                 log_error("Policy refused, %s: %s",
                           d->policy ? "previous policy stays in force"
                                     : "running with no policy grants",
@@ -89,7 +81,6 @@ int dp_daemon_reload(dp_daemon *d, char **ret_error)
                         *ret_error = TAKE_PTR(msg);
                 return r;
         }
-        dp_diag_list_clear(&diags);
         dp_policy_free(d->policy);
         d->policy = p;
         {
@@ -121,28 +112,6 @@ int dp_daemon_enumerate(dp_daemon *d)
          * own objects); give that back instead of keeping it resident */
         malloc_trim(0);
         return 0;
-}
-
-static int monitor_open(dp_daemon *d)
-{
-        struct udev *u = dp_hw_udev(d->hw);
-        int r;
-
-        d->monitor_udev = dp_hw_udevd_running();
-        d->monitor = udev_monitor_new_from_netlink(
-                u, d->monitor_udev ? "udev" : "kernel");
-        if (!d->monitor)
-                return log_error_errno(negative_errno(),
-                                       "Cannot open uevent monitor: %m");
-        r = udev_monitor_set_receive_buffer_size(
-                d->monitor, d->cfg.monitor_rcvbuf > 0 ? d->cfg.monitor_rcvbuf
-                                                      : DP_MONITOR_RCVBUF);
-        if (r < 0)
-                log_warning_errno(r, "Cannot raise uevent buffer: %m");
-        r = udev_monitor_enable_receiving(d->monitor);
-        if (r < 0)
-                return log_error_errno(r, "Cannot listen for uevents: %m");
-        return epoll_add(d, udev_monitor_get_fd(d->monitor), DP_EV_MONITOR);
 }
 
 static void replace_device(dp_daemon *d, dp_device *dev)
@@ -192,7 +161,7 @@ static void refresh_device(dp_daemon *d, const char *syspath, bool removed,
         replace_device(d, dev);
 }
 
-static void resync(dp_daemon *d, const char *why)
+void dp_daemon_resync(dp_daemon *d, const char *why)
 {
         d->n_resyncs++;
         dp_daemon_emit(d, "resync", "full resync: %s", why);
@@ -295,8 +264,17 @@ static void on_uevent(dp_daemon *d)
         log_debug("%zu device%s from uevents: read %" PRIu64
                   " us, handled %" PRIu64 " us",
                   n, n == 1 ? "" : "s", t1 - t0, now_usec() - t1);
-        if (overflow)
-                resync(d, "uevent buffer overflow (ENOBUFS)");
+        dp_histogram_observe(&d->stats.hotplug, now_usec() - t0);
+        if (overflow) {
+                d->stats.enobufs++;
+                dp_daemon_resync(d, "uevent buffer overflow (ENOBUFS)");
+        }
+}
+
+void dp_daemon_on_uevent(void *data, int fd, uint32_t events)
+{
+        (void)fd, (void)events;
+        on_uevent(data);
 }
 
 static void on_signal(dp_daemon *d)
@@ -350,6 +328,48 @@ static void on_inotify(dp_daemon *d)
                 arm_timer(d->reload_timer_fd, 100, false);
         if (ctr)
                 (void)dp_registry_rescan(d);
+}
+
+static void src_signal(void *data, int fd, uint32_t events)
+{
+        (void)fd, (void)events;
+        on_signal(data);
+}
+
+static void src_inotify(void *data, int fd, uint32_t events)
+{
+        (void)fd, (void)events;
+        on_inotify(data);
+}
+
+static void src_timer(void *data, int fd, uint32_t events)
+{
+        dp_daemon *d = data;
+        uint64_t ticks;
+
+        (void)events;
+        (void)!read(fd, &ticks, sizeof(ticks));
+        dp_daemon_udevd_check(d);
+        (void)dp_registry_rescan(d);
+        /* a slower beat for the kernel check */
+        if (++d->ticks % 5 == 0)
+                (void)dp_reconcile_verify(d);
+        dp_kubelet_tick(d);
+        if (d->engine->save_error < 0)
+                (void)dp_engine_flush(d->engine);
+}
+
+static void src_reload(void *data, int fd, uint32_t events)
+{
+        dp_daemon *d = data;
+        uint64_t ticks;
+
+        (void)events;
+        (void)!read(fd, &ticks, sizeof(ticks));
+        if (dp_daemon_reload(d, NULL) >= 0) {
+                (void)dp_registry_rescan(d);
+                (void)dp_reconcile(d, NULL, NULL);
+        }
 }
 
 static void watch_dirs(dp_daemon *d)
@@ -414,8 +434,8 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 return -ENOMEM;
         d->cfg = *cfg;
         raise_nofile();
-        d->epoll_fd = d->signal_fd = d->timer_fd = d->inotify_fd =
-                d->listen_fd = d->reload_timer_fd = -EBADF;
+        d->signal_fd = d->timer_fd = d->inotify_fd = d->reload_timer_fd =
+                d->lease_timer_fd = -EBADF;
         r = dp_engine_open(cfg->state_dir, &dp_act_ops_real, &d->engine, &lerr);
         if (r == -EBUSY) {
                 log_error("State dir %s is locked by another devpass process",
@@ -439,11 +459,9 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
                 log_error_errno(r, "Cannot open udev: %m");
                 goto fail;
         }
-        d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (d->epoll_fd < 0) {
-                r = negative_errno();
+        r = dp_loop_new(&d->loop);
+        if (r < 0)
                 goto fail;
-        }
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
@@ -456,28 +474,35 @@ int dp_daemon_new(const dp_daemon_config *cfg, dp_daemon **ret)
         d->reload_timer_fd =
                 timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        /* wall time: a lease's end is a date (lease.h) */
+        d->lease_timer_fd =
+                timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK | TFD_CLOEXEC);
         if (d->signal_fd < 0 || d->timer_fd < 0 || d->inotify_fd < 0 ||
-            d->reload_timer_fd < 0) {
+            d->reload_timer_fd < 0 || d->lease_timer_fd < 0) {
                 r = negative_errno();
                 goto fail;
         }
-        if ((r = epoll_add(d, d->signal_fd, DP_EV_SIGNAL)) < 0 ||
-            (r = epoll_add(d, d->timer_fd, DP_EV_TIMER)) < 0 ||
-            (r = epoll_add(d, d->reload_timer_fd, DP_EV_RELOAD)) < 0 ||
-            (r = epoll_add(d, d->inotify_fd, DP_EV_INOTIFY)) < 0)
+        if ((r = dp_loop_add_fd(d->loop, d->signal_fd, EPOLLIN, src_signal,
+                                d)) < 0 ||
+            (r = dp_loop_add_fd(d->loop, d->timer_fd, EPOLLIN, src_timer, d)) <
+                    0 ||
+            (r = dp_loop_add_fd(d->loop, d->reload_timer_fd, EPOLLIN,
+                                src_reload, d)) < 0 ||
+            (r = dp_loop_add_fd(d->loop, d->inotify_fd, EPOLLIN, src_inotify,
+                                d)) < 0 ||
+            (r = dp_loop_add_fd(d->loop, d->lease_timer_fd, EPOLLIN,
+                                dp_daemon_on_lease_timer, d)) < 0 ||
+            (r = dp_lease_tombs_load(cfg->state_dir, &d->lease_tombs)) < 0)
                 goto fail;
         (void)dp_daemon_reload(d, NULL);
         /* subscribe first, then enumerate: nothing slips in between */
-        r = monitor_open(d);
+        r = dp_daemon_monitor_open(d);
         if (r < 0)
                 goto fail;
         r = dp_daemon_enumerate(d);
         if (r < 0)
                 goto fail;
         watch_dirs(d);
-        r = dp_ipc_server_open(d);
-        if (r < 0)
-                goto fail;
         arm_timer(d->timer_fd, cfg->rescan_ms ? cfg->rescan_ms : 1000, true);
         *ret = d;
         return 0;
@@ -490,7 +515,7 @@ void dp_daemon_free(dp_daemon *d)
 {
         if (!d)
                 return;
-        dp_ipc_clients_free(d);
+        dp_kubelet_stop(d);
         dp_rtlookup_free_all(d);
         for (size_t i = 0; i < d->n_ctrs; i++)
                 dp_container_free(d->ctrs[i].c);
@@ -500,17 +525,17 @@ void dp_daemon_free(dp_daemon *d)
         udev_monitor_unref(d->monitor);
         dp_policy_free(d->policy);
         free(d->policy_error);
+        strv_free(d->cdi_written);
         dp_hw_free(d->hw);
         dp_engine_free(d->engine);
-        safe_close(d->epoll_fd);
         safe_close(d->signal_fd);
         safe_close(d->timer_fd);
         safe_close(d->reload_timer_fd);
         safe_close(d->inotify_fd);
-        if (d->listen_fd >= 0) {
-                safe_close(d->listen_fd);
-                unlink(d->cfg.socket_path);
-        }
+        safe_close(d->lease_timer_fd);
+        dp_lease_tombs_free(d->lease_tombs);
+        dp_loop_free(d->loop);
+        free(d->subscribers);
         free(d);
 }
 
@@ -518,6 +543,7 @@ int dp_daemon_run(dp_daemon *d)
 {
         /* start-up is one reconcile like any other: adopt the ledger,
          * revoke what no longer belongs, grant what is missing */
+        dp_registry_sweep(d);
         (void)dp_registry_rescan(d);
         /* the runtimes' containers are known before the ledger is judged
          * (bounded: a hung runtime delays the start by its deadline only) */
@@ -530,65 +556,18 @@ int dp_daemon_run(dp_daemon *d)
                  "%s uevents",
                  d->devices.n, d->n_ctrs, d->engine->ledger->n,
                  d->monitor_udev ? "udev" : "kernel");
+        /* after the first reconcile: the CDI specs it reads are written */
+        dp_kubelet_start(d);
         sd_notify_ready();
         while (!d->quit) {
-                struct epoll_event ev[16];
-                int n = epoll_wait(d->epoll_fd, ev, ELEMENTSOF(ev), -1);
+                int r;
 
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return log_error_errno(negative_errno(),
-                                               "epoll_wait: %m");
-                }
-                for (int i = 0; i < n; i++) {
-                        uint64_t u = ev[i].data.u64;
-                        uint64_t ticks;
-
-                        switch (DP_EV_TAG(u)) {
-                        case DP_EV_SIGNAL:
-                                on_signal(d);
-                                break;
-                        case DP_EV_TIMER:
-                                (void)!read(d->timer_fd, &ticks, sizeof(ticks));
-                                (void)dp_registry_rescan(d);
-                                /* a slower beat for the kernel check */
-                                if (++d->ticks % 5 == 0)
-                                        (void)dp_reconcile_verify(d);
-                                dp_ipc_expire_idle(d);
-                                if (d->engine->save_error < 0)
-                                        (void)dp_engine_flush(d->engine);
-                                break;
-                        case DP_EV_RELOAD:
-                                (void)!read(d->reload_timer_fd, &ticks,
-                                            sizeof(ticks));
-                                if (dp_daemon_reload(d, NULL) >= 0) {
-                                        (void)dp_registry_rescan(d);
-                                        (void)dp_reconcile(d, NULL, NULL);
-                                }
-                                break;
-                        case DP_EV_INOTIFY:
-                                on_inotify(d);
-                                break;
-                        case DP_EV_MONITOR:
-                                on_uevent(d);
-                                break;
-                        case DP_EV_LISTEN:
-                                (void)dp_ipc_server_accept(d);
-                                break;
-                        case DP_EV_PIDFD:
-                                (void)dp_registry_handle_pidfd(d, DP_EV_FD(u));
-                                break;
-                        case DP_EV_CLIENT:
-                                (void)dp_ipc_client_event(d, DP_EV_FD(u),
-                                                          ev[i].events);
-                                break;
-                        case DP_EV_LOOKUP:
-                        case DP_EV_LOOKUP_TIMER:
-                                dp_rtlookup_event(d, DP_EV_TAG(u), DP_EV_FD(u));
-                                break;
-                        }
-                }
+                /* whatever the last batch did may have made, renewed or
+                 * revoked a lease */
+                dp_daemon_arm_lease_timer(d);
+                r = dp_loop_dispatch(d->loop, -1);
+                if (r < 0)
+                        return log_error_errno(r, "epoll_wait: %m");
         }
         return 0;
 }

@@ -8,13 +8,16 @@
 #include <sys/sysmacros.h>
 
 #include "core/engine.h"
+#include "core/lease.h"
 #include "devpass/hw.h"
 #include "devpass/log.h"
 
-/* Crash-test hook: DEVPASS_CRASH_AT=STEP makes the process SIGKILL itself
+/* Crash-test hook, in test builds only (DEVPASS_TESTS):
+ * DEVPASS_CRASH_AT=STEP makes the process SIGKILL itself
  * right after STEP, so tests can prove that a restart completes or undoes
  * whatever was half done. Steps: attach-intent, attach-cgroup, attach-node,
  * attach-net, detach-intent, detach-cgroup, detach-node. */
+#ifdef DEVPASS_FAULT_HOOKS
 static void fault_point(const char *step)
 {
         const char *at = getenv("DEVPASS_CRASH_AT");
@@ -24,93 +27,10 @@ static void fault_point(const char *step)
                 kill(getpid(), SIGKILL);
         }
 }
+#else
+#define fault_point(step) ((void)0)
+#endif
 
-int dp_engine_open(const char *state_dir, const dp_act_ops *ops,
-                   dp_engine **ret, int *ret_ledger_error)
-{
-        _cleanup_(dp_engine_freep) dp_engine *e = calloc(1, sizeof(dp_engine));
-        _cleanup_free_ char *lock = NULL;
-        int r;
-
-        if (!e)
-                return -ENOMEM;
-        e->lock_fd = -EBADF;
-        e->ops = ops;
-        e->state_dir = strdup(state_dir);
-        if (!e->state_dir)
-                return -ENOMEM;
-        r = mkdir_p(state_dir, 0700);
-        if (r < 0)
-                return r;
-        lock = strjoin_sep("/", state_dir, "lock", NULL);
-        if (!lock)
-                return -ENOMEM;
-        e->lock_fd =
-                open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (e->lock_fd < 0)
-                return negative_errno();
-        if (flock(e->lock_fd, LOCK_EX | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
-        r = dp_ledger_load(state_dir, &e->ledger);
-        if (ret_ledger_error)
-                *ret_ledger_error = r == -EBADMSG ? r : 0;
-        if (r < 0 && r != -EBADMSG)
-                return r;
-        *ret = TAKE_PTR(e);
-        return 0;
-}
-
-void dp_engine_free(dp_engine *e)
-{
-        if (!e)
-                return;
-        dp_ledger_free(e->ledger);
-        safe_close(e->lock_fd);
-        free(e->state_dir);
-        free(e);
-}
-
-int dp_engine_save_grant(dp_engine *e, dp_grant *g)
-{
-        int r = dp_ledger_save_grant(e->ledger, g);
-
-        g->dirty = r < 0;
-        if (r < 0) {
-                if (e->save_error == 0)
-                        log_warning_errno(r,
-                                          "Failed to save ledger entry in "
-                                          "%s (kept in memory, retried): %m",
-                                          e->ledger->dir);
-                e->save_error = r;
-        }
-        return r;
-}
-
-int dp_engine_flush(dp_engine *e)
-{
-        int ret = 0;
-
-        for (size_t i = 0; i < e->ledger->n; i++)
-                if (e->ledger->grants[i]->dirty) {
-                        int r = dp_engine_save_grant(e, e->ledger->grants[i]);
-
-                        if (r < 0 && ret == 0)
-                                ret = r;
-                }
-        if (ret == 0 && e->save_error < 0) {
-                log_info("Ledger saved again in %s", e->ledger->dir);
-                e->save_error = 0;
-        }
-        return ret;
-}
-
-bool dp_grant_same_instance(const dp_grant *g, const dp_container *c)
-{
-        return c && g->pid == c->pid && g->starttime == c->starttime;
-}
-
-/* Another live grant in the same container that needs the same cgroup
- * rule or node: a shared companion such as nvidiactl. */
 static dp_grant *find_sharer(dp_engine *e, const dp_grant *g, char type,
                              unsigned major, unsigned minor, const char *path)
 {
@@ -193,37 +113,6 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
         return ret;
 }
 
-/* The sysfs identity of one node of a bundle (a USB device's ttyUSB0 is
- * its own kernel device): devpath without /sys, and subsystem. */
-static int node_sysfs(char type, unsigned major, unsigned minor,
-                      char **ret_devpath, char **ret_subsystem)
-{
-        char link[64], buf[PATH_MAX], sub[PATH_MAX];
-        _cleanup_free_ char *dir = NULL, *sublink = NULL;
-        const char *p;
-        ssize_t n;
-
-        snprintf(link, sizeof(link), "/sys/dev/%s/%u:%u",
-                 type == 'b' ? "block" : "char", major, minor);
-        dir = realpath(link, NULL);
-        if (!dir || !startswith(dir, "/sys/"))
-                return -ENOENT;
-        sublink = strjoin_sep("/", dir, "subsystem", NULL);
-        if (!sublink)
-                return -ENOMEM;
-        n = readlink(sublink, sub, sizeof(sub) - 1);
-        if (n < 0)
-                return negative_errno();
-        sub[n] = 0;
-        p = strrchr(sub, '/');
-        snprintf(buf, sizeof(buf), "%s", dir + 4);
-        *ret_devpath = strdup(buf);
-        *ret_subsystem = strdup(p ? p + 1 : sub);
-        if (!*ret_devpath || !*ret_subsystem)
-                return -ENOMEM;
-        return 0;
-}
-
 /* Forward=yes: the container's udev view follows the grant. Containers
  * without /run/udev, or running their own udevd, are left alone. */
 static void forward_nodes(dp_engine *e, const dp_grant *g,
@@ -238,8 +127,8 @@ static void forward_nodes(dp_engine *e, const dp_grant *g,
                 int r;
 
                 dp_grant_node_spec(&g->nodes[i], &s);
-                if (node_sysfs(s.type, s.major, s.minor, &devpath, &subsystem) <
-                    0) {
+                if (dp_hw_node_sysfs(s.type, s.major, s.minor, &devpath,
+                                     &subsystem) < 0) {
                         /* gone already (unplug): what the grant knows */
                         const char *sp = d ? d->syspath : g->device;
 
@@ -422,7 +311,7 @@ int dp_engine_detach(dp_engine *e, dp_grant *g, const dp_container *c)
         return 0;
 }
 
-static unsigned host_mode(const char *path)
+unsigned dp_grant_host_mode(const char *path)
 {
         struct stat st;
 
@@ -442,7 +331,8 @@ static int plan_node(dp_grant *g, const dp_node *dn, const char *path,
                 .type = dn->type,
                 .major = dn->major,
                 .minor = dn->minor,
-                .mode = o->mode >= 0 ? (unsigned)o->mode : host_mode(dn->path),
+                .mode = o->mode >= 0 ? (unsigned)o->mode
+                                     : dp_grant_host_mode(dn->path),
                 .uid = o->owner >= 0 ? (uint32_t)o->owner : 0,
                 .gid = o->group >= 0 ? (uint32_t)o->group : 0,
         };
@@ -489,10 +379,12 @@ static int new_grant(const dp_container *c, const dp_device *d,
         g->container = strdup(c->ref);
         g->device = strdup(d->syspath);
         g->source = strdup(o->source ? o->source : "manual");
+        g->rule = o->rule ? strdup(o->rule) : NULL;
         g->cg_v1 = c->cgroup_v1_devices ? strdup(c->cgroup_v1_devices) : NULL;
         g->cg_v2 = c->cgroup_v2 ? strdup(c->cgroup_v2) : NULL;
         if (!g->container || !g->device || !g->source ||
-            (c->cgroup_v1_devices && !g->cg_v1) || (c->cgroup_v2 && !g->cg_v2))
+            (o->rule && !g->rule) || (c->cgroup_v1_devices && !g->cg_v1) ||
+            (c->cgroup_v2 && !g->cg_v2))
                 return -ENOMEM;
         g->pid = c->pid;
         g->starttime = c->starttime;
@@ -500,6 +392,8 @@ static int new_grant(const dp_container *c, const dp_device *d,
         g->access = o->access ? o->access : DP_ACCESS_READ | DP_ACCESS_WRITE;
         g->forward = o->forward;
         g->companions = o->companions;
+        if (o->lease_ms)
+                g->lease_until = dp_now_realtime_ms() + o->lease_ms;
         g->state = DP_GRANT_APPLYING;
         *ret = TAKE_PTR(g);
         return 0;
@@ -597,35 +491,6 @@ static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
         return 0;
 }
 
-/* Does ifname carry a default route (IPv4 or IPv6) in our netns? Moving
- * it would cut the host off, so that needs DefaultRouteNIC=yes. */
-static bool carries_default_route(const char *ifname)
-{
-        _cleanup_free_ char *v4 = NULL, *v6 = NULL;
-
-        if (read_full_file("/proc/net/route", &v4, NULL) >= 0)
-                for (char *l = strtok(v4, "\n"); l; l = strtok(NULL, "\n")) {
-                        char dev[32], dst[16];
-
-                        if (sscanf(l, "%31s %15s", dev, dst) == 2 &&
-                            streq(dev, ifname) && streq(dst, "00000000"))
-                                return true;
-                }
-        if (read_full_file("/proc/net/ipv6_route", &v6, NULL) >= 0)
-                for (char *l = strtok(v6, "\n"); l; l = strtok(NULL, "\n")) {
-                        char dst[33], plen[3], dev[32];
-
-                        /* dst plen src splen next metric ref use flags dev */
-                        if (sscanf(l,
-                                   "%32s %2s %*s %*s %*s %*s %*s %*s %*s %31s",
-                                   dst, plen, dev) == 3 &&
-                            streq(dev, ifname) && streq(plen, "00") &&
-                            strspn(dst, "0") == 32)
-                                return true;
-                }
-        return false;
-}
-
 int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                      const dp_grant_opts *o, dp_grant **ret)
 {
@@ -641,10 +506,10 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         r = new_grant(c, d, o, &g);
         if (r < 0)
                 return r;
-        if (d->klass == DP_CLASS_NET) {
+        if (dp_class_desc_of(d->klass)->nic) {
                 if (strlen(d->name) >= sizeof(g->netdev.name))
                         return -EINVAL;
-                if (!o->default_route_nic && carries_default_route(d->name))
+                if (!o->default_route_nic && dp_hw_default_route_nic(d->name))
                         return -EADDRINUSE;
                 strcpy(g->netdev.name, d->name);
         } else {
@@ -654,7 +519,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                 if (r < 0)
                         return r;
         }
-        if (d->klass == DP_CLASS_NET) {
+        if (dp_class_desc_of(d->klass)->nic) {
                 dp_netdev_saved id;
 
                 /* where to look for it if we die during the move: its
@@ -680,7 +545,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         (void)dp_engine_save_grant(e, added);
         fault_point("attach-intent");
 
-        if (d->klass == DP_CLASS_NET) {
+        if (dp_class_desc_of(d->klass)->nic) {
                 dp_netdev_saved saved = {};
 
                 r = e->ops->net_move_in(c, d->name, o->ifname, &saved,
@@ -711,7 +576,7 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
         }
         added->state = DP_GRANT_APPLIED;
         (void)dp_engine_save_grant(e, added);
-        if (d->klass == DP_CLASS_GPU)
+        if (dp_class_desc_of(d->klass)->links)
                 gpu_links(e, added, c, true);
         forward_nodes(e, added, c, d, "add");
         if (ret)

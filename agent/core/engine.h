@@ -21,6 +21,9 @@ typedef struct dp_grant_opts {
         bool forward;
         bool default_route_nic; /* may move the NIC of the default route */
         const char *source;     /* "manual" or "FILE:LINE" */
+        uint64_t lease_ms;      /* the grant ends this long after it is made;
+                                   0: no lease */
+        const char *rule;       /* the rule's identity; NULL: manual */
 } dp_grant_opts;
 
 #define DP_GRANT_OPTS_DEFAULT                \
@@ -38,6 +41,7 @@ typedef struct dp_engine {
         /* Set when the ledger could not be saved: the engine keeps working
          * in memory and retries the save on the next change. */
         int save_error;
+        uint64_t n_save_failures;
         /* After the ledger was lost: what a grant finds already in place is
          * taken as devpass's own (it most likely is), so that a later revoke
          * removes it instead of leaking it. */
@@ -69,6 +73,18 @@ bool dp_grant_bundle_differs(const dp_grant *g, const dp_device *d);
  * o's settings (a replaced own node keeps its inside path). */
 int dp_engine_update(dp_engine *e, dp_grant *g, const dp_container *c,
                      const dp_device *d, const dp_grant_opts *o);
+/* A rule's [Grant] edited while g stands. NULL when o can be applied to g
+ * in place (dp_engine_apply_settings), else the setting that needs a new
+ * grant ("Path=", "Companions=", "Forward=", "InterfaceName="). */
+const char *dp_grant_settings_regrant(const dp_grant *g, const dp_device *d,
+                                      const dp_grant_opts *o);
+/* Gives g's nodes o's mode and owner (same inodes) and its cgroup rules
+ * o's access bits; *ret_changed: how many nodes and rules changed. */
+int dp_engine_apply_settings(dp_engine *e, dp_grant *g, const dp_container *c,
+                             const dp_grant_opts *o, unsigned *ret_changed);
+/* The permission bits of the host node at path (0660 if it cannot be
+ * read): a node's mode when no Mode= is given. */
+unsigned dp_grant_host_mode(const char *path);
 /* True when c is the same container instance g was made for. */
 bool dp_grant_same_instance(const dp_grant *g, const dp_container *c);
 /* Saves one grant's ledger entry; a failure is remembered (g->dirty,

@@ -38,6 +38,7 @@ void dp_grant_free(dp_grant *g)
         free(g->cg_v2);
         free(g->device);
         free(g->source);
+        free(g->rule);
         for (size_t i = 0; i < g->n_nodes; i++) {
                 free(g->nodes[i].path);
                 free(g->nodes[i].host);
@@ -251,7 +252,9 @@ int dp_grant_to_json(const dp_grant *g, json_object **ret)
             add_str(o, "access", dp_access_to_string(g->access, acc)) < 0 ||
             add_bool(o, "forward", g->forward) < 0 ||
             add_bool(o, "companions", g->companions) < 0 ||
-            (g->lost && add_str(o, "lost", g->lost) < 0))
+            (g->rule && add_str(o, "rule", g->rule) < 0) ||
+            (g->lost && add_str(o, "lost", g->lost) < 0) ||
+            (g->lease_until && add_u64(o, "lease_until", g->lease_until) < 0))
                 goto fail;
         for (size_t i = 0; i < g->n_nodes; i++) {
                 json_object *n;
@@ -510,6 +513,13 @@ int dp_grant_from_json(json_object *o, dp_grant **ret)
         if (json_object_object_get_ex(o, "lost", NULL) &&
             (r = get_str(o, "lost", true, &g->lost)) < 0)
                 return r;
+        if (json_object_object_get_ex(o, "rule", NULL) &&
+            (r = get_str(o, "rule", true, &g->rule)) < 0)
+                return r;
+        /* optional: a grant without a lease has none */
+        if (json_object_object_get_ex(o, "lease_until", NULL) &&
+            (r = get_u64(o, "lease_until", &g->lease_until)) < 0)
+                return r;
         if (!json_object_object_get_ex(o, "nodes", &a) ||
             !json_object_is_type(a, json_type_array))
                 return -EBADMSG;
@@ -580,14 +590,10 @@ out:
 static void grant_file(const dp_ledger *l, const dp_grant *g, char *buf,
                        size_t size)
 {
-        uint64_t h = 0xcbf29ce484222325ULL;
-        const char *parts[] = {g->container, g->device};
+        uint64_t h = DP_FNV1A_INIT;
 
-        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
-                for (const char *p = parts[i]; *p; p++)
-                        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-                h = (h ^ 0) * 0x100000001b3ULL;
-        }
+        h = dp_fnv1a(h, g->container, strlen(g->container) + 1);
+        h = dp_fnv1a(h, g->device, strlen(g->device) + 1);
         snprintf(buf, size, "%s/%016llx.json", l->dir, (unsigned long long)h);
 }
 

@@ -48,7 +48,11 @@ typedef struct dp_grant {
         bool userns;
         char *cg_v1, *cg_v2;
         char *device; /* syspath */
-        char *source; /* "manual" or "FILE:LINE" */
+        char *source; /* "manual" or "FILE:LINE", for people */
+        /* The granting rule's identity (dp_rule_id), NULL for a manual grant
+         * and in records written before identities existed: those are
+         * adopted by their `source` on the first reconcile. */
+        char *rule;
         dp_grant_state state;
         unsigned access;
         bool forward;
@@ -67,6 +71,10 @@ typedef struct dp_grant {
          * deleted, substituted): the grant stays, shown as "lost". */
         char *lost;
         bool dirty; /* its last save failed */
+        /* A lease's end, CLOCK_REALTIME in ms (0: no lease). Wall time, so
+         * that the deadline means the same to every process that reads
+         * the ledger and to the user who reads `list`. */
+        uint64_t lease_until;
 } dp_grant;
 
 /* One file per grant, STATE_DIR/grants/<hash>.json, each a document

@@ -4,8 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/cdi.h"
+#include "core/lease.h"
 #include "core/manual.h"
 #include "core/runtime.h"
+#include "core/withheld.h"
 #include "devpass/act.h"
 #include "devpass/log.h"
 #include "devpass/runtime.h"
@@ -17,8 +20,7 @@ static int fail(char **ret_error, int r, const char *fmt, ...)
         char *s = NULL;
 
         va_start(ap, fmt);
-        if (vasprintf(&s, fmt, ap) < 0)
-                s = NULL;
+        s = strdup_vprintf(fmt, ap);
         va_end(ap);
         if (ret_error) {
                 free(*ret_error);
@@ -132,10 +134,10 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (dp_ledger_find(e->ledger, c->ref, d->syspath))
                 return fail(ret_error, -EEXIST, "%s is already attached to %s",
                             refs->device, c->ref);
-        if (o->path && d->klass == DP_CLASS_NET)
+        if (o->path && dp_class_desc_of(d->klass)->nic)
                 return fail(ret_error, -EINVAL,
                             "--path does not apply to a NIC (use --name)");
-        if (o->ifname && d->klass != DP_CLASS_NET)
+        if (o->ifname && !dp_class_desc_of(d->klass)->nic)
                 return fail(ret_error, -EINVAL, "--name applies to NICs only");
         log_info("attach %s (%s) to %s: source=%s", d->syspath,
                  dp_class_to_string(d->klass), c->ref, strna(o->source));
@@ -143,6 +145,8 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (r < 0)
                 return fail(ret_error, r, "attaching %s to %s failed: %s",
                             refs->device, c->ref, attach_strerror(r));
+        /* an attach ends a manual detach's hold on the pair */
+        (void)dp_withheld_drop(e->state_dir, c->ref, d->syspath);
         if (ret_grant) {
                 r = dp_grant_list_json(g, false, ret_grant);
                 if (r < 0)
@@ -151,16 +155,15 @@ int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         return 0;
 }
 
-/* Does the user's container reference name the ledger's canonical one?
- * "web" matches "lxc:web"; "lxc:web" matches itself only. */
-static bool container_ref_names(const char *user, const char *canonical)
+/* The rule that would grant d by policy now (its id), or NULL. */
+static const char *would_grant(const dp_policy *policy, const dp_device *d)
 {
-        const char *colon;
+        const dp_rule *rule =
+                policy && d ? dp_policy_match(policy, d, NULL) : NULL;
 
-        if (streq(user, canonical))
-                return true;
-        colon = strchr(canonical, ':');
-        return !strchr(user, ':') && colon && streq(colon + 1, user);
+        if (!rule || dp_rule_grant(rule)->action != DP_ACTION_ALLOW)
+                return NULL;
+        return dp_rule_id(rule);
 }
 
 static bool grant_names_device(const dp_grant *g, const char *ref)
@@ -177,16 +180,54 @@ static bool grant_names_device(const dp_grant *g, const char *ref)
                                  streq(g->netdev.name_inside, name));
 }
 
+int dp_manual_find_grant(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                         const dp_container *c, dp_grant **ret,
+                         char **ret_error)
+{
+        _cleanup_device_free_ dp_device *own_d = NULL;
+        const dp_device *d = refs->d;
+        dp_grant *g = NULL;
+        size_t found = 0;
+
+        /* The device may be gone (unplugged, or a NIC now inside the
+         * container), so the ledger is searched by every name it knows. */
+        if (!d && dp_hw_resolve(hw, refs->device, &own_d) >= 0)
+                d = own_d;
+        for (size_t i = 0; i < e->ledger->n; i++) {
+                dp_grant *x = e->ledger->grants[i];
+
+                if (!(c ? streq(x->container, c->ref)
+                        : dp_container_ref_names(refs->container,
+                                                 x->container)))
+                        continue;
+                if ((d && streq(x->device, d->syspath)) ||
+                    grant_names_device(x, refs->device)) {
+                        g = x;
+                        found++;
+                }
+        }
+        if (found == 0)
+                return fail(ret_error, -ENOENT, "%s is not attached to %s",
+                            refs->device, refs->container);
+        if (found > 1)
+                return fail(ret_error, -ENOTUNIQ,
+                            "%s names several grants in %s; use the sysfs path",
+                            refs->device, refs->container);
+        *ret = g;
+        return 0;
+}
+
 int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                      char **ret_error)
 {
         _cleanup_container_free_ dp_container *own_c = NULL;
-        _cleanup_device_free_ dp_device *own_d = NULL;
         const char *container_ref = refs->container, *device_ref = refs->device;
         const dp_container *c = refs->c;
+        _cleanup_device_free_ dp_device *own_d = NULL;
         const dp_device *d = refs->d;
+        _cleanup_free_ char *held_ctr = NULL, *held_dev = NULL,
+                            *held_rule = NULL;
         dp_grant *g = NULL;
-        size_t found = 0;
         int r;
 
         if (!c && !refs->tracked) {
@@ -196,32 +237,28 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                                     dp_container_strerror(r));
                 c = own_c;
         }
-        /* The device may be gone (unplugged, or a NIC now inside the
-         * container), so the ledger is searched by every name it knows. */
-        if (!d && dp_hw_resolve(hw, device_ref, &own_d) >= 0)
-                d = own_d;
-        for (size_t i = 0; i < e->ledger->n; i++) {
-                dp_grant *x = e->ledger->grants[i];
-
-                if (!(c ? streq(x->container, c->ref)
-                        : container_ref_names(container_ref, x->container)))
-                        continue;
-                if ((d && streq(x->device, d->syspath)) ||
-                    grant_names_device(x, device_ref)) {
-                        g = x;
-                        found++;
-                }
-        }
-        if (found == 0)
-                return fail(ret_error, -ENOENT, "%s is not attached to %s",
-                            device_ref, container_ref);
-        if (found > 1)
-                return fail(ret_error, -ENOTUNIQ,
-                            "%s names several grants in %s; use the sysfs path",
-                            device_ref, container_ref);
+        r = dp_manual_find_grant(e, hw, refs, c, &g, ret_error);
+        if (r < 0)
+                return r;
         if (!c && refs->tracked)
                 c = refs->tracked(refs->userdata, g->container);
         log_info("detach %s from %s", g->device, g->container);
+        /* a device detached by hand stays out of the container until
+         * re-plug, a policy change for it, or attach (withheld.h): from the
+         * rule that granted it, or for a manual grant the rule that would
+         * grant it now ("*": the first rule that will, when the device is
+         * not on the host to be matched, such as a NIC inside) */
+        if (!d && streq(g->source, "manual") &&
+            dp_hw_device_from_syspath(hw, g->device, &own_d) >= 0)
+                d = own_d;
+        held_ctr = strdup(g->container);
+        held_dev = strdup(g->device);
+        held_rule = strdup(!streq(g->source, "manual")
+                                   ? (g->rule ? g->rule : g->source)
+                           : d ? strempty(would_grant(refs->policy, d))
+                               : "*");
+        if (!held_ctr || !held_dev || !held_rule)
+                return fail(ret_error, -ENOMEM, "out of memory");
         r = dp_engine_detach(e, g, c);
         if (r < 0 && g->lost)
                 /* g stays in the ledger, marked lost */
@@ -233,6 +270,15 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
         if (r < 0)
                 return fail(ret_error, r, "detaching %s from %s failed: %s",
                             device_ref, container_ref, attach_strerror(r));
+        /* a manual grant that no rule would give: nothing to hold */
+        r = isempty(held_rule) ? 0
+                               : dp_withheld_add(e->state_dir, held_ctr,
+                                                 held_dev, held_rule);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "Cannot record the detach of %s from %s: "
+                                  "policy may grant it again: %m",
+                                  held_dev, held_ctr);
         return 0;
 }
 
@@ -334,6 +380,24 @@ int dp_grant_list_json(const dp_grant *g, bool holders, json_object **ret)
                 json_object_object_add(o, "lost",
                                        json_object_new_string(g->lost));
         json_object_object_add(o, "pid", json_object_new_int(g->pid));
+        /* a lease's end (ms since the epoch) and the whole seconds left */
+        json_object_object_add(
+                o, "lease_until",
+                g->lease_until ? json_object_new_int64((int64_t)g->lease_until)
+                               : NULL);
+        if (g->lease_until) {
+                uint64_t now = dp_now_realtime_ms();
+
+                json_object_object_add(
+                        o, "lease_left_s",
+                        json_object_new_int64(
+                                now >= g->lease_until
+                                        ? 0
+                                        : (int64_t)((g->lease_until - now +
+                                                     999) /
+                                                    1000)));
+        } else
+                json_object_object_add(o, "lease_left_s", NULL);
         /* a grant of a container that is gone says so, until the agent's
          * next pass (or a detach) cleans it up */
         json_object_object_add(
@@ -364,6 +428,19 @@ int dp_list_json(const dp_engine *e, json_object **ret)
         }
         *ret = a;
         return 0;
+}
+
+/* "cdi": the CDI id an engine takes for d when the rule exports it (a
+ * device with nodes), else null. */
+static void add_cdi_id(json_object *o, const dp_device *d, const dp_rule *rule)
+{
+        _cleanup_free_ char *id = NULL;
+
+        if (rule && dp_rule_cdi(rule) &&
+            dp_rule_grant(rule)->action == DP_ACTION_ALLOW && d->n_nodes > 0)
+                (void)dp_cdi_id(d, &id);
+        json_object_object_add(o, "cdi",
+                               id ? json_object_new_string(id) : NULL);
 }
 
 int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
@@ -398,6 +475,7 @@ int dp_explain_json(dp_hw *hw, const dp_policy *policy, const char *device_ref,
                                                       ? "deny"
                                                       : "allow")
                      : NULL);
+        add_cdi_id(o, d, rule);
         a = json_object_new_array();
         json_object_object_add(o, "containers", a);
         if (rule && dp_rule_grant(rule)->action == DP_ACTION_ALLOW) {
@@ -487,6 +565,11 @@ int dp_grant_opts_from_json(json_object *p, dp_grant_opts *o, char **ret_error)
                 return r;
         if (r > 0)
                 o->mode = (int)v;
+        if ((r = opt_int(p, "lease_ms", 1, INT64_C(10) * 366 * 86400000, &v,
+                         ret_error)) < 0)
+                return r;
+        if (r > 0)
+                o->lease_ms = (uint64_t)v;
         if ((r = opt_int(p, "owner", 0, UINT32_MAX - 1, &o->owner, ret_error)) <
                     0 ||
             (r = opt_int(p, "group", 0, UINT32_MAX - 1, &o->group, ret_error)) <

@@ -23,10 +23,11 @@ typedef struct dp_manual_refs {
          * asked (one that hangs would hold up the agent) */
         const dp_container *(*tracked)(void *userdata, const char *ref);
         void *userdata;
-        /* attach: the policy in force, whose deny rules end evaluation for
-         * manual grants too (NULL: no rules); policy_error: why no policy
-         * could be read, which refuses every manual attach (fail-closed:
-         * what would be denied is not known) */
+        /* attach (and detach: the rule a detach holds against): the policy in
+         * force, whose deny rules end evaluation for manual grants too (NULL:
+         * no rules); policy_error: why no policy could be read, which refuses
+         * every manual attach (fail-closed: what would be denied is not known)
+         */
         const dp_policy *policy;
         const char *policy_error;
 } dp_manual_refs;
@@ -43,6 +44,12 @@ int dp_manual_check_policy(const dp_manual_refs *refs, const dp_device *d,
 int dp_manual_attach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                      const dp_grant_opts *o, struct json_object **ret_grant,
                      char **ret_error);
+/* The one grant refs names in the ledger (by the container c, when the
+ * caller resolved it, else by the reference's name; by any name of the
+ * device); -ENOENT, -ENOTUNIQ. */
+int dp_manual_find_grant(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
+                         const dp_container *c, dp_grant **ret,
+                         char **ret_error);
 int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
                      char **ret_error);
 /* The `list --json` array. */

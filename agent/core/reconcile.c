@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/audit.h"
 #include "core/daemon.h"
+#include "core/lease.h"
 #include "core/manual.h"
+#include "core/withheld.h"
 #include "devpass/log.h"
 
 /* Level-triggered reconcile: desired = f(policy, present devices, running
@@ -62,12 +66,27 @@ static dp_grant_opts rule_opts(const dp_rule *rule)
                 .forward = s->forward,
                 .default_route_nic = s->default_route_nic,
                 .source = dp_rule_source(rule),
+                .lease_ms = s->lease_ms,
+                .rule = dp_rule_id(rule),
         };
+}
+
+/* A rule is known by its content (dp_rule_id), so that moving it in its
+ * file or editing a comment changes nothing granted. A record written
+ * before identities existed names only FILE:LINE: it is taken as the rule
+ * at that place and gets the rule's identity (adopt_rule). */
+static bool same_rule(const dp_grant *g, const dp_rule *rule)
+{
+        if (g->rule)
+                return streq(g->rule, dp_rule_id(rule));
+        return streq(g->source, dp_rule_source(rule));
 }
 
 /* Why g must go, or NULL if it stays; then *ret_dev is its device and
  * *ret_rule the rule that grants it (NULL for a manual grant). buf holds a
  * reason that names a rule. */
+#define LEASE_OVER "lease expired"
+
 static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                                  const dp_device **ret_dev,
                                  const dp_rule **ret_rule, char *buf,
@@ -81,14 +100,25 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                 return "container stopped";
         if (g->state != DP_GRANT_APPLIED)
                 return "unfinished before a restart";
+        if (dp_grant_lease_over(g, dp_now_realtime_ms()))
+                return LEASE_OVER;
         dev = find_device(d, g->device);
+        /* A NIC devpass moved into the container is gone from the host (it
+         * saw "remove"): that is devpass's own move, not an unplug. Policy
+         * grants keep their NIC's facts in d->moved; a manual one has only
+         * the ledger, and the NIC's identity decides on its way back. */
+        if (!dev && g->has_netdev && streq(g->source, "manual") && !g->lost) {
+                *ret_dev = NULL;
+                *ret_rule = NULL;
+                return NULL;
+        }
         if (!dev)
                 return "device removed";
         if (!streq(g->source, "manual")) {
                 rule = allow_rule(d, dev);
                 if (!rule)
                         return "no rule grants it any more";
-                if (!streq(dp_rule_source(rule), g->source))
+                if (!same_rule(g, rule))
                         return "another rule decides now";
                 if (!rule_targets(rule, g->container))
                         return "rule no longer targets the container";
@@ -101,9 +131,62 @@ static const char *revoke_reason(dp_daemon *d, dp_grant *g, dp_container *c,
                          dp_rule_source(deny));
                 return buf;
         }
+        if (rule) {
+                dp_grant_opts o = rule_opts(rule);
+                const char *key = dp_grant_settings_regrant(g, dev, &o);
+
+                if (key) {
+                        snprintf(buf, size, "rule %s changed %s", o.source,
+                                 key);
+                        return buf;
+                }
+        }
         *ret_dev = dev;
         *ret_rule = rule;
         return NULL;
+}
+
+/* A grant that stays follows its rule: the rule's identity taken over by
+ * an old record, its FILE:LINE (for people) as the file is edited, and
+ * [Grant] settings changed in place. */
+static void follow_rule(dp_daemon *d, dp_grant *g, dp_container *c,
+                        const dp_rule *rule)
+{
+        dp_grant_opts o;
+        unsigned changed = 0;
+        bool save = false;
+        int r;
+
+        if (!rule)
+                return;
+        o = rule_opts(rule);
+        if (!g->rule || !streq(g->source, o.source)) {
+                char *id = strdup(o.rule), *src = strdup(o.source);
+
+                if (!id || !src) {
+                        free(id);
+                        free(src);
+                        return;
+                }
+                free(g->rule);
+                free(g->source);
+                g->rule = id;
+                g->source = src;
+                save = true;
+        }
+        r = dp_engine_apply_settings(d->engine, g, c, &o, &changed);
+        if (r < 0)
+                dp_daemon_emit(d, "error",
+                               "updating %s in %s to rule %s failed: %s",
+                               g->device, g->container, o.source, strerror(-r));
+        else if (changed > 0)
+                dp_daemon_emit(d, "update",
+                               "update %s in %s in place: rule %s changed "
+                               "its settings (%u step%s)",
+                               g->device, g->container, o.source, changed,
+                               changed == 1 ? "" : "s");
+        if (save && changed == 0)
+                (void)dp_engine_save_grant(d->engine, g);
 }
 
 /* A grant that stays but whose device's bundle changed is patched in
@@ -165,6 +248,43 @@ static void hold_netns(dp_daemon *d, dp_grant *g, dp_container *c)
                                 g->container);
 }
 
+/* The audit records of the agent's own decisions (no requester). */
+static void audit_revoke(const char *ctr, const char *dev, const char *rule,
+                         const char *nodes, const char *why, int r)
+{
+        _cleanup_free_ char *msg = NULL, *res = NULL;
+
+        if (asprintf(&res, "%s%s%s", why, r < 0 ? ": failed: " : "",
+                     r < 0 ? strerror(-r) : "") < 0 ||
+            asprintf(&msg, "revoke %s from %s: %s", dev, ctr, res) < 0)
+                return;
+        dp_audit(DP_AUDIT_REVOKE, &(dp_audit_fields){.message = msg,
+                                                     .container = ctr,
+                                                     .device = dev,
+                                                     .rule = rule,
+                                                     .nodes = nodes,
+                                                     .result = res});
+}
+
+static void audit_grant(const char *ctr, const dp_device *dev, const char *rule,
+                        const dp_grant *g, int r)
+{
+        _cleanup_free_ char *msg = NULL, *res = NULL,
+                            *nodes = g ? dp_audit_nodes(g) : NULL;
+
+        if (asprintf(&res, "%s%s", r < 0 ? "failed: " : "ok",
+                     r < 0 ? strerror(-r) : "") < 0 ||
+            asprintf(&msg, "grant %s (%s) to %s: rule %s: %s", dev->syspath,
+                     dp_class_to_string(dev->klass), ctr, rule, res) < 0)
+                return;
+        dp_audit(DP_AUDIT_GRANT, &(dp_audit_fields){.message = msg,
+                                                    .container = ctr,
+                                                    .device = dev->syspath,
+                                                    .rule = rule,
+                                                    .nodes = nodes,
+                                                    .result = res});
+}
+
 static void revoke_pass(dp_daemon *d, const char *dev_filter,
                         const char *ctr_filter)
 {
@@ -176,7 +296,9 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                 const char *why;
                 const dp_device *device = NULL;
                 const dp_rule *rule = NULL;
-                _cleanup_free_ char *dev = NULL, *ctr = NULL;
+                _cleanup_free_ char *dev = NULL, *ctr = NULL, *src = NULL,
+                                    *key = NULL, *nodes = NULL;
+                uint64_t starttime;
                 char reason[256];
                 bool was_net;
                 int r;
@@ -194,25 +316,40 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
                                     sizeof(reason));
                 if (!why) {
                         hold_netns(d, g, c);
-                        update_bundle(d, g, c, device, rule);
+                        follow_rule(d, g, c, rule);
+                        if (device)
+                                update_bundle(d, g, c, device, rule);
                         continue;
                 }
                 dev = strdup(g->device);
                 ctr = strdup(g->container);
-                if (!dev || !ctr)
+                src = strdup(g->source);
+                /* a rule by its identity, which survives moves in its file */
+                key = strdup(g->rule ? g->rule : g->source);
+                starttime = g->starttime;
+                if (!dev || !ctr || !src || !key)
                         return;
                 was_net = g->has_netdev;
+                nodes = dp_audit_nodes(g);
                 r = dp_engine_detach(d->engine, g,
                                      c && dp_grant_same_instance(g, c) ? c
                                                                        : NULL);
                 if (r < 0) {
+                        d->stats.refusals[DP_REASON_FAILED]++;
                         dp_daemon_emit(d, "error",
                                        "revoke %s from %s (%s) failed: %s", dev,
                                        ctr, why, strerror(-r));
+                        audit_revoke(ctr, dev, src, nodes, why, r);
                         continue;
                 }
+                d->stats.revokes[dp_stat_reason_of(why)]++;
                 dp_daemon_emit(d, "revoke", "revoke %s from %s: %s", dev, ctr,
                                why);
+                audit_revoke(ctr, dev, src, nodes, why, 0);
+                /* a rule's lease is served once per container instance */
+                if (streq(why, LEASE_OVER) && !streq(src, "manual"))
+                        (void)dp_lease_tombs_add(d->lease_tombs, ctr, starttime,
+                                                 dev, key);
                 if (was_net) {
                         dp_device *m = dp_device_list_find(&d->moved, dev);
 
@@ -227,8 +364,33 @@ static void revoke_pass(dp_daemon *d, const char *dev_filter,
         }
 }
 
+/* Whether a manual detach holds the pair back from this rule; a hold from
+ * another rule is over (the policy changed for the device). */
+static bool withheld(dp_daemon *d, const dp_container *c, const dp_device *dev,
+                     const dp_grant_opts *o)
+{
+        _cleanup_free_ char *rule = NULL;
+
+        if (dp_withheld_get(d->engine->state_dir, c->ref, dev->syspath,
+                            &rule) <= 0)
+                return false;
+        /* rules are known by content (dp_rule_id): moving one is no
+         * policy change */
+        if ((o->rule && streq(rule, o->rule)) || streq(rule, o->source))
+                return true;
+        /* held against whichever rule grants it first */
+        if (streq(rule, "*")) {
+                (void)dp_withheld_add(d->engine->state_dir, c->ref,
+                                      dev->syspath,
+                                      o->rule ? o->rule : o->source);
+                return true;
+        }
+        (void)dp_withheld_drop(d->engine->state_dir, c->ref, dev->syspath);
+        return false;
+}
+
 static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
-                      const char *ctr_filter)
+                      const char *ctr_filter, bool held)
 {
         dp_grant_opts o = rule_opts(rule);
 
@@ -242,16 +404,24 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
                 if (ctr_filter && !streq(c->ref, ctr_filter))
                         continue;
                 if (!rule_targets(rule, c->ref) ||
-                    dp_ledger_find(d->engine->ledger, c->ref, dev->syspath))
+                    dp_ledger_find(d->engine->ledger, c->ref, dev->syspath) ||
+                    dp_lease_tombs_has(d->lease_tombs, c->ref, c->starttime,
+                                       dev->syspath,
+                                       o.rule ? o.rule : o.source))
+                        continue;
+                if (held && withheld(d, c, dev, &o))
                         continue;
                 r = dp_engine_attach(d->engine, c, dev, &o, &g);
+                audit_grant(c->ref, dev, o.source, r < 0 ? NULL : g, r);
                 if (r < 0) {
+                        d->stats.refusals[DP_REASON_FAILED]++;
                         dp_daemon_emit(d, "error",
                                        "grant %s to %s (rule %s) failed: %s",
                                        dev->syspath, c->ref, o.source,
                                        strerror(-r));
                         continue;
                 }
+                d->stats.grants_policy++;
                 dp_daemon_emit(d, "grant", "grant %s (%s) to %s: rule %s",
                                dev->syspath, dp_class_to_string(dev->klass),
                                c->ref, o.source);
@@ -266,11 +436,36 @@ static void grant_one(dp_daemon *d, const dp_device *dev, const dp_rule *rule,
         }
 }
 
+static uint64_t mono_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static bool instance_running(void *userdata, const char *ref,
+                             uint64_t starttime)
+{
+        dp_container *c = dp_registry_find(userdata, ref);
+
+        return c && c->starttime == starttime &&
+               dp_container_check_alive(c) >= 0;
+}
+
 int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
 {
+        uint64_t t0 = mono_usec();
+        bool held = dp_withheld_any(d->engine->state_dir);
+
         revoke_pass(d, dev_filter, ctr_filter);
+        /* an unplugged device's holds end: a re-plug is granted again */
+        if (held && dev_filter && !find_device(d, dev_filter))
+                (void)dp_withheld_drop_device(d->engine->state_dir, dev_filter);
+        if (!dev_filter && !ctr_filter)
+                dp_lease_tombs_prune(d->lease_tombs, instance_running, d);
         if (!d->policy)
-                return 0;
+                goto done;
         for (size_t i = 0; i < d->devices.n; i++) {
                 const dp_device *dev = d->devices.items[i];
                 const dp_rule *rule;
@@ -279,8 +474,18 @@ int dp_reconcile(dp_daemon *d, const char *dev_filter, const char *ctr_filter)
                         continue;
                 rule = allow_rule(d, dev);
                 if (rule)
-                        grant_one(d, dev, rule, ctr_filter);
+                        grant_one(d, dev, rule, ctr_filter, held);
+                else if (held)
+                        /* no rule grants it now: a later grant is a policy
+                         * change, which ends the hold */
+                        (void)dp_withheld_drop_device(d->engine->state_dir,
+                                                      dev->syspath);
         }
+done:
+        /* a container coming or going changes no CDI export */
+        if (dev_filter || !ctr_filter)
+                (void)dp_cdi_sync(d);
+        dp_histogram_observe(&d->stats.reconcile, mono_usec() - t0);
         return 0;
 }
 

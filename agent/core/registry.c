@@ -26,26 +26,92 @@ static void registry_drop(dp_daemon *d, size_t i)
         dp_container *c = d->ctrs[i].c;
 
         if (c->pidfd >= 0)
-                epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->pidfd, NULL);
+                dp_loop_del_fd(d->loop, c->pidfd);
         dp_container_free(c);
         memmove(d->ctrs + i, d->ctrs + i + 1,
                 sizeof(dp_ctr_entry) * (d->n_ctrs - i - 1));
         d->n_ctrs--;
 }
 
+/* Once a stopped container's grants are revoked, the v2 state devpass
+ * made for its cgroup (wrapper, grants map, prog array and their pins)
+ * goes too, unless a running container or a grant still uses that cgroup
+ * (a grant whose revoke failed keeps it for the retry). Without this,
+ * the bpffs pin dir grows with every container ever seen. */
+static void release_cgroup(dp_daemon *d, const char *cg2)
+{
+        const dp_act_ops *ops = d->engine->ops;
+        const dp_ledger *l = d->engine->ledger;
+        int r;
+
+        if (!cg2 || !ops->cg2_release)
+                return;
+        for (size_t i = 0; i < d->n_ctrs; i++)
+                if (d->ctrs[i].c->cgroup_v2 &&
+                    streq(d->ctrs[i].c->cgroup_v2, cg2))
+                        return;
+        for (size_t i = 0; i < l->n; i++)
+                if (l->grants[i]->cg_v2 && streq(l->grants[i]->cg_v2, cg2))
+                        return;
+        r = ops->cg2_release(cg2);
+        if (r < 0 && r != -ENOENT && r != -EMEDIUMTYPE)
+                log_warning_errno(r, "Releasing the cgroup v2 state of %s: %m",
+                                  cg2);
+}
+
+/* The container at i is gone: dropped, said, its grants revoked, its
+ * cgroup's v2 state released. */
+static int registry_forget(dp_daemon *d, size_t i)
+{
+        _cleanup_free_ char *ref = strdup(d->ctrs[i].c->ref);
+        _cleanup_free_ char *cg2 = d->ctrs[i].c->cgroup_v2
+                                           ? strdup(d->ctrs[i].c->cgroup_v2)
+                                           : NULL;
+        int r;
+
+        registry_drop(d, i);
+        if (!ref)
+                return -ENOMEM;
+        dp_daemon_emit(d, "container-stop", "container %s stopped", ref);
+        /* all pairs: an Exclusive= device it held may now go to another
+         * container */
+        r = dp_reconcile(d, NULL, NULL);
+        release_cgroup(d, cg2);
+        return r;
+}
+
+void dp_registry_sweep(dp_daemon *d)
+{
+        const dp_act_ops *ops = d->engine->ops;
+        const char *root = dp_cgroup_v2_root();
+        int r;
+
+        if (!ops->cg2_sweep || !root)
+                return;
+        r = ops->cg2_sweep(root);
+        if (r < 0 && r != -EMEDIUMTYPE)
+                log_warning_errno(r, "Sweeping cgroup v2 state of cgroups "
+                                     "that are gone: %m");
+}
+
+/* readable: the container's init exited */
+static void src_pidfd(void *data, int fd, uint32_t events)
+{
+        (void)events;
+        (void)dp_registry_handle_pidfd(data, fd);
+}
+
 static int registry_add(dp_daemon *d, dp_container *c)
 {
         dp_ctr_entry *a = realloc(d->ctrs, sizeof(*a) * (d->n_ctrs + 1));
-        struct epoll_event ev = {
-                .events = EPOLLIN,
-                .data.u64 = DP_EV_MAKE(DP_EV_PIDFD, c->pidfd),
-        };
+        int r;
 
         if (!a)
                 return -ENOMEM;
         d->ctrs = a;
-        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, c->pidfd, &ev) < 0)
-                return negative_errno();
+        r = dp_loop_add_fd(d->loop, c->pidfd, EPOLLIN, src_pidfd, d);
+        if (r < 0)
+                return r;
         a[d->n_ctrs++] = (dp_ctr_entry){.c = c, .seen = true};
         return 0;
 }
@@ -102,10 +168,7 @@ void dp_registry_adopt(dp_daemon *d, dp_container *c)
         for (size_t i = 0; known && i < d->n_ctrs; i++)
                 if (d->ctrs[i].c == known) {
                         /* restarted: its pidfd event may still be queued */
-                        registry_drop(d, i);
-                        dp_daemon_emit(d, "container-stop",
-                                       "container %s stopped", c->ref);
-                        (void)dp_reconcile(d, NULL, NULL);
+                        (void)registry_forget(d, i);
                         break;
                 }
         if (registry_add(d, c) < 0) {
@@ -136,7 +199,7 @@ static void rescan_runtimes(dp_daemon *d, char **refs)
                 d->rescan_again = true;
                 return;
         }
-        r = dp_rtlookup_start(d, DP_RTLOOKUP_RESCAN, refs, &id);
+        r = dp_rtlookup_start(d, DP_RTLOOKUP_RESCAN, refs, NULL, NULL, &id);
         if (r < 0)
                 log_debug_errno(r, "Cannot start a runtime lookup: %m");
 }
@@ -150,18 +213,8 @@ int dp_registry_rescan(dp_daemon *d)
                 d->ctrs[i].seen = false;
         /* drop the dead first so that a restarted container is re-resolved */
         for (size_t i = d->n_ctrs; i-- > 0;)
-                if (dp_container_check_alive(d->ctrs[i].c) < 0) {
-                        _cleanup_free_ char *ref = strdup(d->ctrs[i].c->ref);
-
-                        registry_drop(d, i);
-                        if (ref) {
-                                dp_daemon_emit(d, "container-stop",
-                                               "container %s stopped", ref);
-                                /* all pairs: an Exclusive= device it held
-                                 * may now go to another container */
-                                (void)dp_reconcile(d, NULL, NULL);
-                        }
-                }
+                if (dp_container_check_alive(d->ctrs[i].c) < 0)
+                        (void)registry_forget(d, i);
         /* containers named concretely by policy, by the config, or by the
          * ledger (manual pid: grants) are tracked although no runtime lists
          * them */
@@ -199,20 +252,10 @@ int dp_registry_rescan(dp_daemon *d)
 
 int dp_registry_handle_pidfd(dp_daemon *d, int fd)
 {
-        for (size_t i = 0; i < d->n_ctrs; i++) {
-                _cleanup_free_ char *ref = NULL;
-
-                if (d->ctrs[i].c->pidfd != fd)
-                        continue;
-                ref = strdup(d->ctrs[i].c->ref);
-                registry_drop(d, i);
-                if (!ref)
-                        return -ENOMEM;
-                dp_daemon_emit(d, "container-stop", "container %s stopped",
-                               ref);
-                return dp_reconcile(d, NULL, NULL);
-        }
+        for (size_t i = 0; i < d->n_ctrs; i++)
+                if (d->ctrs[i].c->pidfd == fd)
+                        return registry_forget(d, i);
         /* not ours any more */
-        epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+        dp_loop_del_fd(d->loop, fd);
         return 0;
 }

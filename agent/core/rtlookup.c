@@ -26,14 +26,19 @@ struct dp_rtlookup {
         char *buf;
         size_t len;
         int asking; /* the listed_backends entry asked now; -1 */
-        /* DP_RTLOOKUP_ATTACH: the answer for refs[0] */
+        /* DP_RTLOOKUP_ATTACH: the answer for refs[0], and whom to give it */
         int r;
         dp_container *c;
+        dp_rtlookup_done_fn done;
+        void *done_data;
 };
 
 static unsigned next_id;
 /* listed_backends that held up a rescan until its deadline (a bit each) */
 static unsigned slow_backends;
+/* running containers whose names no reference can spell, warned about
+ * once each (a rescan runs every few seconds) */
+static char **unnameable;
 
 bool dp_rtlookup_running(const dp_daemon *d, dp_rtlookup_kind kind)
 {
@@ -67,6 +72,11 @@ static void report(int fd, const char *ask, int r, const dp_container *c)
                 return;
         json_object_object_add(o, "ask", json_object_new_string(ask));
         json_object_object_add(o, "r", json_object_new_int(r));
+        if (r == -ENOTUNIQ)
+                json_object_object_add(
+                        o, "ambiguous",
+                        json_object_new_string(
+                                dp_container_ambiguous_runtimes()));
         if (c) {
                 json_object_object_add(o, "ref",
                                        json_object_new_string(c->ref));
@@ -130,10 +140,18 @@ static void rescan_backend(size_t i, char *const *known, char ***done)
                 _exit(1);
         if (ops->list(&names) < 0)
                 return;
-        STRV_FOREACH (nm, names)
-                if (dp_container_name_valid(*nm))
-                        (void)strv_push(&refs,
-                                        strjoin_sep(":", ops->name, *nm, NULL));
+        STRV_FOREACH (nm, names) {
+                char *ref = strjoin_sep(":", ops->name, *nm, NULL);
+
+                if (!ref)
+                        _exit(1);
+                /* said, not skipped: no rule could ever name it */
+                if (!dp_container_name_valid(*nm)) {
+                        report(3, ref, -EILSEQ, NULL);
+                        free(ref);
+                } else if (strv_push(&refs, ref) < 0)
+                        _exit(1);
+        }
         resolve_refs(DP_RTLOOKUP_RESCAN, refs, known, done);
 }
 
@@ -166,28 +184,31 @@ static __attribute__((noreturn)) void child_run(int fd, dp_rtlookup_kind kind,
         _exit(0);
 }
 
+static void src_out(void *data, int fd, uint32_t events);
+static void src_timer(void *data, int fd, uint32_t events);
+
 static int job_add(dp_daemon *d, struct dp_rtlookup *j)
 {
         struct dp_rtlookup **a =
                 reallocarray(d->lookups, d->n_lookups + 1, sizeof(*a));
-        struct epoll_event ev = {.events = EPOLLIN};
         struct itimerspec t = {
                 .it_value = {.tv_sec = DP_RTLOOKUP_TIMEOUT_MS / 1000,
                              .tv_nsec = (long)(DP_RTLOOKUP_TIMEOUT_MS % 1000) *
                                         1000000L}};
+        int r;
 
         if (!a)
                 return -ENOMEM;
         d->lookups = a;
         if (timerfd_settime(j->timer_fd, 0, &t, NULL) < 0)
                 return negative_errno();
-        ev.data.u64 = DP_EV_MAKE(DP_EV_LOOKUP, j->out_fd);
-        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, j->out_fd, &ev) < 0)
-                return negative_errno();
-        ev.data.u64 = DP_EV_MAKE(DP_EV_LOOKUP_TIMER, j->timer_fd);
-        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, j->timer_fd, &ev) < 0) {
-                epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, j->out_fd, NULL);
-                return negative_errno();
+        r = dp_loop_add_fd(d->loop, j->out_fd, EPOLLIN, src_out, d);
+        if (r < 0)
+                return r;
+        r = dp_loop_add_fd(d->loop, j->timer_fd, EPOLLIN, src_timer, d);
+        if (r < 0) {
+                dp_loop_del_fd(d->loop, j->out_fd);
+                return r;
         }
         a[d->n_lookups++] = j;
         return 0;
@@ -210,6 +231,7 @@ static void job_free(struct dp_rtlookup *j)
 }
 
 int dp_rtlookup_start(dp_daemon *d, dp_rtlookup_kind kind, char *const *refs,
+                      dp_rtlookup_done_fn done, void *done_data,
                       unsigned *ret_id)
 {
         _cleanup_strv_free_ char **known = NULL, **own = strv_copy(refs);
@@ -230,7 +252,9 @@ int dp_rtlookup_start(dp_daemon *d, dp_rtlookup_kind kind, char *const *refs,
                                   .kind = kind,
                                   .out_fd = -EBADF,
                                   .asking = -1,
-                                  .r = -ETIMEDOUT};
+                                  .r = -ETIMEDOUT,
+                                  .done = done,
+                                  .done_data = done_data};
         j->timer_fd =
                 timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         if (j->timer_fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
@@ -307,6 +331,7 @@ static void job_line(dp_daemon *d, struct dp_rtlookup *j, const char *line)
 {
         json_object *o = json_tokener_parse(line), *v;
         dp_container *c = NULL;
+        const char *ask;
         int r;
 
         if (!o || !json_object_is_type(o, json_type_object)) {
@@ -323,11 +348,17 @@ static void job_line(dp_daemon *d, struct dp_rtlookup *j, const char *line)
                 json_object_put(o);
                 return;
         }
+        /* the runtimes an ambiguous name runs in, for the error message */
+        if (json_object_object_get_ex(o, "ambiguous", &v))
+                dp_container_note_ambiguous(json_object_get_string(v));
         r = line_container(o, &c);
-        if (r < 0)
+        ask = json_object_get_string(json_object_object_get(o, "ask"));
+        if (r == -EILSEQ && ask && !strv_contains(unnameable, ask)) {
+                log_warning("Container %s: %s", ask, dp_container_strerror(r));
+                (void)strv_extend(&unnameable, ask);
+        } else if (r < 0)
                 log_debug_errno(r, "runtime lookup %u: %s: %m", j->id,
-                                strna(json_object_get_string(
-                                        json_object_object_get(o, "ask"))));
+                                strna(ask));
         json_object_put(o);
         if (j->kind == DP_RTLOOKUP_RESCAN) {
                 if (c)
@@ -346,8 +377,8 @@ static struct dp_rtlookup *job_take(dp_daemon *d, size_t i)
 {
         struct dp_rtlookup *j = d->lookups[i];
 
-        epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, j->out_fd, NULL);
-        epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, j->timer_fd, NULL);
+        dp_loop_del_fd(d->loop, j->out_fd);
+        dp_loop_del_fd(d->loop, j->timer_fd);
         d->lookups[i] = d->lookups[--d->n_lookups];
         return j;
 }
@@ -359,6 +390,8 @@ static void job_end(dp_daemon *d, size_t i, bool timed_out)
         dp_rtlookup_kind kind = j->kind;
         int r = j->r;
         dp_container *c = TAKE_PTR(j->c);
+        dp_rtlookup_done_fn done = j->done;
+        void *done_data = j->done_data;
 
         if (timed_out)
                 log_debug("runtime lookup %u: no answer within %d ms%s%s, "
@@ -373,8 +406,10 @@ static void job_end(dp_daemon *d, size_t i, bool timed_out)
         else if (j->asking >= 0)
                 slow_backends &= ~(1u << j->asking);
         job_free(j);
-        if (kind == DP_RTLOOKUP_ATTACH)
-                dp_ipc_lookup_done(d, id, r, c);
+        if (kind == DP_RTLOOKUP_ATTACH && done)
+                done(done_data, id, r, c);
+        else if (kind == DP_RTLOOKUP_ATTACH)
+                dp_container_free(c);
         else if (d->rescan_again) {
                 d->rescan_again = false;
                 (void)dp_registry_rescan(d);
@@ -424,19 +459,18 @@ static ssize_t job_find(const dp_daemon *d, int fd)
         return -1;
 }
 
-void dp_rtlookup_event(dp_daemon *d, unsigned tag, int fd)
+static void lookup_event(dp_daemon *d, bool timer, int fd)
 {
         ssize_t i = job_find(d, fd);
 
         if (i < 0) {
-                epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+                dp_loop_del_fd(d->loop, fd);
                 return;
         }
-        if (tag == DP_EV_LOOKUP_TIMER) {
+        if (timer) {
                 uint64_t ticks;
 
-                /* an event from the loop's batch can name an fd that was
-                 * closed and reused since: only an expiry counts */
+                /* only an expiry counts */
                 if (read(fd, &ticks, sizeof(ticks)) == sizeof(ticks))
                         job_end(d, (size_t)i, true);
                 return;
@@ -444,6 +478,18 @@ void dp_rtlookup_event(dp_daemon *d, unsigned tag, int fd)
         /* handling a line may start or end other lookups: find it again */
         if (job_read(d, d->lookups[i]) > 0 && (i = job_find(d, fd)) >= 0)
                 job_end(d, (size_t)i, false);
+}
+
+static void src_out(void *data, int fd, uint32_t events)
+{
+        (void)events;
+        lookup_event(data, false, fd);
+}
+
+static void src_timer(void *data, int fd, uint32_t events)
+{
+        (void)events;
+        lookup_event(data, true, fd);
 }
 
 void dp_rtlookup_wait_all(dp_daemon *d)
@@ -458,9 +504,9 @@ void dp_rtlookup_wait_all(dp_daemon *d)
                 if (poll(p, 2, -1) < 0 && errno != EINTR)
                         return;
                 if (p[1].revents)
-                        dp_rtlookup_event(d, DP_EV_LOOKUP_TIMER, j->timer_fd);
+                        lookup_event(d, true, j->timer_fd);
                 else if (p[0].revents)
-                        dp_rtlookup_event(d, DP_EV_LOOKUP, j->out_fd);
+                        lookup_event(d, false, j->out_fd);
         }
 }
 

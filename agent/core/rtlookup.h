@@ -19,18 +19,21 @@ typedef enum dp_rtlookup_kind {
         /* every running container the runtimes list, and refs: each new one
          * goes to dp_registry_adopt() as soon as it is reported */
         DP_RTLOOKUP_RESCAN,
-        /* refs[0] only, for a parked IPC request: dp_ipc_lookup_done() */
+        /* refs[0] only, for a request that waits: its done callback */
         DP_RTLOOKUP_ATTACH,
 } dp_rtlookup_kind;
 
-/* Starts a lookup; *ret_id names it in dp_ipc_lookup_done(). -EBUSY when
- * DP_RTLOOKUP_MAX children run already. */
+/* The end of lookup id: c (taken) or r < 0. */
+typedef void (*dp_rtlookup_done_fn)(void *data, unsigned id, int r,
+                                    dp_container *c);
+
+/* Starts a lookup; *ret_id names it in done (DP_RTLOOKUP_ATTACH; NULL for a
+ * rescan). -EBUSY when DP_RTLOOKUP_MAX children run already. */
 int dp_rtlookup_start(dp_daemon *d, dp_rtlookup_kind kind, char *const *refs,
+                      dp_rtlookup_done_fn done, void *done_data,
                       unsigned *ret_id);
 /* Whether a lookup of that kind is in flight. */
 bool dp_rtlookup_running(const dp_daemon *d, dp_rtlookup_kind kind);
-/* The loop's handler for DP_EV_LOOKUP (pipe) and DP_EV_LOOKUP_TIMER. */
-void dp_rtlookup_event(dp_daemon *d, unsigned tag, int fd);
 /* Runs the lookups in flight to their end, each bounded by its deadline,
  * without the loop: for start-up only, before the agent serves anything. */
 void dp_rtlookup_wait_all(dp_daemon *d);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* LXC through liblxc: a container under the lxcpath (the global
- * "lxc.lxcpath", usually /var/lib/lxc; $DEVPASS_LXC_PATH overrides).
+ * "lxc.lxcpath", usually /var/lib/lxc; dp_config lxc_path overrides).
  * liblxc pulls in seven more libraries (seccomp, SELinux, AppArmor, …),
  * about 1.2 MiB of resident pages, that a host without LXC, a devpassctl that
  * only talks to the agent, or an agent between container starts should not
@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/util.h"
 
@@ -61,14 +62,14 @@ static int lxc_load(void)
         return 0;
 }
 
-/* lxc.lxcpath as liblxc sees it for root: $DEVPASS_LXC_PATH, else the key
+/* lxc.lxcpath as liblxc sees it for root: dp_config lxc_path, else the key
  * in /etc/lxc/lxc.conf, else the default. Read here rather than asked of
  * liblxc, which would have to be loaded for it and keeps the answer in
  * memory that unloading it leaks. */
 static const char *lxc_path(void)
 {
         _cleanup_free_ char *conf = NULL;
-        const char *e = getenv("DEVPASS_LXC_PATH");
+        const char *e = dp_config_get()->lxc_path;
         char *v = NULL;
 
         if (lxc.path)
@@ -98,7 +99,8 @@ static const char *lxc_path(void)
 /* The monitor's command socket name, as liblxc makes it: "LXCPATH/NAME/
  * command", or, when that does not fit a socket address, "lxc/HASH/command"
  * with HASH the 64-bit FNV-1a of "LXCPATH/NAME". */
-static int command_socket_name(const char *name, char *buf, size_t size)
+static int command_socket_name(const char *lxcpath, const char *name, char *buf,
+                               size_t size)
 {
         /* liblxc keeps room for the leading NUL and a trailing one */
         size_t room = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 2;
@@ -106,10 +108,10 @@ static int command_socket_name(const char *name, char *buf, size_t size)
         _cleanup_free_ char *full = NULL;
         int n;
 
-        n = snprintf(buf, size, "%s/%s/command", lxc.path, name);
+        n = snprintf(buf, size, "%s/%s/command", lxcpath, name);
         if (n >= 0 && (size_t)n < room && (size_t)n < size)
                 return 0;
-        full = strjoin_sep("/", lxc.path, name, NULL);
+        full = strjoin_sep("/", lxcpath, name, NULL);
         if (!full)
                 return -ENOMEM;
         for (const unsigned char *p = (const unsigned char *)full; *p; p++) {
@@ -156,7 +158,8 @@ static int command_socket_inode(const char *sockname, unsigned long *ret)
  * that listening socket (the monitor forks the container's init), in the
  * cgroup LXC gives the payload. Containers of another user's lxcpath are
  * not served. */
-static int lxc_monitor_check(const char *name, dp_runtime_extra *ret_extra)
+static int lxc_monitor_check(const char *lxcpath, const char *name,
+                             dp_runtime_extra *ret_extra)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -EBADF;
@@ -164,7 +167,7 @@ static int lxc_monitor_check(const char *name, dp_runtime_extra *ret_extra)
         unsigned long inode;
         int r, n;
 
-        r = command_socket_name(name, sockname, sizeof(sockname));
+        r = command_socket_name(lxcpath, name, sockname, sizeof(sockname));
         if (r < 0)
                 return r;
         n = (int)strlen(sockname);
@@ -192,26 +195,54 @@ static int lxc_monitor_check(const char *name, dp_runtime_extra *ret_extra)
                        : -ENAMETOOLONG;
 }
 
-static int lxc_find(const char *name, pid_t *ret_pid,
-                    dp_runtime_extra *ret_extra)
+/* The monitor's child in the payload cgroup LXC makes by default
+ * (lxc.payload.NAME at the hierarchy's root): found without liblxc, whose
+ * load costs milliseconds per lookup. Only a candidate: the resolver checks
+ * that its parent holds the monitor's socket and that it is in that cgroup
+ * (dp_runtime_verify). -ESRCH when the cgroup is elsewhere or its init
+ * sits in a child cgroup (systemd inside): liblxc answers then. */
+static int payload_init(const char *name, pid_t *ret)
+{
+        const char *roots[] = {dp_cgroup_v2_root(),
+                               dp_cgroup_v1_devices_root()};
+
+        for (size_t i = 0; i < ELEMENTSOF(roots); i++) {
+                _cleanup_free_ char *dir = NULL;
+
+                if (!roots[i])
+                        continue;
+                if (asprintf(&dir, "%s/lxc.payload.%s", roots[i], name) < 0)
+                        return -ENOMEM;
+                if (dp_cgroup_find_init(dir, ret) == 0)
+                        return 0;
+        }
+        return -ESRCH;
+}
+
+int dp_lxc_find_at(const char *lxcpath, const char *name, pid_t *ret_pid,
+                   dp_runtime_extra *ret_extra)
 {
         struct lxc_container *c;
         pid_t pid;
         int r;
 
-        if (!lxc_path())
-                return -ENOMEM;
-        r = lxc_load();
-        if (r < 0)
-                return r;
+        if (!lxcpath || !name)
+                return -EINVAL;
+        if (lxc.missing)
+                return -ENOMEDIUM;
         /* 1: no monitor listens, so liblxc can only say "stopped" or
          * "unknown"; its answer decides which. */
-        r = lxc_monitor_check(name, ret_extra);
-        if (r < 0) {
-                lxc_unload();
+        r = lxc_monitor_check(lxcpath, name, ret_extra);
+        if (r < 0)
                 return r;
+        if (r == 0 && payload_init(name, &pid) == 0) {
+                *ret_pid = pid;
+                return 0;
         }
-        c = lxc.container_new(name, lxc.path);
+        r = lxc_load() < 0 ? -ENOMEDIUM : r;
+        if (r < 0)
+                return r;
+        c = lxc.container_new(name, lxcpath);
         if (!c)
                 r = -ENOENT; /* liblxc refuses names it cannot hold */
         else if (!c->is_running(c))
@@ -228,6 +259,14 @@ static int lxc_find(const char *name, pid_t *ret_pid,
                 lxc.container_put(c);
         lxc_unload();
         return r;
+}
+
+static int lxc_find(const char *name, pid_t *ret_pid,
+                    dp_runtime_extra *ret_extra)
+{
+        if (!lxc_path())
+                return -ENOMEM;
+        return dp_lxc_find_at(lxc.path, name, ret_pid, ret_extra);
 }
 
 static int list_liblxc(char ***ret_names)
@@ -307,6 +346,12 @@ static int lxc_list(char ***ret_names)
         return 0;
 }
 #else
+int dp_lxc_find_at(const char *lxcpath, const char *name, pid_t *ret_pid,
+                   dp_runtime_extra *ret_extra)
+{
+        return -ENOMEDIUM;
+}
+
 static int lxc_find(const char *name, pid_t *ret_pid,
                     dp_runtime_extra *ret_extra)
 {

@@ -7,12 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/util.h"
 
 static const char *machines_dir(void)
 {
-        const char *e = getenv("DEVPASS_MACHINES_DIR");
+        const char *e = dp_config_get()->machines_dir;
 
         return isempty(e) ? "/run/systemd/machines" : e;
 }
@@ -54,6 +55,12 @@ static int read_env_file(const char *path, char ***ret)
         return 0;
 }
 
+static bool nspawn_installed(void)
+{
+        return dp_config_get()->machines_dir ||
+               access("/usr/bin/systemd-nspawn", X_OK) == 0;
+}
+
 static bool machines_dir_present(void)
 {
         struct stat st;
@@ -62,7 +69,7 @@ static bool machines_dir_present(void)
                 return true;
         /* On a systemd host with no machine ever registered the directory
          * may not exist yet; nspawn is still "there". */
-        return getenv("DEVPASS_MACHINES_DIR") == NULL &&
+        return isempty(dp_config_get()->machines_dir) &&
                access("/run/systemd/system", F_OK) == 0 &&
                access("/usr/bin/systemd-nspawn", X_OK) == 0;
 }
@@ -104,8 +111,10 @@ static int machine_leader(const char *name, pid_t *ret_pid,
         if (!path)
                 return -ENOMEM;
         if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+                /* nspawn is installed but nothing registers its machines:
+                 * say so rather than "no such container". */
                 if (!machines_dir_present())
-                        return -ENOMEDIUM;
+                        return nspawn_installed() ? -EHOSTDOWN : -ENOMEDIUM;
                 return -ENOENT;
         }
         r = machine_file_trusted(path);
@@ -173,8 +182,9 @@ static int nspawn_list(char ***ret_names)
                 dp_runtime_extra extra = {};
                 pid_t pid;
 
-                if (de->d_name[0] == '.' ||
-                    !dp_container_name_valid(de->d_name))
+                /* a name outside the reference grammar is listed, so
+                 * that the agent says why no rule can name it */
+                if (de->d_name[0] == '.')
                         continue;
                 if (nspawn_find(de->d_name, &pid, &extra) < 0)
                         continue;

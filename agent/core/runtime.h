@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "devpass/container.h"
+#include "devpass/ref.h"
 
 /* What a backend knows beyond the init pid, and what the pid must satisfy
  * before its answer is believed (runtime-auth.c). */
@@ -43,6 +44,14 @@ extern const dp_runtime_ops dp_runtime_nspawn_ops;
 extern const dp_runtime_ops dp_runtime_docker_ops;
 extern const dp_runtime_ops dp_runtime_podman_ops;
 
+/* A container of the LXC monitor under LXCPATH (runtime-lxc.c): its
+ * monitor's command socket must have a root peer, and the init it names
+ * must be that monitor's child in cgroup lxc.payload.NAME. LXD and Incus
+ * run their containers this way, under DIR/containers. Same errors as
+ * find_pid; -ESRCH also when no monitor listens. */
+int dp_lxc_find_at(const char *lxcpath, const char *name, pid_t *ret_pid,
+                   dp_runtime_extra *ret_extra);
+
 /* ---- references ---- */
 typedef struct dp_container_ref {
         bool bare;          /* no prefix: try every runtime */
@@ -53,14 +62,8 @@ typedef struct dp_container_ref {
 void dp_container_ref_done(dp_container_ref *r);
 /* -EINVAL bad syntax, -EPROTONOSUPPORT unknown prefix. */
 int dp_container_ref_parse(const char *s, dp_container_ref *ret);
-/* Whether NAME is acceptable as a runtime's container name. */
-bool dp_container_name_valid(const char *name);
 
 /* ---- /proc parsing ---- */
-/* Parses uid_map/gid_map text ("inside outside count" lines). */
-int dp_idmap_parse(const char *text, dp_idmap_range **ret, size_t *ret_n);
-int dp_idmap_map(const dp_idmap_range *map, size_t n, uint32_t inside,
-                 uint32_t *ret);
 /* Parses /proc/PID/cgroup text: the v1 "devices" path and the v2 "0::" path,
  * each relative to its hierarchy root; either is NULL when absent. */
 int dp_cgroup_parse(const char *text, char **ret_v1_devices, char **ret_v2);
@@ -68,8 +71,6 @@ int dp_cgroup_parse(const char *text, char **ret_v1_devices, char **ret_v2);
  * (root: mount point, mount_root: that mount's root within the hierarchy). */
 int dp_cgroup_join(const char *root, const char *mount_root, const char *path,
                    char **ret);
-/* Field 22 of /proc/PID/stat text. */
-int dp_proc_stat_starttime(const char *text, uint64_t *ret);
 /* Finds the init of a cgroup among the pids of its cgroup.procs: the one
  * whose parent is not in the set, else the lowest. */
 int dp_cgroup_find_init(const char *dir, pid_t *ret);
@@ -106,10 +107,38 @@ int dp_http_parse_response(const char *buf, size_t len, bool eof,
 /* Percent-encodes a path segment. */
 char *dp_http_escape(const char *s);
 
-/* The REST backends share these. The socket: $ENV when set, else the first
- * candidate that exists, else the first candidate. */
-const char *dp_runtime_socket(const char *env, const char *const *candidates);
+/* The REST backends share these. The socket: the configured one when set
+ * (dp_config), else the first candidate that exists, else the first. */
+const char *dp_runtime_socket(const char *configured,
+                              const char *const *candidates);
 struct json_object;
+/* Docker's Engine API shapes, which Podman's API and CLI share
+ * (runtime-docker.c). A member of an object, b optional. */
+struct json_object *dp_engine_get_path(struct json_object *o, const char *a,
+                                       const char *b);
+/* One container's inspect object: its init pid and what that pid must
+ * satisfy (root parent, the full id in its cgroup). -ESRCH not running,
+ * -EBADMSG malformed. */
+int dp_engine_inspect_parse(struct json_object *o, pid_t *ret_pid,
+                            dp_runtime_extra *ret_extra);
+/* A list of containers (GET /containers/json, `podman ps --format json`):
+ * the names of the running ones. */
+int dp_engine_list_parse(struct json_object *arr, char ***ret_names);
+/* The same over an engine's REST socket. */
+int dp_engine_rest_find(const char *sock, const char *name, pid_t *ret_pid,
+                        dp_runtime_extra *ret_extra);
+int dp_engine_rest_list(const char *sock, char ***ret_names);
+
+/* Runs a runtime's CLI, BIN (an absolute path to a regular file that root
+ * owns and nobody else may write, in a directory likewise), with ARGV, a
+ * clean environment, no stdin and stderr dropped, and captures its stdout
+ * (at most DP_HTTP_MAX_RESPONSE bytes, NUL-terminated). The child is killed
+ * at timeout_ms. -ENOMEDIUM no such program, -EKEYREJECTED untrusted,
+ * -ETIMEDOUT, -EFBIG; otherwise 0 with the exit status in *ret_status
+ * (-1 for a signal). */
+int dp_capture(const char *bin, char *const *argv, int timeout_ms,
+               int *ret_status, char **ret_out, size_t *ret_size);
+
 /* Parses a whole JSON document (trailing garbage refused) into an object. */
 int dp_json_parse(const char *text, size_t size, struct json_object **ret);
 /* GET PATH and parse the JSON answer. -ENOENT on HTTP 404, -EIO on any other

@@ -63,82 +63,110 @@ static bool is_gpu_parent(const char *subsystem)
                (streq(subsystem, "pci") || streq(subsystem, "platform"));
 }
 
-dp_hw_role dp_hw_classify(const dp_hw_facts *f, dp_class *ret_class)
+/* ---- one classifier per class: given a device of one of the class's
+ * subsystems (dp_class_desc.subsystems), is it a device of the class, a
+ * part of one, or nothing passable? ---- */
+
+static dp_hw_role classify_gpu(const dp_hw_facts *f)
 {
         const char *ss = f->subsystem;
-        dp_class c = DP_CLASS_UNKNOWN;
 
-        if (!ss)
-                return DP_HW_ROLE_NONE;
-
-        if (streq(ss, "pci") || streq(ss, "platform")) {
-                if ((streq(ss, "pci") &&
-                     dp_hw_pci_class_is_display(f->pci_class)) ||
-                    f->has_drm_card)
-                        c = DP_CLASS_GPU;
-        } else if (streq(ss, "drm")) {
-                if (!f->has_devnode)
-                        return DP_HW_ROLE_NONE; /* connectors, ttm, … */
-                if (is_gpu_parent(f->parent_subsystem))
-                        return DP_HW_ROLE_PART;
-                /* vgem and friends: the card is the GPU and its render
-                 * node joins it. */
-                if (!startswith(f->sysname, "card"))
-                        return DP_HW_ROLE_CARD_SIBLING;
-                c = DP_CLASS_GPU;
-        } else if (streq(ss, "usb")) {
-                if (f->devtype && streq(f->devtype, "usb_device"))
-                        c = DP_CLASS_USB;
-                else if (f->parent_devtype &&
-                         streq(f->parent_devtype, "usb_device"))
-                        return DP_HW_ROLE_PART; /* interfaces */
-                else
-                        return DP_HW_ROLE_NONE;
-        } else if (streq(ss, "input")) {
-                if (!f->has_devnode) {
-                        if (is_numbered(f->sysname, "input"))
-                                c = DP_CLASS_INPUT;
-                } else if (f->parent_subsystem &&
-                           streq(f->parent_subsystem, "input") &&
-                           !f->parent_has_devnode)
-                        return DP_HW_ROLE_PART;
-                else
-                        c = DP_CLASS_INPUT; /* /dev/input/mice */
-        } else if (streq(ss, "net")) {
-                /* loopback is bound to its namespace: it never moves */
-                if (f->net_type != ARPHRD_LOOPBACK_)
-                        c = DP_CLASS_NET;
-        } else if (streq(ss, "block")) {
-                if (f->has_devnode)
-                        c = DP_CLASS_BLOCK;
-        } else if (streq(ss, "tty")) {
-                /* tty0…63, console, ptmx, tty: virtual, not hardware */
-                if (f->has_devnode && f->syspath &&
-                    !startswith(f->syspath, "/sys/devices/virtual/"))
-                        c = DP_CLASS_TTY;
-        } else if (streq(ss, "sound")) {
-                if (!f->has_devnode) {
-                        if (is_numbered(f->sysname, "card"))
-                                c = DP_CLASS_SOUND;
-                } else if (f->parent_subsystem &&
-                           streq(f->parent_subsystem, "sound") &&
-                           is_numbered(f->parent_sysname, "card"))
-                        return DP_HW_ROLE_PART;
-                else
-                        c = DP_CLASS_SOUND; /* timer, seq */
-        } else if (streq(ss, "video4linux")) {
-                if (f->has_devnode)
-                        c = DP_CLASS_VIDEO;
-        } else if (streq(ss, "hidraw")) {
-                if (f->has_devnode)
-                        c = DP_CLASS_HIDRAW;
-        } else if (f->has_devnode)
-                c = DP_CLASS_CHAR;
-
-        if (c == DP_CLASS_UNKNOWN)
-                return DP_HW_ROLE_NONE;
-        *ret_class = c;
+        if (!streq(ss, "drm"))
+                return (streq(ss, "pci") &&
+                        dp_hw_pci_class_is_display(f->pci_class)) ||
+                                       f->has_drm_card
+                               ? DP_HW_ROLE_DEVICE
+                               : DP_HW_ROLE_NONE;
+        if (!f->has_devnode)
+                return DP_HW_ROLE_NONE; /* connectors, ttm, … */
+        if (is_gpu_parent(f->parent_subsystem))
+                return DP_HW_ROLE_PART;
+        /* vgem and friends: the card is the GPU and its render node joins
+         * it. */
+        if (!startswith(f->sysname, "card"))
+                return DP_HW_ROLE_CARD_SIBLING;
         return DP_HW_ROLE_DEVICE;
+}
+
+static dp_hw_role classify_usb(const dp_hw_facts *f)
+{
+        if (f->devtype && streq(f->devtype, "usb_device"))
+                return DP_HW_ROLE_DEVICE;
+        if (f->parent_devtype && streq(f->parent_devtype, "usb_device"))
+                return DP_HW_ROLE_PART; /* interfaces */
+        return DP_HW_ROLE_NONE;
+}
+
+/* input and sound: a numbered parent without a node (input7, card0) whose
+ * node children are its parts; a node without such a parent (/dev/input/
+ * mice, the sound timer) stands alone. */
+static dp_hw_role classify_parent_of_nodes(const dp_hw_facts *f,
+                                           const char *parent_prefix,
+                                           bool parent_numbered)
+{
+        if (!f->has_devnode)
+                return is_numbered(f->sysname, parent_prefix)
+                               ? DP_HW_ROLE_DEVICE
+                               : DP_HW_ROLE_NONE;
+        if (f->parent_subsystem && streq(f->parent_subsystem, f->subsystem) &&
+            parent_numbered)
+                return DP_HW_ROLE_PART;
+        return DP_HW_ROLE_DEVICE;
+}
+
+static dp_hw_role classify_input(const dp_hw_facts *f)
+{
+        return classify_parent_of_nodes(f, "input", !f->parent_has_devnode);
+}
+
+static dp_hw_role classify_sound(const dp_hw_facts *f)
+{
+        return classify_parent_of_nodes(f, "card",
+                                        is_numbered(f->parent_sysname, "card"));
+}
+
+static dp_hw_role classify_net(const dp_hw_facts *f)
+{
+        /* loopback is bound to its namespace: it never moves */
+        return f->net_type != ARPHRD_LOOPBACK_ ? DP_HW_ROLE_DEVICE
+                                               : DP_HW_ROLE_NONE;
+}
+
+static dp_hw_role classify_tty(const dp_hw_facts *f)
+{
+        /* tty0…63, console, ptmx, tty: virtual, not hardware */
+        return f->has_devnode && f->syspath &&
+                               !startswith(f->syspath, "/sys/devices/virtual/")
+                       ? DP_HW_ROLE_DEVICE
+                       : DP_HW_ROLE_NONE;
+}
+
+/* block, video, hidraw, char: a device with a node */
+static dp_hw_role classify_node(const dp_hw_facts *f)
+{
+        return f->has_devnode ? DP_HW_ROLE_DEVICE : DP_HW_ROLE_NONE;
+}
+
+static dp_hw_role (*const classifiers[_DP_CLASS_MAX])(const dp_hw_facts *) = {
+        [DP_CLASS_GPU] = classify_gpu,     [DP_CLASS_USB] = classify_usb,
+        [DP_CLASS_INPUT] = classify_input, [DP_CLASS_NET] = classify_net,
+        [DP_CLASS_BLOCK] = classify_node,  [DP_CLASS_TTY] = classify_tty,
+        [DP_CLASS_SOUND] = classify_sound, [DP_CLASS_VIDEO] = classify_node,
+        [DP_CLASS_HIDRAW] = classify_node, [DP_CLASS_CHAR] = classify_node,
+};
+
+dp_hw_role dp_hw_classify(const dp_hw_facts *f, dp_class *ret_class)
+{
+        dp_class c;
+        dp_hw_role role;
+
+        if (!f->subsystem)
+                return DP_HW_ROLE_NONE;
+        c = dp_class_of_subsystem(f->subsystem);
+        role = classifiers[c] ? classifiers[c](f) : DP_HW_ROLE_NONE;
+        if (role == DP_HW_ROLE_DEVICE)
+                *ret_class = c;
+        return role;
 }
 
 int dp_hw_pci_slot_normalize(const char *s, char **ret)

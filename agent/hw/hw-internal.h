@@ -90,7 +90,7 @@ void dp_hw_ref_done(dp_hw_ref *r);
 /* "0:6.0", "00:06.0", "0000:00:06.0" → "0000:00:06.0" (lowercase). */
 int dp_hw_pci_slot_normalize(const char *s, char **ret);
 
-/* ---- Driver files under /proc (proc.c); DEVPASS_PROC_ROOT overrides
+/* ---- Driver files under /proc (proc.c); dp_config proc_root overrides
  * the /proc prefix so that fixtures can fake the NVIDIA driver ---- */
 const char *dp_hw_proc_root(void);
 /* The major of NAME in /proc/devices text, in the section of TYPE ('c' or

@@ -437,25 +437,18 @@ static int add_usb_node(dp_device *d, struct udev_device *u)
                                   (bus - 1) * 128 + (dev - 1));
 }
 
+/* The class table says which children join a bundle. */
 static bool bundle_member(dp_class klass, struct udev_device *c)
 {
+        const char *bundle = dp_class_desc_of(klass)->bundle;
         const char *ss = udev_device_get_subsystem(c);
         const char *sn = udev_device_get_sysname(c);
 
-        if (!ss || !udev_device_get_devnode(c))
+        if (!bundle || !ss || !udev_device_get_devnode(c))
                 return false;
-        switch (klass) {
-        case DP_CLASS_GPU:
-                return streq(ss, "drm");
-        case DP_CLASS_USB:
+        if (streq(bundle, "usb"))
                 return dp_hw_usb_bundle_member(ss, sn);
-        case DP_CLASS_INPUT:
-                return streq(ss, "input");
-        case DP_CLASS_SOUND:
-                return streq(ss, "sound");
-        default:
-                return false;
-        }
+        return streq(ss, bundle);
 }
 
 /* Whether c belongs to the USB device at syspath itself and not to another
@@ -478,8 +471,7 @@ static int add_bundle(dp_hw *hw, dp_device *d, struct udev_device *u)
         struct udev_list_entry *le;
         int r;
 
-        if (d->klass != DP_CLASS_GPU && d->klass != DP_CLASS_USB &&
-            d->klass != DP_CLASS_INPUT && d->klass != DP_CLASS_SOUND)
+        if (!dp_class_desc_of(d->klass)->bundle)
                 return 0;
         if (d->klass == DP_CLASS_GPU && streq(d->subsystem, "drm")) {
                 _cleanup_free_ char *dir = strdup(d->syspath);
@@ -605,6 +597,49 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* ---- per-class library enrichment: adds facts, never fails the device
+ * (a NIC's facts are its identity, so they may) ---- */
+
+static int enrich_gpu(dp_hw *hw, dp_device *d, struct udev_device *u)
+{
+        (void)u;
+        (void)dp_hw_drm_enrich(hw, d);
+        if (d->driver && streq(d->driver, "nvidia"))
+                (void)dp_hw_nvidia_gpu_nodes(d);
+        if (d->driver && streq(d->driver, "amdgpu"))
+                (void)dp_hw_amd_kfd_node(d);
+        return 0;
+}
+
+static int enrich_usb(dp_hw *hw, dp_device *d, struct udev_device *u)
+{
+        (void)u;
+        (void)dp_hw_usb_enrich(hw, d);
+        return 0;
+}
+
+static int enrich_input(dp_hw *hw, dp_device *d, struct udev_device *u)
+{
+        (void)u;
+        if (dp_hw_input_enrich(hw, d) < 0 || d->input == 0)
+                (void)input_from_sysfs(d);
+        return 0;
+}
+
+static int enrich_net(dp_hw *hw, dp_device *d, struct udev_device *u)
+{
+        (void)hw;
+        return fill_net(d, u);
+}
+
+static int (*const enrichers[_DP_CLASS_MAX])(dp_hw *, dp_device *,
+                                             struct udev_device *) = {
+        [DP_CLASS_GPU] = enrich_gpu,
+        [DP_CLASS_USB] = enrich_usb,
+        [DP_CLASS_INPUT] = enrich_input,
+        [DP_CLASS_NET] = enrich_net,
+};
+
 static int build_device(dp_hw *hw, struct udev_device *u, dp_class klass,
                         dp_device **ret)
 {
@@ -625,28 +660,8 @@ static int build_device(dp_hw *hw, struct udev_device *u, dp_class klass,
         if (r < 0)
                 return r;
 
-        /* Library enrichment adds facts but never fails the device. */
-        switch (klass) {
-        case DP_CLASS_GPU:
-                (void)dp_hw_drm_enrich(hw, d);
-                if (d->driver && streq(d->driver, "nvidia"))
-                        (void)dp_hw_nvidia_gpu_nodes(d);
-                if (d->driver && streq(d->driver, "amdgpu"))
-                        (void)dp_hw_amd_kfd_node(d);
-                break;
-        case DP_CLASS_USB:
-                (void)dp_hw_usb_enrich(hw, d);
-                break;
-        case DP_CLASS_INPUT:
-                if (dp_hw_input_enrich(hw, d) < 0 || d->input == 0)
-                        (void)input_from_sysfs(d);
-                break;
-        case DP_CLASS_NET:
-                r = fill_net(d, u);
-                break;
-        default:
-                break;
-        }
+        if ((unsigned)klass < _DP_CLASS_MAX && enrichers[klass])
+                r = enrichers[klass](hw, d, u);
         if (r >= 0)
                 r = dp_hw_load_attributes(
                         d, hw->attr_filter ? hw->attr_names : NULL,

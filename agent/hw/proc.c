@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "devpass/config.h"
 #include "hw-internal.h"
 
 #define NVIDIA_MAJOR         195
@@ -16,7 +17,7 @@
 
 const char *dp_hw_proc_root(void)
 {
-        const char *e = getenv("DEVPASS_PROC_ROOT");
+        const char *e = dp_config_get()->proc_root;
 
         return isempty(e) ? "/proc" : e;
 }
@@ -314,4 +315,33 @@ int dp_hw_amd_kfd_node(dp_device *d)
         if (sscanf(dev, "%u:%u", &maj, &min) != 2)
                 return -EBADMSG;
         return dp_device_add_node(d, "/dev/kfd", 'c', maj, min);
+}
+
+/* Does ifname carry a default route (IPv4 or IPv6) in our netns? Moving
+ * it would cut the host off, so that needs DefaultRouteNIC=yes. */
+bool dp_hw_default_route_nic(const char *ifname)
+{
+        _cleanup_free_ char *v4 = NULL, *v6 = NULL;
+
+        if (read_full_file("/proc/net/route", &v4, NULL) >= 0)
+                for (char *l = strtok(v4, "\n"); l; l = strtok(NULL, "\n")) {
+                        char dev[32], dst[16];
+
+                        if (sscanf(l, "%31s %15s", dev, dst) == 2 &&
+                            streq(dev, ifname) && streq(dst, "00000000"))
+                                return true;
+                }
+        if (read_full_file("/proc/net/ipv6_route", &v6, NULL) >= 0)
+                for (char *l = strtok(v6, "\n"); l; l = strtok(NULL, "\n")) {
+                        char dst[33], plen[3], dev[32];
+
+                        /* dst plen src splen next metric ref use flags dev */
+                        if (sscanf(l,
+                                   "%32s %2s %*s %*s %*s %*s %*s %*s %*s %31s",
+                                   dst, plen, dev) == 3 &&
+                            streq(dev, ifname) && streq(plen, "00") &&
+                            strspn(dst, "0") == 32)
+                                return true;
+                }
+        return false;
 }

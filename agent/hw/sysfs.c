@@ -268,3 +268,79 @@ bool dp_hw_udevd_running(void)
                 return true;
         return errno == EAGAIN || errno == EINPROGRESS;
 }
+
+/* A root process named udevd or systemd-udevd: comm names are free for
+ * anyone to pick, so only root's count (a user's decoy would otherwise keep
+ * the agent listening to a source nobody feeds). */
+static bool is_udevd(pid_t pid)
+{
+        char path[64], comm[32] = "";
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        ssize_t n;
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != 0)
+                return false;
+        n = read(fd, comm, sizeof(comm) - 1);
+        if (n <= 0)
+                return false;
+        comm[n] = 0;
+        comm[strcspn(comm, "\n")] = 0;
+        return streq(comm, "systemd-udevd") || streq(comm, "udevd");
+}
+
+int dp_hw_udevd_pid(pid_t *hint)
+{
+        _cleanup_(closedirp) DIR *dir = NULL;
+        struct dirent *de;
+
+        if (hint && *hint > 0 && is_udevd(*hint))
+                return 0;
+        dir = opendir("/proc");
+        if (!dir)
+                return negative_errno();
+        while ((de = readdir(dir))) {
+                char *end;
+                long pid = strtol(de->d_name, &end, 10);
+
+                if (*end || pid <= 0 || !is_udevd((pid_t)pid))
+                        continue;
+                if (hint)
+                        *hint = (pid_t)pid;
+                return 0;
+        }
+        return -ESRCH;
+}
+
+/* The sysfs identity of one node of a bundle (a USB device's ttyUSB0 is
+ * its own kernel device): devpath without /sys, and subsystem. */
+int dp_hw_node_sysfs(char type, unsigned major, unsigned minor,
+                     char **ret_devpath, char **ret_subsystem)
+{
+        char link[64], buf[PATH_MAX], sub[PATH_MAX];
+        _cleanup_free_ char *dir = NULL, *sublink = NULL;
+        const char *p;
+        ssize_t n;
+
+        snprintf(link, sizeof(link), "/sys/dev/%s/%u:%u",
+                 type == 'b' ? "block" : "char", major, minor);
+        dir = realpath(link, NULL);
+        if (!dir || !startswith(dir, "/sys/"))
+                return -ENOENT;
+        sublink = strjoin_sep("/", dir, "subsystem", NULL);
+        if (!sublink)
+                return -ENOMEM;
+        n = readlink(sublink, sub, sizeof(sub) - 1);
+        if (n < 0)
+                return negative_errno();
+        sub[n] = 0;
+        p = strrchr(sub, '/');
+        snprintf(buf, sizeof(buf), "%s", dir + 4);
+        *ret_devpath = strdup(buf);
+        *ret_subsystem = strdup(p ? p + 1 : sub);
+        if (!*ret_devpath || !*ret_subsystem)
+                return -ENOMEM;
+        return 0;
+}

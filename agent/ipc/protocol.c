@@ -136,3 +136,13 @@ const char *dp_ipc_reply_error(json_object *reply)
                 return json_object_get_string(m);
         return json_object_get_string(e);
 }
+
+const char *dp_ipc_param_string(json_object *params, const char *key)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(params, key, &v) ||
+            !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}

@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 #include <json-c/json.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 
-#include "core/daemon.h"
-#include "core/manual.h"
 #include "core/rtlookup.h"
+#include "core/audit.h"
+#include "core/lease.h"
+#include "core/service.h"
 #include "devpass/log.h"
 #include "devpass/protocol.h"
 #include "devpass/runtime.h"
+#include "ipc/server.h"
 
 /* The agent side of the IPC protocol (see devpass/protocol.h). Clients are
  * non-blocking and never block the loop: a request is handled once its NUL
@@ -24,11 +26,8 @@
 #define DP_IPC_MAX_CLIENTS 1024
 #define DP_IPC_IDLE_SEC    10
 
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77 /* Linux 6.5 */
-#endif
-
-struct dp_ipc_client {
+typedef struct dp_ipc_client {
+        dp_ipc_server *server;
         int fd;
         uid_t uid;
         gid_t gid;
@@ -47,7 +46,24 @@ struct dp_ipc_client {
         int resolved_r;
         size_t len;
         char buf[DP_IPC_MAX_MESSAGE + 1];
+} dp_ipc_client;
+
+struct dp_ipc_server {
+        dp_daemon *d;
+        int listen_fd, timer_fd;
+        dp_ipc_client **clients;
+        size_t n_clients;
 };
+
+/* One method: its handler, or the core service that answers it. */
+typedef int (*service_fn)(dp_service *svc, json_object *params,
+                          json_object **ret, dp_service_error *e);
+typedef struct method {
+        const char *name;
+        int (*handler)(dp_ipc_client *c, json_object *params);
+        service_fn service;
+        bool needs_write; /* root only; else --read-group may call it */
+} method;
 
 static time_t now_sec(void)
 {
@@ -57,11 +73,480 @@ static time_t now_sec(void)
         return ts.tv_sec;
 }
 
-int dp_ipc_server_open(dp_daemon *d)
+static void client_drop(dp_ipc_server *s, size_t i)
+{
+        dp_ipc_client *c = s->clients[i];
+
+        dp_loop_del_fd(s->d->loop, c->fd);
+        safe_close(c->fd);
+        safe_close(c->pidfd);
+        json_object_put(c->parked);
+        dp_container_free(c->resolved);
+        free(c);
+        s->clients[i] = s->clients[--s->n_clients];
+        s->d->stats.ipc_clients = s->n_clients;
+}
+
+static ssize_t client_index(const dp_ipc_server *s, const dp_ipc_client *c)
+{
+        for (size_t i = 0; i < s->n_clients; i++)
+                if (s->clients[i] == c)
+                        return (ssize_t)i;
+        return -1;
+}
+
+static int send_nb(int fd, json_object *o)
+{
+        const char *s = json_object_to_json_string_ext(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        size_t n = strlen(s) + 1;
+        ssize_t w;
+
+        /* a client that does not read its replies is dropped, never
+         * waited for */
+        w = send(fd, s, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w < 0)
+                return negative_errno();
+        return (size_t)w == n ? 0 : -EAGAIN;
+}
+
+static int reply_error_fd(int fd, const char *error, const char *msg)
+{
+        json_object *o = json_object_new_object(),
+                    *p = json_object_new_object();
+        int r;
+
+        json_object_object_add(o, "error", json_object_new_string(error));
+        json_object_object_add(p, "message", json_object_new_string(msg));
+        json_object_object_add(o, "parameters", p);
+        r = send_nb(fd, o);
+        json_object_put(o);
+        return r;
+}
+
+static int reply_error(dp_ipc_client *c, const char *error, const char *msg)
+{
+        return reply_error_fd(c->fd, error, msg);
+}
+
+static int reply(dp_ipc_client *c, json_object *params)
+{
+        json_object *o = json_object_new_object();
+        int r;
+
+        json_object_object_add(o, "parameters",
+                               params ? params : json_object_new_object());
+        r = send_nb(c->fd, o);
+        json_object_put(o);
+        return r;
+}
+
+/* The daemon's subscriber: each event to every monitor client. */
+static void on_event(void *data, const char *event, const char *text)
+{
+        dp_ipc_server *s = data;
+        json_object *o = NULL, *p;
+
+        for (size_t i = s->n_clients; i-- > 0;) {
+                dp_ipc_client *c = s->clients[i];
+
+                if (!c->monitor)
+                        continue;
+                if (!o) {
+                        o = json_object_new_object();
+                        p = json_object_new_object();
+                        if (!o || !p) {
+                                json_object_put(o);
+                                json_object_put(p);
+                                return;
+                        }
+                        json_object_object_add(p, "event",
+                                               json_object_new_string(event));
+                        json_object_object_add(p, "text",
+                                               json_object_new_string(text));
+                        json_object_object_add(o, "parameters", p);
+                        json_object_object_add(o, "continues",
+                                               json_object_new_boolean(true));
+                }
+                if (send_nb(c->fd, o) < 0)
+                        client_drop(s, i);
+        }
+        json_object_put(o);
+}
+
+/* Answers a service call: its result, or its error. */
+static int reply_service(dp_ipc_client *c, int r, json_object *res,
+                         dp_service_error *e)
+{
+        int k;
+
+        if (r >= 0)
+                return reply(c, res);
+        k = reply_error(c, e->name ? e->name : DP_IPC_ERROR_FAILED,
+                        e->message ? e->message : strerror(-r));
+        dp_service_error_clear(e);
+        return k;
+}
+
+/* Reads or stops reading the client's requests (while one is parked). */
+static void client_listen(dp_ipc_client *c, bool on)
+{
+        (void)dp_loop_mod_fd(c->server->d->loop, c->fd, on ? EPOLLIN : 0);
+}
+
+static void lookup_done(void *data, unsigned id, int r, dp_container *ctr);
+
+/* Only a runtime knows the container: the request waits for a lookup off
+ * the loop (bounded by its deadline) while everything else goes on. */
+static int park_attach(dp_ipc_client *c, json_object *p)
+{
+        json_object *ref = json_object_object_get(p, "container");
+        char *const refs[] = {(char *)json_object_get_string(ref), NULL};
+        int r = dp_rtlookup_start(c->server->d, DP_RTLOOKUP_ATTACH, refs,
+                                  lookup_done, c->server, &c->lookup);
+
+        if (r == -EBUSY)
+                return reply_error(c, DP_IPC_ERROR_FAILED,
+                                   "too many container runtime lookups in "
+                                   "progress; try again");
+        if (r < 0)
+                return reply_error(c, DP_IPC_ERROR_FAILED, strerror(-r));
+        c->parked = json_object_get(p);
+        client_listen(c, false);
+        return 0;
+}
+
+/* The verbs' context, with the peer as the requester of the audit trail. */
+static void client_service(dp_ipc_client *c, dp_service *svc)
+{
+        dp_daemon_service(c->server->d, svc);
+        svc->has_requester = true;
+        svc->requester_uid = c->uid;
+        svc->requester_pid = c->pid;
+}
+
+static int m_attach(dp_ipc_client *c, json_object *p)
+{
+        dp_service_error e = {};
+        json_object *res = NULL;
+        dp_service svc;
+        int r;
+
+        client_service(c, &svc);
+        r = dp_service_attach(&svc, p, c->parked ? &c->resolved : NULL,
+                              c->resolved_r, &res, &e);
+        if (r == -EINPROGRESS)
+                return park_attach(c, p);
+        return reply_service(c, r, res, &e);
+}
+
+static int m_status(dp_ipc_client *c, json_object *p)
+{
+        dp_ipc_server *s = c->server;
+        dp_service_error e = {};
+        json_object *res = NULL;
+        dp_service svc;
+        int r, m = 0;
+
+        dp_daemon_service(s->d, &svc);
+        r = dp_service_status(&svc, p, &res, &e);
+        if (r >= 0) {
+                for (size_t i = 0; i < s->n_clients; i++)
+                        m += s->clients[i]->monitor;
+                json_object_object_add(res, "monitors", json_object_new_int(m));
+        }
+        return reply_service(c, r, res, &e);
+}
+
+static int m_monitor(dp_ipc_client *c, json_object *p)
+{
+        (void)p;
+        c->monitor = true;
+        return 0;
+}
+
+static const method methods[] = {
+        {"devpass.Attach", .handler = m_attach, .needs_write = true},
+        {"devpass.Detach", .service = dp_service_detach, .needs_write = true},
+        {"devpass.Renew", .service = dp_service_renew, .needs_write = true},
+        {"devpass.Reload", .service = dp_service_reload, .needs_write = true},
+        {"devpass.List", .service = dp_service_list},
+        {"devpass.Explain", .service = dp_service_explain},
+        {"devpass.Status", .handler = m_status},
+        {"devpass.Monitor", .handler = m_monitor},
+};
+
+static const method *method_find(const char *name)
+{
+        for (size_t i = 0; i < ELEMENTSOF(methods); i++)
+                if (streq(methods[i].name, name))
+                        return &methods[i];
+        return NULL;
+}
+
+static bool allowed(const dp_ipc_server *s, const dp_ipc_client *c,
+                    const method *m)
+{
+        int64_t rg = s->d->cfg.read_group;
+
+        /* an unknown method is refused like a writer to non-root peers */
+        return c->uid == 0 ||
+               (m && !m->needs_write && rg >= 0 && c->gid == (gid_t)rg);
+}
+
+static void audit_denied(dp_ipc_client *c, const char *name, json_object *p)
+{
+        _cleanup_free_ char *msg = NULL;
+
+        if (asprintf(&msg, "%s refused: uid %u is not root", name,
+                     (unsigned)c->uid) < 0)
+                return;
+        dp_audit(DP_AUDIT_REFUSAL,
+                 &(dp_audit_fields){.message = msg,
+                                    .container =
+                                            dp_ipc_param_string(p, "container"),
+                                    .device = dp_ipc_param_string(p, "device"),
+                                    .request = name,
+                                    .result = "permission denied",
+                                    .has_requester = true,
+                                    .uid = c->uid,
+                                    .pid = c->pid});
+}
+
+static int handle(dp_ipc_client *c, json_object *req)
+{
+        const char *name = dp_ipc_param_string(req, "method");
+        json_object *p = NULL, *res = NULL;
+        dp_service_error e = {};
+        const method *m;
+        dp_service svc;
+        int r;
+
+        if (!name)
+                return reply_error(c, DP_IPC_ERROR_INVALID_PARAMETER,
+                                   "method is missing");
+        if (json_object_object_get_ex(req, "parameters", &p) && p &&
+            !json_object_is_type(p, json_type_object))
+                return reply_error(c, DP_IPC_ERROR_INVALID_PARAMETER,
+                                   "parameters must be an object");
+        m = method_find(name);
+        if (!allowed(c->server, c, m)) {
+                log_info("%s refused: client pid %d uid %u is not root", name,
+                         (int)c->pid, (unsigned)c->uid);
+                audit_denied(c, name, p);
+                return reply_error(c, DP_IPC_ERROR_PERMISSION_DENIED,
+                                   "permission denied");
+        }
+        if (!m)
+                return reply_error(c, DP_IPC_ERROR_METHOD_NOT_FOUND,
+                                   "unknown method");
+        if (m->needs_write)
+                log_info("%s from pid %d%s uid %u", name, (int)c->pid,
+                         c->pidfd < 0                   ? ""
+                         : dp_ipc_pidfd_alive(c->pidfd) ? " (pidfd-pinned)"
+                                                        : " (exited)",
+                         (unsigned)c->uid);
+        if (m->handler)
+                return m->handler(c, p);
+        client_service(c, &svc);
+        r = m->service(&svc, p, &res, &e);
+        return reply_service(c, r, res, &e);
+}
+
+/* Handles the whole requests in c's buffer, up to one that is parked.
+ * -ESRCH when c is gone (dropped). */
+static int client_process(dp_ipc_client *c)
+{
+        dp_ipc_server *s = c->server;
+        char *end;
+
+        while (!c->parked && (end = memchr(c->buf, 0, c->len))) {
+                size_t used = (size_t)(end - c->buf) + 1;
+                json_object *req = json_tokener_parse(c->buf);
+                ssize_t i;
+                int r;
+
+                if (!req || !json_object_is_type(req, json_type_object))
+                        r = reply_error(c, DP_IPC_ERROR_INVALID_MESSAGE,
+                                        "request is not a JSON object");
+                else
+                        r = handle(c, req);
+                json_object_put(req);
+                /* handling may have dropped or moved clients (an event
+                 * sent to a dead monitor): find it again */
+                i = client_index(s, c);
+                if (i < 0)
+                        return -ESRCH;
+                memmove(c->buf, c->buf + used, c->len - used);
+                c->len -= used;
+                if (r < 0) {
+                        client_drop(s, (size_t)i);
+                        return -ESRCH;
+                }
+        }
+        return 0;
+}
+
+static void on_client(void *data, int fd, uint32_t events)
+{
+        dp_ipc_client *c = data;
+        dp_ipc_server *s = c->server;
+
+        if (c->parked) {
+                /* not read while its attach waits; a hang-up ends it */
+                if (events & (EPOLLHUP | EPOLLERR))
+                        client_drop(s, (size_t)client_index(s, c));
+                return;
+        }
+        for (;;) {
+                ssize_t n = recv(fd, c->buf + c->len,
+                                 DP_IPC_MAX_MESSAGE - c->len, MSG_DONTWAIT);
+
+                if (n < 0 && errno == EAGAIN)
+                        return;
+                if (n <= 0) {
+                        client_drop(s, (size_t)client_index(s, c));
+                        return;
+                }
+                c->len += (size_t)n;
+                c->last = now_sec();
+                if (client_process(c) < 0 || c->parked)
+                        return;
+                if (c->len >= DP_IPC_MAX_MESSAGE) {
+                        (void)reply_error(c, DP_IPC_ERROR_MESSAGE_TOO_LARGE,
+                                          "request exceeds 64 KiB");
+                        client_drop(s, (size_t)client_index(s, c));
+                        return;
+                }
+        }
+}
+
+static void lookup_done(void *data, unsigned id, int r, dp_container *ctr)
+{
+        dp_ipc_server *s = data;
+        dp_ipc_client *c = NULL;
+        json_object *p;
+        int k;
+
+        for (size_t i = 0; i < s->n_clients; i++)
+                if (s->clients[i]->parked && s->clients[i]->lookup == id)
+                        c = s->clients[i];
+        if (!c) {
+                dp_container_free(ctr); /* the client went away */
+                return;
+        }
+        c->resolved = ctr;
+        c->resolved_r = r < 0 ? r : -EIO;
+        /* handling may drop the client (and its reference) */
+        p = json_object_get(c->parked);
+        k = m_attach(c, p);
+        json_object_put(p);
+        if (client_index(s, c) < 0)
+                return;
+        c->parked = (json_object_put(c->parked), NULL);
+        c->lookup = 0;
+        c->resolved = (dp_container_free(c->resolved), NULL);
+        c->last = now_sec();
+        if (k < 0) {
+                client_drop(s, (size_t)client_index(s, c));
+                return;
+        }
+        client_listen(c, true);
+        /* requests that came behind the parked one */
+        (void)client_process(c);
+}
+
+static void refuse_peer(int fd)
+{
+        /* a socket bind-mounted into a container must not give its root
+         * the host's devices */
+        (void)reply_error_fd(fd, DP_IPC_ERROR_PERMISSION_DENIED,
+                             "clients in other namespaces are refused");
+        close(fd);
+}
+
+static int client_add(dp_ipc_server *s, int fd, const struct ucred *cred,
+                      int pidfd, pid_t pid)
+{
+        dp_ipc_client *c = calloc(1, sizeof(*c)), **a;
+        int r;
+
+        a = c ? reallocarray(s->clients, s->n_clients + 1, sizeof(*a)) : NULL;
+        if (!a) {
+                free(c);
+                return -ENOMEM;
+        }
+        s->clients = a;
+        *c = (dp_ipc_client){.server = s,
+                             .fd = fd,
+                             .uid = cred->uid,
+                             .gid = cred->gid,
+                             .pid = pid,
+                             .pidfd = pidfd,
+                             .last = now_sec()};
+        r = dp_loop_add_fd(s->d->loop, fd, EPOLLIN, on_client, c);
+        if (r < 0) {
+                free(c);
+                return r;
+        }
+        a[s->n_clients++] = c;
+        s->d->stats.ipc_clients = s->n_clients;
+        return 0;
+}
+
+static void on_listen(void *data, int lfd, uint32_t events)
+{
+        dp_ipc_server *s = data;
+
+        (void)events;
+        for (;;) {
+                struct ucred cred;
+                socklen_t len = sizeof(cred);
+                int fd, pidfd = -1;
+                pid_t pid;
+
+                fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0)
+                        return;
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+                    s->n_clients >= DP_IPC_MAX_CLIENTS) {
+                        close(fd);
+                        continue;
+                }
+                if (dp_ipc_peer_pin(fd, &cred, &pidfd, &pid) < 0 ||
+                    (pidfd < 0 && !dp_ipc_same_namespaces(pid))) {
+                        refuse_peer(fd);
+                        continue;
+                }
+                log_debug("IPC client pid %d uid %u%s", (int)pid,
+                          (unsigned)cred.uid,
+                          pidfd >= 0 ? ", pinned by SO_PEERPIDFD" : "");
+                if (client_add(s, fd, &cred, pidfd, pid) < 0) {
+                        safe_close(pidfd);
+                        close(fd);
+                }
+        }
+}
+
+/* Once a second: drop the clients that sent nothing for too long. */
+static void on_timer(void *data, int fd, uint32_t events)
+{
+        dp_ipc_server *s = data;
+        time_t now = now_sec();
+        uint64_t ticks;
+
+        (void)events;
+        (void)!read(fd, &ticks, sizeof(ticks));
+        for (size_t i = s->n_clients; i-- > 0;)
+                if (!s->clients[i]->monitor && !s->clients[i]->parked &&
+                    now - s->clients[i]->last > DP_IPC_IDLE_SEC)
+                        client_drop(s, i);
+}
+
+static int socket_open(const dp_daemon_config *cfg, int *ret_fd)
 {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        const char *path = d->cfg.socket_path;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = DP_EV_LISTEN};
+        const char *path = cfg->socket_path;
         struct stat st;
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *dir = NULL;
@@ -87,7 +572,7 @@ int dp_ipc_server_open(dp_daemon *d)
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return log_error_errno(negative_errno(), "socket: %m");
-        old = umask(d->cfg.read_group >= 0 ? 0117 : 0177);
+        old = umask(cfg->read_group >= 0 ? 0117 : 0177);
         if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
                 int r = negative_errno();
 
@@ -95,666 +580,60 @@ int dp_ipc_server_open(dp_daemon *d)
                 return log_error_errno(r, "Cannot bind %s: %m", path);
         }
         umask(old);
-        if (d->cfg.read_group >= 0 &&
-            chown(path, 0, (gid_t)d->cfg.read_group) < 0)
+        if (cfg->read_group >= 0 && chown(path, 0, (gid_t)cfg->read_group) < 0)
                 log_warning_errno(negative_errno(), "chown %s: %m", path);
         if (listen(fd, 128) < 0)
                 return log_error_errno(negative_errno(), "listen: %m");
-        if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
-                return negative_errno();
-        d->listen_fd = TAKE_FD(fd);
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
-static void client_drop(dp_daemon *d, size_t i)
+int dp_ipc_server_new(dp_daemon *d, dp_ipc_server **ret)
 {
-        dp_ipc_client *c = d->clients[i];
-
-        epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
-        safe_close(c->fd);
-        safe_close(c->pidfd);
-        json_object_put(c->parked);
-        dp_container_free(c->resolved);
-        free(c);
-        d->clients[i] = d->clients[--d->n_clients];
-}
-
-void dp_ipc_clients_free(dp_daemon *d)
-{
-        while (d->n_clients > 0)
-                client_drop(d, d->n_clients - 1);
-        free(d->clients);
-        d->clients = NULL;
-}
-
-static int send_nb(dp_ipc_client *c, json_object *o)
-{
-        const char *s = json_object_to_json_string_ext(
-                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        size_t n = strlen(s) + 1;
-        ssize_t w;
-
-        /* a client that does not read its replies is dropped, never
-         * waited for */
-        w = send(c->fd, s, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (w < 0)
-                return negative_errno();
-        return (size_t)w == n ? 0 : -EAGAIN;
-}
-
-static int reply_error(dp_ipc_client *c, const char *error, const char *msg)
-{
-        json_object *o = json_object_new_object(),
-                    *p = json_object_new_object();
+        struct itimerspec t = {.it_value = {.tv_sec = 1},
+                               .it_interval = {.tv_sec = 1}};
+        dp_ipc_server *s = calloc(1, sizeof(*s));
         int r;
 
-        json_object_object_add(o, "error", json_object_new_string(error));
-        json_object_object_add(p, "message", json_object_new_string(msg));
-        json_object_object_add(o, "parameters", p);
-        r = send_nb(c, o);
-        json_object_put(o);
+        if (!s)
+                return -ENOMEM;
+        *s = (dp_ipc_server){.d = d, .listen_fd = -EBADF, .timer_fd = -EBADF};
+        r = socket_open(&d->cfg, &s->listen_fd);
+        if (r < 0)
+                goto fail;
+        s->timer_fd =
+                timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (s->timer_fd < 0 || timerfd_settime(s->timer_fd, 0, &t, NULL) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        if ((r = dp_loop_add_fd(d->loop, s->listen_fd, EPOLLIN, on_listen, s)) <
+                    0 ||
+            (r = dp_loop_add_fd(d->loop, s->timer_fd, EPOLLIN, on_timer, s)) <
+                    0 ||
+            (r = dp_daemon_subscribe(d, on_event, s)) < 0)
+                goto fail;
+        *ret = s;
+        return 0;
+fail:
+        dp_ipc_server_free(s);
         return r;
 }
 
-static int reply(dp_ipc_client *c, json_object *params)
+void dp_ipc_server_free(dp_ipc_server *s)
 {
-        json_object *o = json_object_new_object();
-        int r;
-
-        json_object_object_add(o, "parameters",
-                               params ? params : json_object_new_object());
-        r = send_nb(c, o);
-        json_object_put(o);
-        return r;
-}
-
-void dp_ipc_broadcast(dp_daemon *d, json_object *params)
-{
-        for (size_t i = d->n_clients; i-- > 0;) {
-                dp_ipc_client *c = d->clients[i];
-                json_object *o;
-
-                if (!c->monitor)
-                        continue;
-                o = json_object_new_object();
-                json_object_object_add(o, "parameters",
-                                       json_object_get(params));
-                json_object_object_add(o, "continues",
-                                       json_object_new_boolean(true));
-                if (send_nb(c, o) < 0)
-                        client_drop(d, i);
-                json_object_put(o);
-        }
-}
-
-static bool same_ns(pid_t pid, const char *ns, struct stat *self)
-{
-        char p[64];
-        struct stat a;
-
-        /* ours never change: looked up once */
-        if (self->st_ino == 0) {
-                snprintf(p, sizeof(p), "/proc/self/ns/%s", ns);
-                if (stat(p, self) < 0)
-                        return false;
-        }
-        snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns);
-        return stat(p, &a) == 0 && a.st_ino == self->st_ino &&
-               a.st_dev == self->st_dev;
-}
-
-/* The peer runs in the agent's pid and user namespaces (not inside a
- * container that was handed the socket). */
-static bool same_namespaces(pid_t pid)
-{
-        static struct stat pidns, userns;
-
-        return pid > 0 && same_ns(pid, "pid", &pidns) &&
-               same_ns(pid, "user", &userns);
-}
-
-/* The pid a pidfd pins, from its fdinfo; -ESRCH once the process is gone
- * (the kernel reports -1 then). */
-static int pidfd_pid(int pidfd, pid_t *ret)
-{
-        _cleanup_free_ char *text = NULL;
-        char path[64];
-        const char *p;
-        int pid;
-
-        snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
-        if (read_full_file(path, &text, NULL) < 0)
-                return -EIO;
-        p = strstr(text, "\nPid:");
-        if (!p || sscanf(p + 5, "%d", &pid) != 1)
-                return -EIO;
-        if (pid <= 0)
-                return -ESRCH;
-        *ret = pid;
-        return 0;
-}
-
-static bool pidfd_alive(int pidfd)
-{
-        struct pollfd p = {.fd = pidfd, .events = POLLIN};
-
-        /* readable once the process has exited */
-        return poll(&p, 1, 0) == 0;
-}
-
-/* The peer, pinned: with SO_PEERPIDFD the checks below name the process
- * that connected, not whatever process got its pid since. -errno: refuse
- * the connection; on a kernel without SO_PEERPIDFD *ret_pidfd is -1 and
- * the pid SO_PEERCRED gave stands. */
-static int peer_pin(int fd, const struct ucred *cred, int *ret_pidfd,
-                    pid_t *ret_pid)
-{
-        _cleanup_close_ int pidfd = -EBADF;
-        socklen_t len = sizeof(int);
-        int v = -1, r;
-        pid_t pid;
-
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &v, &len) < 0) {
-                if (errno != ENOPROTOOPT)
-                        return negative_errno();
-                *ret_pidfd = -1;
-                *ret_pid = cred->pid;
-                return 0;
-        }
-        pidfd = v;
-        r = pidfd_pid(pidfd, &pid);
-        if (r < 0)
-                return r;
-        if (!same_namespaces(pid) || !pidfd_alive(pidfd))
-                return -EPERM; /* or it exited under the check */
-        *ret_pidfd = TAKE_FD(pidfd);
-        *ret_pid = pid;
-        return 0;
-}
-
-static void refuse_peer(int fd)
-{
-        /* a socket bind-mounted into a container must not give its root
-         * the host's devices */
-        static const char msg[] = "{\"error\":\"devpass.PermissionDenied\","
-                                  "\"parameters\":{\"message\":\"clients in "
-                                  "other namespaces are refused\"}}";
-
-        (void)!send(fd, msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
-        close(fd);
-}
-
-int dp_ipc_server_accept(dp_daemon *d)
-{
-        for (;;) {
-                struct ucred cred;
-                socklen_t len = sizeof(cred);
-                struct epoll_event ev = {.events = EPOLLIN};
-                dp_ipc_client *c, **a;
-                int fd, pidfd = -1;
-                pid_t pid;
-
-                fd = accept4(d->listen_fd, NULL, NULL,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (fd < 0)
-                        return errno == EAGAIN ? 0 : negative_errno();
-                if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-                    d->n_clients >= DP_IPC_MAX_CLIENTS) {
-                        close(fd);
-                        continue;
-                }
-                if (peer_pin(fd, &cred, &pidfd, &pid) < 0 ||
-                    (pidfd < 0 && !same_namespaces(pid))) {
-                        refuse_peer(fd);
-                        continue;
-                }
-                log_debug("IPC client pid %d uid %u%s", (int)pid,
-                          (unsigned)cred.uid,
-                          pidfd >= 0 ? ", pinned by SO_PEERPIDFD" : "");
-                c = calloc(1, sizeof(*c));
-                a = c ? realloc(d->clients, sizeof(*a) * (d->n_clients + 1))
-                      : NULL;
-                if (!a) {
-                        free(c);
-                        safe_close(pidfd);
-                        close(fd);
-                        continue;
-                }
-                d->clients = a;
-                *c = (dp_ipc_client){.fd = fd,
-                                     .uid = cred.uid,
-                                     .gid = cred.gid,
-                                     .pid = pid,
-                                     .pidfd = pidfd,
-                                     .last = now_sec()};
-                ev.data.u64 = DP_EV_MAKE(DP_EV_CLIENT, fd);
-                if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                        free(c);
-                        safe_close(pidfd);
-                        close(fd);
-                        continue;
-                }
-                a[d->n_clients++] = c;
-        }
-}
-
-static const char *param_str(json_object *p, const char *k)
-{
-        json_object *v;
-
-        if (!json_object_object_get_ex(p, k, &v) ||
-            !json_object_is_type(v, json_type_string))
-                return NULL;
-        return json_object_get_string(v);
-}
-
-static json_object *status_json(dp_daemon *d)
-{
-        json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "version",
-                               json_object_new_string(DEVPASS_VERSION));
-        json_object_object_add(o, "pid", json_object_new_int(getpid()));
-        json_object_object_add(
-                o, "uevents",
-                json_object_new_string(d->monitor_udev ? "udev" : "kernel"));
-        json_object_object_add(
-                o, "policy_rules",
-                json_object_new_int(
-                        d->policy ? (int)dp_policy_n_rules(d->policy) : 0));
-        json_object_object_add(o, "policy_error",
-                               d->policy_error
-                                       ? json_object_new_string(d->policy_error)
-                                       : NULL);
-        json_object_object_add(o, "devices",
-                               json_object_new_int((int)d->devices.n));
-        json_object_object_add(o, "containers",
-                               json_object_new_int((int)d->n_ctrs));
-        json_object_object_add(o, "grants",
-                               json_object_new_int((int)d->engine->ledger->n));
-        json_object_object_add(o, "events",
-                               json_object_new_int64((int64_t)d->n_events));
-        {
-                int m = 0;
-
-                for (size_t i = 0; i < d->n_clients; i++)
-                        m += d->clients[i]->monitor;
-                json_object_object_add(o, "monitors", json_object_new_int(m));
-        }
-        json_object_object_add(o, "resyncs",
-                               json_object_new_int64((int64_t)d->n_resyncs));
-        return o;
-}
-
-/* The request's device and container as the agent knows them; what it does
- * not know is resolved by dp_manual_*() themselves. */
-static void refs_lookup(dp_daemon *d, dp_manual_refs *refs, dp_device **ret_dev)
-{
-        refs->c = dp_daemon_lookup_container(d, refs->container);
-        if (dp_daemon_lookup_device(d, refs->device, ret_dev) < 0 &&
-            dp_hw_resolve(d->hw, refs->device, ret_dev) < 0)
-                *ret_dev = NULL;
-        refs->d = *ret_dev;
-        refs->policy = d->policy;
-        refs->policy_error = d->policy ? NULL : d->policy_error;
-}
-
-/* A NIC leaves the host's device list when it moves: remember it, as the
- * policy path does, or the next reconcile takes it for unplugged. */
-static void track_moved_nic(dp_daemon *d, json_object *g)
-{
-        const char *syspath =
-                json_object_get_string(json_object_object_get(g, "device"));
-        const dp_device *dev;
-        dp_device *copy;
-
-        if (!json_object_get_string(json_object_object_get(g, "netdev")) ||
-            !syspath || dp_device_list_find(&d->moved, syspath))
+        if (!s)
                 return;
-        dev = dp_device_list_find(&d->devices, syspath);
-        copy = dev ? dp_device_copy(dev) : NULL;
-        if (copy && dp_device_list_push(&d->moved, copy) < 0)
-                dp_device_free(copy);
-}
-
-/* Reads or stops reading the client's requests (while one is parked). */
-static void client_listen(dp_daemon *d, dp_ipc_client *c, bool on)
-{
-        struct epoll_event ev = {.events = on ? EPOLLIN : 0,
-                                 .data.u64 = DP_EV_MAKE(DP_EV_CLIENT, c->fd)};
-
-        (void)epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
-}
-
-/* Only a runtime knows the container: the request waits for a lookup off
- * the loop (bounded by its deadline) while everything else goes on. */
-static int park_attach(dp_daemon *d, dp_ipc_client *c, json_object *p,
-                       const char *ref)
-{
-        char *const refs[] = {(char *)ref, NULL};
-        int r = dp_rtlookup_start(d, DP_RTLOOKUP_ATTACH, refs, &c->lookup);
-
-        if (r == -EBUSY)
-                return reply_error(c, "devpass.Failed",
-                                   "too many container runtime lookups in "
-                                   "progress; try again");
-        if (r < 0)
-                return reply_error(c, "devpass.Failed", strerror(-r));
-        c->parked = json_object_get(p);
-        client_listen(d, c, false);
-        return 0;
-}
-
-static bool ref_is_local(const char *ref)
-{
-        return startswith(ref, "pid:") || startswith(ref, "cgroup:");
-}
-
-static int handle_attach(dp_daemon *d, dp_ipc_client *c, json_object *p)
-{
-        dp_manual_refs refs = {.container = param_str(p, "container"),
-                               .device = param_str(p, "device")};
-        _cleanup_device_free_ dp_device *dev = NULL;
-        _cleanup_free_ char *err = NULL;
-        json_object *g = NULL, *res;
-        dp_grant_opts o;
-        int r;
-
-        if (!refs.container || !refs.device)
-                return reply_error(c, "devpass.InvalidParameter",
-                                   "container and device are required strings");
-        r = dp_grant_opts_from_json(p, &o, &err);
-        if (r < 0)
-                return reply_error(c, "devpass.InvalidParameter", err);
-        refs_lookup(d, &refs, &dev);
-        if (dev && dp_manual_check_policy(&refs, dev, &err) < 0)
-                return reply_error(c, "devpass.Denied", err);
-        if (!refs.c && !ref_is_local(refs.container)) {
-                char msg[512];
-
-                if (!c->parked)
-                        return park_attach(d, c, p, refs.container);
-                if (!c->resolved) {
-                        snprintf(msg, sizeof(msg), "%s: %s", refs.container,
-                                 dp_container_strerror(c->resolved_r));
-                        return reply_error(c, "devpass.Failed", msg);
-                }
-                refs.c = c->resolved;
+        dp_daemon_unsubscribe(s->d, on_event, s);
+        while (s->n_clients > 0)
+                client_drop(s, s->n_clients - 1);
+        free(s->clients);
+        dp_loop_del_fd(s->d->loop, s->timer_fd);
+        safe_close(s->timer_fd);
+        if (s->listen_fd >= 0) {
+                dp_loop_del_fd(s->d->loop, s->listen_fd);
+                safe_close(s->listen_fd);
+                unlink(s->d->cfg.socket_path);
         }
-        o.source = "manual";
-        r = dp_manual_attach(d->engine, d->hw, &refs, &o, &g, &err);
-        if (r == -EPERM)
-                return reply_error(c, "devpass.Denied", err);
-        if (r < 0) {
-                dp_daemon_emit(d, "error", "manual attach %s to %s: %s",
-                               refs.device, refs.container, strna(err));
-                return reply_error(c, "devpass.Failed",
-                                   err ? err : strerror(-r));
-        }
-        dp_daemon_emit(d, "grant", "grant %s to %s: manual", refs.device,
-                       refs.container);
-        track_moved_nic(d, g);
-        /* track the container so that its stop revokes the grant */
-        if (c->resolved && refs.c == c->resolved)
-                dp_registry_adopt(d, TAKE_PTR(c->resolved));
-        else if (!dp_registry_find(
-                         d, json_object_get_string(
-                                    json_object_object_get(g, "container"))))
-                (void)dp_registry_rescan(d);
-        res = json_object_new_object();
-        json_object_object_add(res, "grant", g);
-        return reply(c, res);
-}
-
-static const dp_container *tracked_container(void *userdata, const char *ref)
-{
-        return dp_daemon_lookup_container(userdata, ref);
-}
-
-static int handle_detach(dp_daemon *d, dp_ipc_client *c, json_object *p)
-{
-        dp_manual_refs refs = {.container = param_str(p, "container"),
-                               .device = param_str(p, "device")};
-        _cleanup_device_free_ dp_device *dev = NULL;
-        _cleanup_free_ char *err = NULL;
-        int r;
-
-        if (!refs.container || !refs.device)
-                return reply_error(c, "devpass.InvalidParameter",
-                                   "container and device are required strings");
-        /* a device already gone is found in the ledger by its names; every
-         * container with a grant is tracked, so no runtime is asked */
-        refs.c = dp_daemon_lookup_container(d, refs.container);
-        refs.tracked = tracked_container;
-        refs.userdata = d;
-        if (dp_daemon_lookup_device(d, refs.device, &dev) >= 0)
-                refs.d = dev;
-        r = dp_manual_detach(d->engine, d->hw, &refs, &err);
-        if (r < 0)
-                return reply_error(c, "devpass.Failed",
-                                   err ? err : strerror(-r));
-        dp_daemon_emit(d, "revoke", "revoke %s from %s: manual detach",
-                       refs.device, refs.container);
-        return reply(c, NULL);
-}
-
-static int handle(dp_daemon *d, dp_ipc_client *c, json_object *req)
-{
-        const char *method = param_str(req, "method");
-        json_object *p = NULL, *res = NULL;
-        _cleanup_free_ char *err = NULL;
-        bool writer;
-        int r;
-
-        if (!method)
-                return reply_error(c, "devpass.InvalidParameter",
-                                   "method is missing");
-        if (json_object_object_get_ex(req, "parameters", &p) && p &&
-            !json_object_is_type(p, json_type_object))
-                return reply_error(c, "devpass.InvalidParameter",
-                                   "parameters must be an object");
-        writer = streq(method, "devpass.Attach") ||
-                 streq(method, "devpass.Detach") ||
-                 streq(method, "devpass.Reload");
-        if (c->uid != 0 && (writer || d->cfg.read_group < 0 ||
-                            c->gid != (gid_t)d->cfg.read_group)) {
-                log_info("%s refused: client pid %d uid %u is not root", method,
-                         (int)c->pid, (unsigned)c->uid);
-                return reply_error(c, "devpass.PermissionDenied",
-                                   "permission denied");
-        }
-        if (writer)
-                log_info("%s from pid %d%s uid %u", method, (int)c->pid,
-                         c->pidfd < 0            ? ""
-                         : pidfd_alive(c->pidfd) ? " (pidfd-pinned)"
-                                                 : " (exited)",
-                         (unsigned)c->uid);
-        if (streq(method, "devpass.Attach"))
-                return handle_attach(d, c, p);
-        if (streq(method, "devpass.Detach"))
-                return handle_detach(d, c, p);
-        if (streq(method, "devpass.List")) {
-                json_object *a;
-
-                r = dp_list_json(d->engine, &a);
-                if (r < 0)
-                        return reply_error(c, "devpass.Failed",
-                                           "out of memory");
-                res = json_object_new_object();
-                json_object_object_add(res, "grants", a);
-                return reply(c, res);
-        }
-        if (streq(method, "devpass.Status"))
-                return reply(c, status_json(d));
-        if (streq(method, "devpass.Explain")) {
-                const char *dev = param_str(p, "device");
-
-                if (!dev)
-                        return reply_error(c, "devpass.InvalidParameter",
-                                           "device is a required string");
-                {
-                        _cleanup_strv_free_ char **running = NULL;
-
-                        /* what the agent tracks: the policy's pid: and
-                         * cgroup: targets and what the runtimes listed at
-                         * the last rescan (no runtime is asked here) */
-                        for (size_t i = 0; i < d->n_ctrs; i++)
-                                (void)strv_extend(&running, d->ctrs[i].c->ref);
-                        if (!running)
-                                running = calloc(1, sizeof(char *));
-                        r = running ? dp_explain_json(d->hw, d->policy, dev,
-                                                      running, &res, &err)
-                                    : -ENOMEM;
-                }
-                if (r < 0)
-                        return reply_error(c, "devpass.Failed",
-                                           err ? err : strerror(-r));
-                return reply(c, res);
-        }
-        if (streq(method, "devpass.Reload")) {
-                r = dp_daemon_reload(d, &err);
-                if (r < 0)
-                        return reply_error(c, "devpass.PolicyError",
-                                           err ? err : strerror(-r));
-                (void)dp_registry_rescan(d);
-                (void)dp_reconcile(d, NULL, NULL);
-                res = json_object_new_object();
-                json_object_object_add(
-                        res, "rules",
-                        json_object_new_int((int)dp_policy_n_rules(d->policy)));
-                return reply(c, res);
-        }
-        if (streq(method, "devpass.Monitor")) {
-                c->monitor = true;
-                return 0;
-        }
-        return reply_error(c, "devpass.MethodNotFound", "unknown method");
-}
-
-static ssize_t client_index(const dp_daemon *d, const dp_ipc_client *c)
-{
-        for (size_t i = 0; i < d->n_clients; i++)
-                if (d->clients[i] == c)
-                        return (ssize_t)i;
-        return -1;
-}
-
-/* Handles the whole requests in c's buffer, up to one that is parked.
- * -ESRCH when c is gone (dropped). */
-static int client_process(dp_daemon *d, dp_ipc_client *c)
-{
-        char *end;
-
-        while (!c->parked && (end = memchr(c->buf, 0, c->len))) {
-                size_t used = (size_t)(end - c->buf) + 1;
-                json_object *req = json_tokener_parse(c->buf);
-                ssize_t i;
-                int r;
-
-                if (!req || !json_object_is_type(req, json_type_object))
-                        r = reply_error(c, "devpass.InvalidMessage",
-                                        "request is not a JSON object");
-                else
-                        r = handle(d, c, req);
-                json_object_put(req);
-                /* handling may have dropped or moved clients (a broadcast
-                 * to a dead monitor): find it again */
-                i = client_index(d, c);
-                if (i < 0)
-                        return -ESRCH;
-                memmove(c->buf, c->buf + used, c->len - used);
-                c->len -= used;
-                if (r < 0) {
-                        client_drop(d, (size_t)i);
-                        return -ESRCH;
-                }
-        }
-        return 0;
-}
-
-int dp_ipc_client_event(dp_daemon *d, int fd, uint32_t events)
-{
-        ssize_t i = -1;
-        dp_ipc_client *c = NULL;
-
-        for (size_t k = 0; k < d->n_clients; k++)
-                if (d->clients[k]->fd == fd) {
-                        c = d->clients[k];
-                        i = (ssize_t)k;
-                        break;
-                }
-        if (!c)
-                return 0;
-        if (c->parked) {
-                /* not read while its attach waits; a hang-up ends it */
-                if (events & (EPOLLHUP | EPOLLERR))
-                        client_drop(d, (size_t)i);
-                return 0;
-        }
-        for (;;) {
-                ssize_t n = recv(fd, c->buf + c->len,
-                                 DP_IPC_MAX_MESSAGE - c->len, MSG_DONTWAIT);
-
-                if (n < 0 && errno == EAGAIN)
-                        return 0;
-                if (n <= 0) {
-                        client_drop(d, (size_t)i);
-                        return 0;
-                }
-                c->len += (size_t)n;
-                c->last = now_sec();
-                if (client_process(d, c) < 0 || c->parked)
-                        return 0;
-                i = client_index(d, c);
-                if (c->len >= DP_IPC_MAX_MESSAGE) {
-                        (void)reply_error(c, "devpass.MessageTooLarge",
-                                          "request exceeds 64 KiB");
-                        client_drop(d, (size_t)i);
-                        return 0;
-                }
-        }
-}
-
-void dp_ipc_lookup_done(dp_daemon *d, unsigned id, int r, dp_container *ctr)
-{
-        dp_ipc_client *c = NULL;
-        json_object *p;
-        int k;
-
-        for (size_t i = 0; i < d->n_clients; i++)
-                if (d->clients[i]->parked && d->clients[i]->lookup == id)
-                        c = d->clients[i];
-        if (!c) {
-                dp_container_free(ctr); /* the client went away */
-                return;
-        }
-        c->resolved = ctr;
-        c->resolved_r = r < 0 ? r : -EIO;
-        /* handling may drop the client (and its reference) */
-        p = json_object_get(c->parked);
-        k = handle_attach(d, c, p);
-        json_object_put(p);
-        if (client_index(d, c) < 0)
-                return;
-        c->parked = (json_object_put(c->parked), NULL);
-        c->lookup = 0;
-        c->resolved = (dp_container_free(c->resolved), NULL);
-        c->last = now_sec();
-        if (k < 0) {
-                client_drop(d, (size_t)client_index(d, c));
-                return;
-        }
-        client_listen(d, c, true);
-        /* requests that came behind the parked one */
-        (void)client_process(d, c);
-}
-
-void dp_ipc_expire_idle(dp_daemon *d)
-{
-        time_t now = now_sec();
-
-        for (size_t i = d->n_clients; i-- > 0;)
-                if (!d->clients[i]->monitor && !d->clients[i]->parked &&
-                    now - d->clients[i]->last > DP_IPC_IDLE_SEC)
-                        client_drop(d, i);
+        free(s);
 }

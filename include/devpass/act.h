@@ -34,6 +34,11 @@ int dp_act_node_create(const dp_container *c, const dp_node_spec *spec,
 /* Removes the node if it is the node described (type and rdev); a missing
  * node is success; anything else at the path is left alone (-EEXIST). */
 int dp_act_node_remove(const dp_container *c, const dp_node_spec *spec);
+/* Gives the node devpass made at spec->path (type and rdev as in spec)
+ * spec's owner and mode, in place: same inode, nothing removed, so that
+ * descriptors open on it stay. -ENOENT if it is not there, -EEXIST if
+ * something else is. */
+int dp_act_node_set_attrs(const dp_container *c, const dp_node_spec *spec);
 /* 1 if the node is present inside with that type and rdev, 0 if not. */
 int dp_act_node_present(const dp_container *c, const dp_node_spec *spec);
 /* After a user-namespaced container (init pid, starttime) is gone: removes
@@ -78,8 +83,12 @@ int dp_cg2_revoke(const char *cgdir, char type, unsigned major, unsigned minor);
  * missing, or a runtime put its own program back in place of or beside
  * the wrapper: dp_cg2_grant() repairs that). */
 int dp_cg2_has(const char *cgdir, char type, unsigned major, unsigned minor);
-/* Restores the runtime's original programs and removes devpass's pins. */
+/* Restores the runtime's original programs and removes devpass's pins;
+ * for a cgroup that is gone already, sweeps as dp_cg2_sweep() does. */
 int dp_cg2_release(const char *cgdir);
+/* Removes the pins (wrapper, grants map, prog array) of every cgroup that
+ * no longer exists; cg2_root: the cgroup2 mount. */
+int dp_cg2_sweep(const char *cg2_root);
 
 /* ---- NICs (agent/act/net.c, net-ident.c) ---- */
 /* What devpass knows about a NIC it moved. The identity fields are facts the
@@ -136,6 +145,8 @@ typedef struct dp_act_ops {
                            bool *ret_created);
         int (*node_remove)(const dp_container *c, const dp_node_spec *spec);
         int (*node_present)(const dp_container *c, const dp_node_spec *spec);
+        /* optional (NULL: a changed mode or owner is a new grant) */
+        int (*node_set_attrs)(const dp_container *c, const dp_node_spec *spec);
         int (*cg1_covered)(const char *cgdir, char type, unsigned major,
                            unsigned minor, unsigned access);
         int (*cg1_allow)(const char *cgdir, char type, unsigned major,
@@ -148,6 +159,9 @@ typedef struct dp_act_ops {
                           unsigned minor);
         int (*cg2_has)(const char *cgdir, char type, unsigned major,
                        unsigned minor);
+        /* optional (NULL: v2 state is left to the next start) */
+        int (*cg2_release)(const char *cgdir);
+        int (*cg2_sweep)(const char *cg2_root);
         int (*net_move_in)(const dp_container *c, const char *ifname,
                            const char *name_inside, dp_netdev_saved *ret,
                            int *ret_netns_fd);

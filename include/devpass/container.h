@@ -56,9 +56,26 @@ void dp_container_free(dp_container *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(dp_container *, dp_container_free)
 #define _cleanup_container_free_ _cleanup_(dp_container_freep)
 
+/* ---- the base core and act share (common/container.c) ---- */
+/* 0 while the process a pidfd pins runs (or pidfd < 0: unknown), -ESRCH
+ * once it has exited. */
+int dp_pidfd_check(int pidfd);
 /* 0 while init runs, -ESRCH once it is gone (pidfd readable or pid reused). */
 int dp_container_check_alive(const dp_container *c);
-/* Maps an id as seen inside to the host id; -ERANGE if unmapped. */
+/* Opens /proc/PID/<what> of a pidfd-pinned container (-EINVAL without a
+ * pidfd), checking the pidfd before and after, so that a recycled PID can
+ * never hand us another process's root or namespace. */
+int dp_container_open_proc(const dp_container *c, const char *what, int flags,
+                           int *ret_fd);
+/* Parses uid_map/gid_map text ("inside outside count" lines). */
+int dp_idmap_parse(const char *text, dp_idmap_range **ret, size_t *ret_n);
+int dp_idmap_map(const dp_idmap_range *map, size_t n, uint32_t inside,
+                 uint32_t *ret);
+/* Field 22 of /proc/PID/stat text. */
+int dp_proc_stat_starttime(const char *text, uint64_t *ret);
+/* Maps an id as seen inside to the host id; -ERANGE if unmapped. An empty
+ * map is the identity for a container in the agent's user namespace and
+ * maps nothing (-ERANGE) for one with a user namespace of its own. */
 int dp_container_map_uid(const dp_container *c, uint32_t inside, uint32_t *ret);
 int dp_container_map_gid(const dp_container *c, uint32_t inside, uint32_t *ret);
 /* Fills pid-derived facts: pidfd, starttime, userns, id maps, cgroups. Used

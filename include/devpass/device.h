@@ -26,6 +26,30 @@ typedef enum dp_class {
         _DP_CLASS_MAX,
 } dp_class;
 
+/* What a device class is, in one place (common/class.c): the Class= word,
+ * where classification finds it, what joins its bundle and how it is
+ * granted. hw/classify.c holds each class's classifier (the rules that
+ * tell a device of the class from its parts), hw/hw.c its enricher; bundle
+ * building, the policy's messages and the grant engine read the row. */
+typedef struct dp_class_desc {
+        const char *name; /* the Class= word */
+        /* kernel subsystems (space-separated) whose devices this class's
+         * classifier judges; NULL: any other device with a node */
+        const char *subsystems;
+        /* subsystem of the child devices whose nodes join the bundle;
+         * "usb": a USB device's interface children (tty, hidraw, …);
+         * NULL: the device's own node only */
+        const char *bundle;
+        bool nic;   /* granted by moving the NIC, not by nodes */
+        bool links; /* a GPU: /dev/dri/by-path links inside */
+} dp_class_desc;
+
+/* The row of c (DP_CLASS_UNKNOWN's for anything out of range). */
+const dp_class_desc *dp_class_desc_of(dp_class c);
+/* The class whose row lists subsystem, else DP_CLASS_CHAR's catch-all. */
+dp_class dp_class_of_subsystem(const char *subsystem);
+/* Every Class= word, space-separated ("gpu usb …"), into buf. */
+void dp_class_words(char *buf, size_t size);
 const char *dp_class_to_string(dp_class c);
 dp_class dp_class_from_string(const char *s); /* DP_CLASS_UNKNOWN if none */
 

@@ -8,6 +8,7 @@
  * systemd-udevd: without it, what udev would add is read from sysfs. */
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "devpass/device.h"
 
@@ -60,9 +61,20 @@ int dp_hw_node_owner(const dp_device_list *l, const char *path,
 /* The major of the char driver called name in /proc/devices ("hidraw",
  * "nvidia-uvm", …); -ENOENT when it is not registered. */
 int dp_hw_char_major(const char *name, unsigned *ret);
+/* The sysfs identity of a device node (a USB device's ttyUSB0 is a kernel
+ * device of its own): its devpath without /sys and its subsystem. */
+int dp_hw_node_sysfs(char type, unsigned major, unsigned minor,
+                     char **ret_devpath, char **ret_subsystem);
+/* Whether ifname carries a default route (IPv4 or IPv6) in our netns. */
+bool dp_hw_default_route_nic(const char *ifname);
 
 /* True when systemd-udevd is running (its database is usable). */
 bool dp_hw_udevd_running(void);
+/* 0 if a root-owned udevd process exists (*hint: the pid last found,
+ * checked first; updated), -ESRCH if none. With socket activation the
+ * control socket outlives udevd (systemd holds it), so a listener alone
+ * does not prove that anyone turns kernel events into udev events. */
+int dp_hw_udevd_pid(pid_t *hint);
 
 /* NVIDIA control nodes with majors from /proc/devices: nvidiactl,
  * nvidia-uvm, nvidia-uvm-tools, nvidia-modeset, nvidia-caps/… that exist. */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "devpass/device.h"
+#include "devpass/ref.h" /* Container= values */
 
 #define DP_POLICY_MAX_LINE 4096
 
@@ -43,6 +44,7 @@ typedef struct dp_grant_settings {
         bool companions;        /* default yes */
         bool forward;           /* default no */
         bool default_route_nic; /* may move a NIC carrying the default route */
+        uint64_t lease_ms;      /* Lease=: the grant ends after this; 0 none */
 } dp_grant_settings;
 
 typedef struct dp_rule dp_rule; /* opaque: matches + target + grant */
@@ -52,9 +54,18 @@ const char *dp_rule_file(const dp_rule *r);
 unsigned dp_rule_line(const dp_rule *r); /* line of its [Match] */
 /* "FILE:LINE" as used in `source` and `explain`; borrowed. */
 const char *dp_rule_source(const dp_rule *r);
+/* "FILE#HASH": what a rule is known by in the ledger. HASH covers its
+ * [Match] and [Target] keys as normalised (comments, blank lines, spacing
+ * and the rule's place in the file do not count), so moving or commenting
+ * a rule changes nothing granted; [Grant] settings do not count either,
+ * so that editing them updates the grants instead of replacing them. */
+const char *dp_rule_id(const dp_rule *r);
 const dp_grant_settings *dp_rule_grant(const dp_rule *r);
 char *const *dp_rule_containers(const dp_rule *r); /* Container= globs */
 bool dp_rule_exclusive(const dp_rule *r);
+/* Container= holds the word "cdi": the device is exported in a CDI spec
+ * (for engines to give to containers they start), not granted by it. */
+bool dp_rule_cdi(const dp_rule *r);
 
 typedef struct dp_policy dp_policy;
 
@@ -95,10 +106,3 @@ const dp_rule *dp_policy_match(const dp_policy *p, const dp_device *d,
  * ".." components or control characters; a valid Linux interface name. */
 int dp_policy_validate_path(const char *s);
 int dp_policy_validate_ifname(const char *s);
-
-/* Container references: "NAME", "RUNTIME:NAME", "pid:PID", "cgroup:PATH".
- * Validates syntax only (globs allowed where allow_glob). */
-int dp_container_ref_validate(const char *ref, bool allow_glob);
-/* Does a concrete reference (e.g. "lxc:ml-1") match a policy glob
- * ("lxc:ml-*" or bare "ml-*", which matches any runtime)? */
-bool dp_container_ref_match(const char *glob, const char *ref);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdarg.h>
+
 /* String vectors, string and file helpers shared by every devpass module.
  * All functions return negative errno on failure. */
 
@@ -28,6 +30,9 @@ int strv_env_set(char ***l, const char *key, const char *value);
 
 /* ---- strings ---- */
 char *strjoin_sep(const char *sep, ...) __attribute__((sentinel));
+/* A formatted copy (vasprintf) or NULL when out of memory. */
+char *strdup_vprintf(const char *fmt, va_list ap) _printf_(1, 0);
+char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
 /* Undoes the \\ooo escapes of mountinfo fields, in place. */
 void dp_unescape_octal(char *s);
 bool startswith(const char *s, const char *prefix);
@@ -37,6 +42,13 @@ int safe_atou(const char *s, unsigned *ret);
 int safe_atou_base(const char *s, int base, unsigned *ret);
 int safe_atoi(const char *s, int *ret);
 int parse_hex16(const char *s, uint16_t *ret); /* "10de", "0x10de" */
+/* A duration: "90" (seconds), "500ms", "2min", "1h 30min", "1d" (units
+ * ms, s, sec, m, min, h, hr, d, day, days; summed). -EINVAL, -ERANGE. */
+int parse_duration_ms(const char *s, uint64_t *ret);
+/* FNV-1a, 64 bits: short stable names (ledger files, rule identities);
+ * not for anything an attacker picks to collide. */
+#define DP_FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t dp_fnv1a(uint64_t h, const void *data, size_t n);
 /* Version sort in the manner of strverscmp(3), used for policy file order. */
 int strverscmp_improved(const char *a, const char *b);
 

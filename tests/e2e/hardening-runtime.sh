@@ -20,11 +20,12 @@ hl_require_cg
 hl_block_policy hang
 RT=$(dpt_tmpdir)
 mkdir "$RT/machines"
-export DEVPASS_MACHINES_DIR=$RT/machines
+AGENT_TEST_PATHS+=(--test-path "machines-dir=$RT/machines")
 # No server at these paths yet: the agent starts as on a host without
 # those runtimes, then they wedge under it.
-export DEVPASS_DOCKER_SOCKET=$RT/docker.sock DEVPASS_PODMAN_SOCKET=$RT/podman.sock
-export DEVPASS_INCUS_SOCKET=$RT/incus.sock DEVPASS_LXD_SOCKET=$RT/lxd.sock
+for rt in docker podman incus lxd; do
+        AGENT_TEST_PATHS+=(--test-path "$rt-socket=$RT/$rt.sock")
+done
 agent_start
 
 L1=$(loop_add "$img")

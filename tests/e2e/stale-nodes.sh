@@ -13,7 +13,7 @@ dpt_require_root
 
 agent_setup
 NODES=$AGENT_DIR/nodes
-export DEVPASS_NODE_DIR=$NODES
+AGENT_TEST_PATHS+=(--test-path "node-dir=$NODES")
 dpt_cleanup_add sh -c "umount '$NODES' 2>/dev/null || true"
 img=$(dpt_tmpdir)/disk.img
 head -c 1048576 /dev/zero >"$img"

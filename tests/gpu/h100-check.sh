@@ -88,7 +88,8 @@ cleanup() {
 trap cleanup EXIT
 # devpass pins its cgroup2 maps on bpffs: a private instance of our own.
 mkdir "$WORK/bpf" && mount -t bpf bpf "$WORK/bpf" || verdict 1 "cannot mount bpffs"
-export DEVPASS_BPF_ROOT=$WORK/bpf/devpass
+DEVPASSD+=(--test-path "bpf-root=$WORK/bpf/devpass")
+CTL+=(--test-path "bpf-root=$WORK/bpf/devpass")
 
 say "Host"
 uname -r

@@ -184,7 +184,9 @@ dpt_loop_add() {
         d=$(dpt_tmpdir) || exit 1
         truncate -s 1M "$d/img" || dpt_fail "truncate $d/img"
         dev=$(losetup -f --show "$d/img") || dpt_fail "losetup -f"
-        dpt_cleanup_add losetup -d "$dev"
+        # by backing file, not by number: a number the test gave up may be
+        # another test's at exit
+        dpt_cleanup_add sh -c "losetup -j '$d/img' -n -O NAME | xargs -r losetup -d 2>/dev/null || true"
         echo "$dev"
 }
 

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "devpass/config.h"
 #include "act-cgroup-util.h"
 #include "bpf-prog.h"
 #include "devpass/act.h"
@@ -189,7 +190,7 @@ int main(int argc, char **argv)
                 return 77;
         }
         snprintf(bpfroot, sizeof(bpfroot), "/sys/fs/bpf/dpt-cgc-%d", getpid());
-        setenv("DEVPASS_BPF_ROOT", bpfroot, 1);
+        dp_config_set("bpf-root", bpfroot);
         r = cmocka_run_group_tests(tests, NULL, NULL);
         dpt_rm_rf(bpfroot);
         return r;

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "devpass/config.h"
 #include "act-cgroup-util.h"
 #include "bpf-prog.h"
 #include "bpf-sys.h"
@@ -28,7 +29,7 @@
 
 static struct {
         char tmp[64];     /* holds the fake nodes */
-        char bpfroot[64]; /* DEVPASS_BPF_ROOT for this run */
+        char bpfroot[64]; /* the bpf-root test path for this run */
         char *card;       /* c 226:0 */
         char *usb;        /* c 189:1 */
         int seq;
@@ -63,7 +64,7 @@ static int group_setup(void **state)
         snprintf(G.tmp, sizeof(G.tmp), "/tmp/dpt-cg2-%d-XXXXXX", getpid());
         snprintf(G.bpfroot, sizeof(G.bpfroot), "/sys/fs/bpf/dpt-cg2-%d",
                  getpid());
-        setenv("DEVPASS_BPF_ROOT", G.bpfroot, 1);
+        dp_config_set("bpf-root", G.bpfroot);
         if (dpt_scratch_nodes(G.tmp, &G.card, &G.usb) < 0)
                 return -1;
         return 0;

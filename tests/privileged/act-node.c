@@ -209,6 +209,39 @@ static void check_nested_mode_owner(const ctr *t)
         assert_int_equal(dpt_ctr_sh(t, NULL, "test -d /dev/dri"), 0);
 }
 
+/* A node devpass made gets a new mode and owner in place: the same inode
+ * (the container sees it change, a descriptor open on it stays valid). */
+static void check_set_attrs(const ctr *t)
+{
+        dp_node_spec spec = {.path = "/dev/dptattr",
+                             .type = 'c',
+                             .major = 226,
+                             .minor = 1,
+                             .mode = 0660,
+                             .uid = 0,
+                             .gid = 0};
+        _cleanup_free_ char *ino = NULL, *ino_after = NULL;
+        bool created = false;
+
+        assert_int_equal(dp_act_node_create(&t->c, &spec, &created), 0);
+        assert_true(created);
+        assert_int_equal(dpt_ctr_sh(t, &ino, "stat -c %%i /dev/dptattr"), 0);
+        spec.mode = 0604;
+        spec.uid = 7;
+        spec.gid = 8;
+        assert_int_equal(dp_act_node_set_attrs(&t->c, &spec), 0);
+        assert_sh_output(t, "stat -c '%a %u %g' /dev/dptattr", "604 7 8");
+        assert_int_equal(dpt_ctr_sh(t, &ino_after, "stat -c %%i /dev/dptattr"),
+                         0);
+        assert_non_null(ino);
+        assert_non_null(ino_after);
+        assert_string_equal(ino, ino_after);
+        assert_int_equal(dp_act_node_remove(&t->c, &spec), 0);
+        /* nothing there: nothing changed, nothing made */
+        assert_int_equal(dp_act_node_set_attrs(&t->c, &spec), -ENOENT);
+        assert_int_not_equal(dpt_ctr_sh(t, NULL, "test -e /dev/dptattr"), 0);
+}
+
 /* Things already at the target are never replaced nor removed. */
 static void check_existing_targets(const ctr *t, bool with_mknod)
 {
@@ -388,6 +421,16 @@ static void test_priv_dead_init(void **state)
         check_dead_init(*state);
 }
 
+static void test_priv_set_attrs(void **state)
+{
+        check_set_attrs(shared_priv);
+}
+
+static void test_userns_set_attrs(void **state)
+{
+        check_set_attrs(shared_userns);
+}
+
 static void test_userns_loop(void **state)
 {
         const ctr *t = shared_userns;
@@ -484,6 +527,8 @@ int main(int argc, char *argv[])
                 cmocka_unit_test_setup_teardown(test_priv_dead_init,
                                                 dpt_ctr_setup_priv,
                                                 dpt_ctr_teardown),
+                cmocka_unit_test(test_priv_set_attrs),
+                cmocka_unit_test(test_userns_set_attrs),
                 cmocka_unit_test(test_userns_loop),
                 cmocka_unit_test(test_userns_mount_visible),
                 cmocka_unit_test(test_userns_nested_mode_owner),

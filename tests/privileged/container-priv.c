@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/runtime.h"
 #include "devpass/util.h"
@@ -265,12 +266,12 @@ static int lxc_setup(void **state)
         fclose(f);
         /* Everything lives in a private lxcpath so that only this test's
          * container is seen. Other runtimes point at nothing. */
-        setenv("DEVPASS_LXC_PATH", tmpdir, 1);
-        setenv("DEVPASS_MACHINES_DIR", machines, 1);
-        setenv("DEVPASS_DOCKER_SOCKET", "/nonexistent/docker.sock", 1);
-        setenv("DEVPASS_PODMAN_SOCKET", "/nonexistent/podman.sock", 1);
-        setenv("DEVPASS_INCUS_SOCKET", "/nonexistent/incus.sock", 1);
-        setenv("DEVPASS_LXD_SOCKET", "/nonexistent/lxd.sock", 1);
+        dp_config_set("lxc-path", tmpdir);
+        dp_config_set("machines-dir", machines);
+        dp_config_set("docker-socket", "/nonexistent/docker.sock");
+        dp_config_set("podman-socket", "/nonexistent/podman.sock");
+        dp_config_set("incus-socket", "/nonexistent/incus.sock");
+        dp_config_set("lxd-socket", "/nonexistent/lxd.sock");
         lxc_created = true;
         if (run("lxc-create -P '%s' -n %s -t busybox -f '%s' >/dev/null 2>&1",
                 tmpdir, lxc_name, conf) != 0) {

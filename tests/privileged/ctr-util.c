@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "devpass/config.h"
 #include "ctr-util.h"
 
 #include <errno.h>
@@ -304,7 +305,7 @@ int dpt_nodedir_make(char *dir)
 {
         if (!mkdtemp(dir))
                 return -1;
-        setenv("DEVPASS_NODE_DIR", dir, 1);
+        dp_config_set("node-dir", dir);
         return 0;
 }
 

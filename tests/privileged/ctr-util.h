@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "devpass/config.h"
 #include "devpass/act.h"
 #include "devpass/macro.h"
 
@@ -63,7 +64,7 @@ int dpt_loop_make(dpt_loop *l, const char *file_template, const char *marker);
 /* Detaches and removes what dpt_loop_make() made, even partly. */
 void dpt_loop_remove(dpt_loop *l);
 
-/* mkdtemp(dir) and point DEVPASS_NODE_DIR there. */
+/* mkdtemp(dir) and point the node-dir test path there. */
 int dpt_nodedir_make(char *dir);
 /* Unmounts the tmpfs devpass put there on first use, then rmdir. */
 void dpt_nodedir_remove(const char *dir);

@@ -21,6 +21,7 @@
 
 #include <umockdev.h>
 
+#include "devpass/config.h"
 #include "core/engine.h"
 #include "devpass/act.h"
 #include "devpass/container.h"
@@ -243,7 +244,7 @@ static void nvidia_checks(dp_engine *e, dp_container *a, dp_container *b,
         const dp_node *ctl;
         char src[64];
 
-        setenv("DEVPASS_PROC_ROOT", FIXTURE_DIR "/nvidia-proc-2gpu", 1);
+        dp_config_set("proc-root", FIXTURE_DIR "/nvidia-proc-2gpu");
         CHECK(dp_hw_new(&hw) >= 0 && dp_hw_enumerate(hw, &l) >= 0, "enumerate");
         g0 = find_gpu(&l, "0000:00:06.0");
         g1 = find_gpu(&l, "0000:00:07.0");
@@ -330,7 +331,7 @@ static void nvidia_checks(dp_engine *e, dp_container *a, dp_container *b,
 
         dp_device_list_clear(&l);
         g_object_unref(tb);
-        unsetenv("DEVPASS_PROC_ROOT");
+        dp_config_set("proc-root", NULL);
 }
 
 static void by_path_link(const dp_container *c, const dp_device *d,
@@ -402,9 +403,17 @@ int main(int argc, char **argv)
         dp_container *a, *b, *v2;
         int lerr = 0, r;
 
+        /* where the fake host interfaces are, as devpassd takes them */
+        while (argc > 1 && startswith(argv[1], "--test-path=")) {
+                if (dp_config_set_assignment(argv[1] + 12) < 0)
+                        return 2;
+                argv++;
+                argc--;
+        }
         if (argc != 6) {
                 fprintf(stderr,
-                        "usage: %s TESTCTR STATE_DIR PID_A PID_B PID_V2\n",
+                        "usage: %s [--test-path=KEY=PATH]… TESTCTR STATE_DIR "
+                        "PID_A PID_B PID_V2\n",
                         argv[0]);
                 return 2;
         }

@@ -47,10 +47,10 @@ ln -s "$V1" "$TMP/cg1"
 ln -s "$V2" "$TMP/cg2"
 mkdir "$TMP/bpf" && mount -t bpf bpf "$TMP/bpf" || { echo "FAIL: mount bpffs"; exit 1; }
 
-DEVPASS_CGROUP_V1_DEVICES=$TMP/cg1 DEVPASS_CGROUP_V2=$TMP/cg2 \
-DEVPASS_BPF_ROOT=$TMP/bpf/devpass DEVPASS_NODE_DIR=$TMP/nodes \
 ASAN_OPTIONS=verify_asan_link_order=0 \
-        umockdev-wrapper "$HELPER" "$TESTCTR" "$TMP/state" "$PID_A" "$PID_B" "$PID_V2"
+        umockdev-wrapper "$HELPER" --test-path="cgroup-v1-devices=$TMP/cg1" \
+        --test-path="cgroup-v2=$TMP/cg2" --test-path="bpf-root=$TMP/bpf/devpass" \
+        --test-path="node-dir=$TMP/nodes" "$TESTCTR" "$TMP/state" "$PID_A" "$PID_B" "$PID_V2"
 rc=$?
 [ $rc = 0 ] && echo "PASS: gpu-fake-major" || echo "FAIL: gpu-fake-major (rc $rc)"
 exit $rc

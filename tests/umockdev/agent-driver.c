@@ -133,7 +133,7 @@ static bool agent_start(void)
                 execl(T.devpassd, T.devpassd, "--policy-dir", T.policy_dir,
                       "--state-dir", T.state_dir, "--socket", T.sock,
                       "--log-level", "debug", "--rescan-ms", "200", "--watch",
-                      T.ctr_ref, (char *)NULL);
+                      T.ctr_ref, T.tp_v1, T.tp_v2, T.tp_proc, (char *)NULL);
                 _exit(127);
         }
         if (!check(wait_for(cond_socket, NULL, START_WAIT_MS),
@@ -186,6 +186,17 @@ static int private_run(bool udevd)
                 return -errno;
         if (!udevd)
                 return 0;
+        /* udevd, to the agent, is a listener there plus a root process of
+         * that name (the socket alone outlives a socket-activated udevd) */
+        T.udevd_stand_in = fork();
+        if (T.udevd_stand_in < 0)
+                return -errno;
+        if (T.udevd_stand_in == 0) {
+                (void)prctl(PR_SET_NAME, "systemd-udevd");
+                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                for (;;)
+                        pause();
+        }
         T.control_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (T.control_fd < 0 ||
             bind(T.control_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
@@ -367,7 +378,7 @@ static json_object *ctl_json(const char *verb, const char *arg)
         int r;
 
         r = RUN(true, false, &out, (char *)T.devpassctl, "--socket", T.sock,
-                "--state-dir", T.state_dir, (char *)verb, "--json",
+                "--state-dir", T.state_dir, T.tp_proc, (char *)verb, "--json",
                 (char *)arg);
         if (r != 0) {
                 check(false, "devpassctl %s %s exits %d", verb, strempty(arg),
@@ -538,10 +549,13 @@ int main(int argc, char **argv)
                         T.harness = optarg;
                         break;
                 case '1':
-                        setenv("DEVPASS_CGROUP_V1_DEVICES", optarg, 1);
+                        T.tp_v1 =
+                                strjoin_sep("=", "--test-path",
+                                            "cgroup-v1-devices", optarg, NULL);
                         break;
                 case '2':
-                        setenv("DEVPASS_CGROUP_V2", optarg, 1);
+                        T.tp_v2 = strjoin_sep("=", "--test-path", "cgroup-v2",
+                                              optarg, NULL);
                         break;
                 default:
                         usage();
@@ -563,7 +577,13 @@ int main(int argc, char **argv)
         if (!T.policy_dir || !T.state_dir || !T.sock || !T.log || !proc ||
             mkdir_p(T.policy_dir, 0755) < 0 || mkdir_p(T.state_dir, 0700) < 0)
                 return 1;
-        setenv("DEVPASS_PROC_ROOT", proc, 1);
+        T.tp_proc = strjoin_sep("=", "--test-path", "proc-root", proc, NULL);
+        if (!T.tp_v1)
+                T.tp_v1 = strdup("--test-path=cgroup-v1-devices=");
+        if (!T.tp_v2)
+                T.tp_v2 = strdup("--test-path=cgroup-v2=");
+        if (!T.tp_proc || !T.tp_v1 || !T.tp_v2)
+                return 1;
         r = private_run(streq(T.source, "udev"));
         if (r < 0) {
                 fprintf(stderr, "private /run: %s\n", strerror(-r));
@@ -591,6 +611,10 @@ int main(int argc, char **argv)
         fixture_free(&host);
         g_object_unref(T.tb);
         safe_close(T.control_fd);
+        if (T.udevd_stand_in > 0) {
+                kill(T.udevd_stand_in, SIGKILL);
+                (void)waitpid(T.udevd_stand_in, NULL, 0);
+        }
         printf("agent-driver [%s]: %u passed, %u failed, %u expected "
                "failures\n",
                T.source, T.passed, T.failed, T.xfailed);

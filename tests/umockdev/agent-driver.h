@@ -64,8 +64,11 @@ typedef struct {
         int ctr;
         char ctr_ref[32];
         char *policy_dir, *state_dir, *sock, *log;
+        /* --test-path=KEY=PATH arguments for devpassd and devpassctl */
+        char *tp_v1, *tp_v2, *tp_proc;
         pid_t agent;
         int control_fd;
+        pid_t udevd_stand_in; /* a root process named systemd-udevd */
         UMockdevTestbed *tb;
         unsigned passed, failed, xfailed;
 } driver_state;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devpass/config.h"
 #include "devpass/hw.h"
 #include "umd-common.h"
 
@@ -108,7 +109,7 @@ static void set_proc_root(const char *dir)
         _cleanup_free_ char *p = strjoin_sep("/", FIXTURE_DIR, dir, NULL);
 
         assert_non_null(p);
-        assert_int_equal(setenv("DEVPASS_PROC_ROOT", p, 1), 0);
+        assert_int_equal(dp_config_set("proc-root", p), 0);
 }
 
 static void assert_gpu(const dp_device *d, uint16_t vendor, uint16_t product,

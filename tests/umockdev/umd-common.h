@@ -16,6 +16,7 @@
 #include <cmocka.h>
 #include <umockdev.h>
 
+#include "devpass/config.h"
 #include "devpass/device.h"
 
 #ifndef FIXTURE_DIR
@@ -80,7 +81,7 @@ static inline int umd_teardown(void **state)
 
         /* Unreferencing the testbed removes its directory tree. */
         g_object_unref(tb);
-        unsetenv("DEVPASS_PROC_ROOT");
+        dp_config_set("proc-root", NULL);
         return 0;
 }
 

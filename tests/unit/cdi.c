@@ -77,12 +77,23 @@ static void test_spec(void **state)
 
         assert_int_equal(dp_cdi_device_json(blk, NULL, &d), -ENODEV);
         assert_int_equal(dp_device_add_node(blk, "/dev/loop3", 'b', 7, 3), 0);
-        assert_int_equal(dp_cdi_device_json(blk, &g, &d), 0);
+        /* the host path, the rule's settings left out: 0.3.0 covers it */
+        assert_int_equal(dp_cdi_device_json(blk, NULL, &d), 0);
         json_object_array_add(devs, d);
         assert_int_equal(dp_cdi_spec_json(DP_CLASS_BLOCK, devs, &spec), 0);
         assert_string_equal(json_object_get_string(
                                     json_object_object_get(spec, "cdiVersion")),
                             "0.3.0");
+        json_object_put(spec);
+        json_object_put(devs);
+        devs = json_object_new_array();
+        /* Path= moves the node: hostPath names the host's, and needs 0.5.0 */
+        assert_int_equal(dp_cdi_device_json(blk, &g, &d), 0);
+        json_object_array_add(devs, d);
+        assert_int_equal(dp_cdi_spec_json(DP_CLASS_BLOCK, devs, &spec), 0);
+        assert_string_equal(json_object_get_string(
+                                    json_object_object_get(spec, "cdiVersion")),
+                            "0.5.0");
         assert_string_equal(
                 json_object_get_string(json_object_object_get(spec, "kind")),
                 "devpass.io/block");
@@ -94,6 +105,9 @@ static void test_spec(void **state)
         assert_string_equal(
                 json_object_get_string(json_object_object_get(n, "path")),
                 "/dev/disk0");
+        assert_string_equal(
+                json_object_get_string(json_object_object_get(n, "hostPath")),
+                "/dev/loop3");
         assert_int_equal(
                 json_object_get_int(json_object_object_get(n, "major")), 7);
         assert_int_equal(
@@ -106,11 +120,38 @@ static void test_spec(void **state)
                             "r");
         json_object_put(spec);
 
+        /* Companions=no: the device's own node only */
+        assert_int_equal(dp_device_add_node(blk, "/dev/loop3p1", 'b', 259, 0),
+                         0);
+        assert_int_equal(dp_cdi_device_json(blk, &g, &d), 0);
+        assert_int_equal(json_object_array_length(json_object_object_get(
+                                 json_object_object_get(d, "containerEdits"),
+                                 "deviceNodes")),
+                         1);
+        json_object_put(d);
+        g.companions = true;
+        assert_int_equal(dp_cdi_device_json(blk, &g, &d), 0);
+        assert_int_equal(json_object_array_length(json_object_object_get(
+                                 json_object_object_get(d, "containerEdits"),
+                                 "deviceNodes")),
+                         2);
+        json_object_put(d);
+
         /* a name that starts with a digit needs 0.5.0, not more */
         gpu->pci = strdup("0000:01:00.0");
         assert_int_equal(dp_device_add_node(gpu, "/dev/dri/card1", 'c', 226, 1),
                          0);
+        assert_int_equal(
+                strv_extend(&gpu->properties, "NVIDIA_GPU_UUID=GPU-1234-abcd"),
+                0);
         assert_int_equal(dp_cdi_device_json(gpu, NULL, &d), 0);
+        assert_string_equal(
+                json_object_get_string(json_object_array_get_idx(
+                        json_object_object_get(
+                                json_object_object_get(d, "containerEdits"),
+                                "env"),
+                        0)),
+                "NVIDIA_GPU_UUID=GPU-1234-abcd");
         json_object_array_add(devs, d);
         assert_int_equal(dp_cdi_spec_json(DP_CLASS_GPU, devs, &spec), 0);
         assert_string_equal(json_object_get_string(
@@ -149,6 +190,16 @@ static void test_write(void **state)
         assert_true(changed);
         assert_int_equal(stat(path, &b), 0);
         assert_int_not_equal(a.st_ino, b.st_ino);
+        /* a dir others may write to is refused, and left as it is */
+        assert_int_equal(chmod(dir, 0777), 0);
+        json_object_object_add(spec, "x", json_object_new_int(1));
+        assert_int_equal(dp_cdi_write(dir, DP_CLASS_BLOCK, spec, &changed),
+                         -EPERM);
+        assert_int_equal(dp_cdi_write(dir, DP_CLASS_BLOCK, NULL, &changed),
+                         -EPERM);
+        assert_int_equal(stat(path, &a), 0);
+        assert_int_equal(a.st_ino, b.st_ino);
+        assert_int_equal(chmod(dir, 0755), 0);
         /* nothing exported: no spec file */
         assert_int_equal(dp_cdi_write(dir, DP_CLASS_BLOCK, NULL, &changed), 0);
         assert_true(changed);

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "devpass/config.h"
 #include "core/runtime.h"
 #include "devpass/runtime.h"
 #include "devpass/util.h"
@@ -388,11 +389,11 @@ static int setup(void **state)
         assert_int_equal(symlink("m1", s), 0);
         free(s);
 
-        setenv("DEVPASS_DOCKER_SOCKET", sock_docker, 1);
-        setenv("DEVPASS_PODMAN_SOCKET", sock_docker, 1);
-        setenv("DEVPASS_INCUS_SOCKET", sock_incus, 1);
-        setenv("DEVPASS_LXD_SOCKET", sock_missing, 1);
-        setenv("DEVPASS_MACHINES_DIR", machines, 1);
+        dp_config_set("docker-socket", sock_docker);
+        dp_config_set("podman-socket", sock_docker);
+        dp_config_set("incus-socket", sock_incus);
+        dp_config_set("lxd-socket", sock_missing);
+        dp_config_set("machines-dir", machines);
         return 0;
 }
 
@@ -464,8 +465,14 @@ static void test_idmap(void **state)
         assert_int_equal(dp_container_map_uid(&c, 70009, &v), 0);
         assert_int_equal(v, 300009);
         assert_int_equal(dp_container_map_uid(&c, 70010, &v), -ERANGE);
-        /* No gid map at all: nothing is mapped. */
+        /* No gid map at all in a user namespace of its own: nothing is
+         * mapped; in the agent's user namespace: the host's ids. The act
+         * layer (node ownership) uses these very functions. */
+        c.userns = true;
         assert_int_equal(dp_container_map_gid(&c, 0, &v), -ERANGE);
+        c.userns = false;
+        assert_int_equal(dp_container_map_gid(&c, 44, &v), 0);
+        assert_int_equal(v, 44);
         free(m);
 
         m = NULL;
@@ -573,7 +580,7 @@ static void test_ref_parse(void **state)
                 {"docker:db_1.x", 0, false, DP_RUNTIME_DOCKER, "db_1.x"},
                 {"podman:p", 0, false, DP_RUNTIME_PODMAN, "p"},
                 {"pid:4242", 0, false, DP_RUNTIME_PID, "4242"},
-                {"pid:007", 0, false, DP_RUNTIME_PID, "7"},
+                {"pid:007", -EINVAL, false, 0, NULL},
                 {"cgroup:/lxc.payload.web//x/", 0, false, DP_RUNTIME_CGROUP,
                  "lxc.payload.web/x"},
                 {"cgroup:machine.slice/m.scope", 0, false, DP_RUNTIME_CGROUP,
@@ -593,6 +600,11 @@ static void test_ref_parse(void **state)
                 {"lxc:ml-*", -EINVAL, false, 0, NULL},
                 {"we b", -EINVAL, false, 0, NULL},
                 {"web\n", -EINVAL, false, 0, NULL},
+                /* names a runtime may allow but the grammar does not */
+                {"lxc:a+b", -EILSEQ, false, 0, NULL},
+                {"w\xc3\xa9"
+                 "b",
+                 -EILSEQ, false, 0, NULL},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -713,9 +725,9 @@ static void test_docker(void **state)
         assert_int_equal(dp_container_resolve("docker:huge", &c), -EFBIG);
         assert_int_equal(dp_container_resolve("docker:err", &c), -EIO);
         assert_null(c);
-        setenv("DEVPASS_DOCKER_SOCKET", sock_missing, 1);
+        dp_config_set("docker-socket", sock_missing);
         assert_int_equal(dp_container_resolve("docker:web", &c), -ENOMEDIUM);
-        setenv("DEVPASS_DOCKER_SOCKET", sock_docker, 1);
+        dp_config_set("docker-socket", sock_docker);
         assert_null(c);
 }
 
@@ -746,10 +758,10 @@ static void test_incus(void **state)
         assert_int_equal(dp_container_resolve("incus:vm1", &c), -ENOENT);
         assert_int_equal(dp_container_resolve("incus:nope", &c), -ENOENT);
         assert_int_equal(dp_container_resolve("lxd:web", &c), -ENOMEDIUM);
-        setenv("DEVPASS_LXD_SOCKET", sock_incus, 1);
+        dp_config_set("lxd-socket", sock_incus);
         assert_int_equal(dp_container_resolve("lxd:web", &c), 0);
         assert_is_ctr(c, DP_RUNTIME_LXD, "lxd:web");
-        setenv("DEVPASS_LXD_SOCKET", sock_missing, 1);
+        dp_config_set("lxd-socket", sock_missing);
         dp_container_free(c);
 }
 
@@ -767,10 +779,11 @@ static void test_nspawn(void **state)
         assert_int_equal(dp_container_resolve("nspawn:nope", &c), -ENOENT);
         assert_int_equal(
                 dp_container_resolve("nspawn:unit:machine-m1.scope", &c),
-                -ENOENT);
-        setenv("DEVPASS_MACHINES_DIR", sock_missing, 1);
-        assert_int_equal(dp_container_resolve("nspawn:m1", &c), -ENOMEDIUM);
-        setenv("DEVPASS_MACHINES_DIR", machines, 1);
+                -EILSEQ);
+        dp_config_set("machines-dir", sock_missing);
+        /* machined is not running: said, not "no such container" */
+        assert_int_equal(dp_container_resolve("nspawn:m1", &c), -EHOSTDOWN);
+        dp_config_set("machines-dir", machines);
         assert_null(c);
 }
 
@@ -788,7 +801,7 @@ static void test_bare_and_list(void **state)
         /* chunky only in docker and podman (same fake socket): ambiguous. */
         assert_int_equal(dp_container_resolve("chunky", &c), -ENOTUNIQ);
         assert_int_equal(dp_container_resolve("web", &c), -ENOTUNIQ);
-        setenv("DEVPASS_PODMAN_SOCKET", sock_missing, 1);
+        dp_config_set("podman-socket", sock_missing);
         assert_int_equal(dp_container_resolve("chunky", &c), 0);
         assert_is_ctr(c, DP_RUNTIME_DOCKER, "docker:chunky");
         dp_container_free(c);
@@ -808,18 +821,18 @@ static void test_bare_and_list(void **state)
                             " docker:web incus:web nspawn:m1 nspawn:web");
         free(joined);
 
-        setenv("DEVPASS_DOCKER_SOCKET", sock_missing, 1);
-        setenv("DEVPASS_INCUS_SOCKET", sock_missing, 1);
-        setenv("DEVPASS_MACHINES_DIR", sock_missing, 1);
+        dp_config_set("docker-socket", sock_missing);
+        dp_config_set("incus-socket", sock_missing);
+        dp_config_set("machines-dir", sock_missing);
         assert_int_equal(dp_container_resolve("nothing", &c), -ENOMEDIUM);
         strv_free(refs);
         refs = NULL;
         assert_int_equal(dp_container_list_running(&refs), 0);
         assert_int_equal(strv_length(refs), 0);
-        setenv("DEVPASS_DOCKER_SOCKET", sock_docker, 1);
-        setenv("DEVPASS_PODMAN_SOCKET", sock_docker, 1);
-        setenv("DEVPASS_INCUS_SOCKET", sock_incus, 1);
-        setenv("DEVPASS_MACHINES_DIR", machines, 1);
+        dp_config_set("docker-socket", sock_docker);
+        dp_config_set("podman-socket", sock_docker);
+        dp_config_set("incus-socket", sock_incus);
+        dp_config_set("machines-dir", machines);
         assert_null(c);
 }
 
@@ -845,8 +858,8 @@ static void test_pid_and_cgroup(void **state)
         assert_int_equal(init, getpid());
         snprintf(procs, sizeof(procs), "%d\n", (int)ctr_pid);
         write_file(dir, "cgroup.procs", procs);
-        setenv("DEVPASS_CGROUP_V2", cgv2, 1);
-        setenv("DEVPASS_CGROUP_V1_DEVICES", sock_missing, 1);
+        dp_config_set("cgroup-v2", cgv2);
+        dp_config_set("cgroup-v1-devices", sock_missing);
         assert_int_equal(dp_container_resolve("cgroup:ctr.slice/x", &c), 0);
         assert_int_equal(c->pid, ctr_pid);
         assert_string_equal(c->ref, "cgroup:ctr.slice/x");
@@ -866,8 +879,8 @@ static void test_pid_and_cgroup(void **state)
                          -ESRCH);
         assert_int_equal(dp_container_resolve("cgroup:ctr.slice/none", &c),
                          -ENOENT);
-        unsetenv("DEVPASS_CGROUP_V2");
-        unsetenv("DEVPASS_CGROUP_V1_DEVICES");
+        dp_config_set("cgroup-v2", NULL);
+        dp_config_set("cgroup-v1-devices", NULL);
 
         /* A process that is gone. */
         dead = fork();
@@ -929,20 +942,20 @@ static void test_auth(void **state)
         web[0].response = http_ok(body);
         snprintf(sock_evil, sizeof(sock_evil), "%s/evil.sock", tmpdir);
         evil = start_server_as(sock_evil, web, 1, EVIL_UID);
-        setenv("DEVPASS_DOCKER_SOCKET", sock_evil, 1);
+        dp_config_set("docker-socket", sock_evil);
         assert_int_equal(dp_container_resolve("docker:web", &c), -EKEYREJECTED);
         /* … or from root, through a socket file another user owns. */
         snprintf(sock_chowned, sizeof(sock_chowned), "%s/chowned.sock", tmpdir);
         chowned = start_server(sock_chowned, web, 1);
         assert_int_equal(chown(sock_chowned, EVIL_UID, EVIL_UID), 0);
-        setenv("DEVPASS_DOCKER_SOCKET", sock_chowned, 1);
+        dp_config_set("docker-socket", sock_chowned);
         assert_int_equal(dp_container_resolve("docker:web", &c), -EKEYREJECTED);
         assert_int_equal(chown(sock_chowned, 0, 0), 0);
         assert_int_equal(dp_container_resolve("docker:web", &c), 0);
         assert_is_ctr(c, DP_RUNTIME_DOCKER, "docker:web");
         dp_container_free(c);
         c = NULL;
-        setenv("DEVPASS_DOCKER_SOCKET", sock_docker, 1);
+        dp_config_set("docker-socket", sock_docker);
         kill(evil, SIGKILL);
         kill(chowned, SIGKILL);
         waitpid(evil, NULL, 0);

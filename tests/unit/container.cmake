@@ -7,6 +7,8 @@ set(DP_CONTAINER_SOURCES
     ${CMAKE_SOURCE_DIR}/agent/core/container-resolve.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-auth.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-docker.c
+    ${CMAKE_SOURCE_DIR}/agent/core/runtime-podman.c
+    ${CMAKE_SOURCE_DIR}/agent/core/runtime-cli.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-incus.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-lxc.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-nspawn.c)

@@ -532,6 +532,75 @@ static void test_bundle_update(void **state)
         assert_int_equal(g->n_nodes, 2);
 }
 
+static int f_set_attrs(const dp_container *c, const dp_node_spec *s)
+{
+        logcall("attrs %s %o %u:%u", s->path, s->mode, s->uid, s->gid);
+        return 0;
+}
+static int f_cg2_grant_acc(const char *d, char t, unsigned ma, unsigned mi,
+                           unsigned a, bool *changed)
+{
+        char acc[4];
+
+        logcall("v2grant %c%u:%u %s", t, ma, mi, dp_access_to_string(a, acc));
+        *changed = true;
+        return 0;
+}
+static int f_cg1_deny_acc(const char *d, char t, unsigned ma, unsigned mi,
+                          unsigned a)
+{
+        char acc[4];
+
+        logcall("v1deny %c%u:%u %s", t, ma, mi, dp_access_to_string(a, acc));
+        return 0;
+}
+
+/* An edited [Grant]: mode, owner and access change in place (no node is
+ * removed or made, no rule revoked); Path= and Companions= need a new
+ * grant. The v2 map entry is rewritten with the new bits. */
+static void test_settings_in_place(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = gpu("/sys/devices/gpu0", 0);
+        dp_act_ops ops = fake;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+        unsigned changed = 0;
+
+        ops.node_set_attrs = f_set_attrs;
+        ops.cg2_grant = f_cg2_grant_acc;
+        ops.cg1_deny = f_cg1_deny_acc;
+        o.mode = 0660;
+        assert_int_equal(dp_engine_open(statedir, &ops, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        assert_null(dp_grant_settings_regrant(g, d, &o));
+        calls[0] = 0;
+        assert_int_equal(dp_engine_apply_settings(e, g, c, &o, &changed), 0);
+        assert_int_equal(changed, 0);
+        assert_string_equal(calls, "");
+
+        o.mode = 0640;
+        o.group = 7;
+        o.access = DP_ACCESS_READ;
+        assert_null(dp_grant_settings_regrant(g, d, &o));
+        assert_int_equal(dp_engine_apply_settings(e, g, c, &o, &changed), 0);
+        assert_int_equal(changed, 4);
+        assert_string_equal(calls, "attrs /dev/nvidia0 640 0:7;"
+                                   "attrs /dev/nvidiactl 640 0:7;"
+                                   "v1deny c195:0 w;v2grant c195:0 r;"
+                                   "v1deny c195:255 w;v2grant c195:255 r;");
+        assert_int_equal(g->nodes[0].mode, 0640);
+        assert_int_equal(g->cgs[1].access, DP_ACCESS_READ);
+        assert_int_equal(g->access, DP_ACCESS_READ);
+
+        o.path = "/dev/gpu";
+        assert_string_equal(dp_grant_settings_regrant(g, d, &o), "Path=");
+        o.path = NULL;
+        o.companions = false;
+        assert_string_equal(dp_grant_settings_regrant(g, d, &o), "Companions=");
+}
+
 static void test_lock(void **state)
 {
         _cleanup_(dp_engine_freep) dp_engine *a = NULL, *b = NULL;
@@ -559,6 +628,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_damaged_ledger, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_settings_in_place, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_one_file_per_grant, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_bundle_update, setup,

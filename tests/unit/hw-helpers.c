@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "devpass/config.h"
 #include "../../agent/hw/hw-internal.h"
 
 static dp_hw_role classify(const char *ss, const char *devtype,
@@ -38,6 +39,37 @@ static void test_pci_display(void **state)
         assert_false(dp_hw_pci_class_is_display("0x060400"));
         assert_false(dp_hw_pci_class_is_display("garbage"));
         assert_false(dp_hw_pci_class_is_display(NULL));
+}
+
+/* The class table: every class has a row with its Class= word, each
+ * classified subsystem belongs to one class only, and the policy's list of
+ * words is the table's. */
+static void test_class_table(void **state)
+{
+        char words[256], want[256] = "";
+
+        (void)state;
+        for (int c = 1; c < _DP_CLASS_MAX; c++) {
+                const dp_class_desc *d = dp_class_desc_of((dp_class)c);
+
+                assert_non_null(d->name);
+                assert_int_equal(dp_class_from_string(d->name), c);
+                if (c > 1)
+                        strcat(want, " ");
+                strcat(want, d->name);
+        }
+        dp_class_words(words, sizeof(words));
+        assert_string_equal(words, want);
+        assert_string_equal(words, "gpu usb input net block tty sound "
+                                   "video hidraw char");
+        assert_int_equal(dp_class_of_subsystem("drm"), DP_CLASS_GPU);
+        assert_int_equal(dp_class_of_subsystem("platform"), DP_CLASS_GPU);
+        assert_int_equal(dp_class_of_subsystem("video4linux"), DP_CLASS_VIDEO);
+        assert_int_equal(dp_class_of_subsystem("misc"), DP_CLASS_CHAR);
+        assert_true(dp_class_desc_of(DP_CLASS_NET)->nic);
+        assert_string_equal(dp_class_desc_of(DP_CLASS_USB)->bundle, "usb");
+        assert_null(dp_class_desc_of(DP_CLASS_BLOCK)->bundle);
+        assert_string_equal(dp_class_to_string(_DP_CLASS_MAX), "unknown");
 }
 
 static void test_classify(void **state)
@@ -327,13 +359,13 @@ static void test_nvidia_bundle(void **state)
         assert_int_equal(mkdir_p(gpus, 0755), 0);
         assert_int_equal(write_file(root, "devices", proc_devices), 0);
         assert_int_equal(write_file(gpus, "information", nv_info), 0);
-        setenv("DEVPASS_PROC_ROOT", root, 1);
+        dp_config_set("proc-root", root);
         assert_string_equal(dp_hw_proc_root(), root);
 
         d->pci = strdup("0000:00:06.0");
         r = dp_hw_nvidia_gpu_nodes(d);
 
-        unsetenv("DEVPASS_PROC_ROOT");
+        dp_config_set("proc-root", NULL);
         cmd = strjoin_sep("", "rm -rf ", root, NULL);
         assert_int_equal(system(cmd), 0);
         assert_int_equal(r, 0);
@@ -373,10 +405,10 @@ static void test_nvidia_absent(void **state)
         assert_int_equal(
                 write_file(root, "devices", "Character devices:\n  1 mem\n"),
                 0);
-        setenv("DEVPASS_PROC_ROOT", root, 1);
+        dp_config_set("proc-root", root);
         d->pci = strdup("0000:00:06.0");
         r = dp_hw_nvidia_gpu_nodes(d);
-        unsetenv("DEVPASS_PROC_ROOT");
+        dp_config_set("proc-root", NULL);
         cmd = strjoin_sep("", "rm -rf ", root, NULL);
         assert_int_equal(system(cmd), 0);
         assert_int_equal(r, -ENOENT);
@@ -439,6 +471,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_pci_display),
                 cmocka_unit_test(test_classify),
+                cmocka_unit_test(test_class_table),
                 cmocka_unit_test(test_usb_bundle_member),
                 cmocka_unit_test(test_pci_slot),
                 cmocka_unit_test(test_ref_parse),

@@ -342,16 +342,28 @@ static void test_container_refs(void **state)
                 "podman:p",
                 "pid:1",
                 "pid:4242",
-                "cgroup:/",
                 "cgroup:/lxc.payload.ml",
+                "cgroup:machine.slice/m.scope", /* relative to the root */
                 NULL,
         };
         static const char *const bad[] = {
-                "",         "lxc:",       "foo:bar",
-                "pid:0",    "pid:-1",     "pid:x",
-                "pid:01",   "cgroup:rel", "cgroup:/a/../b",
-                "a b",      "a/b",        "ml-*",
-                "lxc:ml-*", NULL,
+                "",
+                "lxc:",
+                "foo:bar",
+                "pid:0",
+                "pid:-1",
+                "pid:x",
+                "pid:01",
+                "cgroup:/",
+                "cgroup:/a/../b",
+                "lxc:a+b",
+                "w\xc3\xa9"
+                "b",
+                "a b",
+                "a/b",
+                "ml-*",
+                "lxc:ml-*",
+                NULL,
         };
         char longname[300];
 
@@ -386,6 +398,25 @@ static void test_container_refs(void **state)
         assert_false(dp_container_ref_match("cgroup:/lxc.payload.*",
                                             "cgroup:/lxc.payload.web/sub"));
         assert_false(dp_container_ref_match("lxc:ml-*", "lxc:bad name"));
+        /* resolution's canonical cgroup form is relative: one grammar,
+         * so an absolute glob matches it */
+        assert_true(dp_container_ref_match("cgroup:/lxc.payload.*",
+                                           "cgroup:lxc.payload.web"));
+        assert_true(dp_container_ref_match("cgroup:lxc.payload.*",
+                                           "cgroup:/lxc.payload.web"));
+        /* a name outside the grammar is an error of its own, not a
+         * reference that merely matches nothing */
+        assert_int_equal(dp_ref_split("lxc:a+b", false, NULL), -EILSEQ);
+        assert_int_equal(dp_ref_split("a+b", true, NULL), -EILSEQ);
+        assert_int_equal(dp_ref_split("foo:a", false, NULL), -EPROTONOSUPPORT);
+        assert_int_equal(dp_ref_split("a/b", false, NULL), -EINVAL);
+        /* the CLI's matcher: what a user typed names a canonical ref */
+        assert_true(dp_container_ref_names("web", "lxc:web"));
+        assert_true(dp_container_ref_names("lxc:web", "lxc:web"));
+        assert_false(dp_container_ref_names("docker:web", "lxc:web"));
+        assert_false(dp_container_ref_names("web*", "lxc:web"));
+        assert_true(dp_container_ref_names("cgroup:/a/b", "cgroup:a/b"));
+        assert_false(dp_container_ref_names("pid:1", "pid:12"));
 }
 
 /* ---- loader ---- */

@@ -68,6 +68,14 @@ static const bad_case bad_cases[] = {
         {"[Match]\nClass=gpu\n[Target]\nContainer=!lxc:a\n", 0, 4, 11,
          "Container="},
         {RULE "Exclusive=maybe\n", 0, 5, 11, "Exclusive="},
+        /* CDI export: the bare word, once, never exclusive */
+        {"[Match]\nClass=gpu\n[Target]\nContainer=a cdi:x\n", 0, 4, 13,
+         "bare word 'cdi'"},
+        {"[Match]\nClass=gpu\n[Target]\nContainer=cdi a cdi\n", 0, 4, 17,
+         "'cdi' twice"},
+        {"[Match]\nClass=gpu\n[Target]\nContainer=lxc:a cdi\n"
+         "Exclusive=yes\n",
+         0, 4, 17, "Exclusive=yes"},
         /* [Grant] values */
         {RULE "[Grant]\nAction=permit\n", 0, 6, 8, "Action="},
         {RULE "[Grant]\nAccess=rx\n", 0, 6, 8, "Access="},
@@ -89,6 +97,11 @@ static const bad_case bad_cases[] = {
         {RULE "[Grant]\nInterfaceName=..\n", 0, 6, 15, "InterfaceName="},
         {RULE "[Grant]\nCompanions=sometimes\n", 0, 6, 12, "Companions="},
         {RULE "[Grant]\nForward=2\n", 0, 6, 9, "Forward="},
+        {RULE "[Grant]\nLease=soon\n", 0, 6, 7, "Lease= value 'soon'"},
+        {RULE "[Grant]\nLease=0\n", 0, 6, 7, "Lease="},
+        {RULE "[Grant]\nLease=10x\n", 0, 6, 7, "Lease="},
+        {RULE "[Grant]\nLease=-5s\n", 0, 6, 7, "Lease="},
+        {RULE "[Grant]\nLease=4000d\n", 0, 6, 7, "Lease="},
         {RULE "[Grant]\nMode=0600\nMode=0660\n", 0, 7, 1, "'Mode='"},
         {RULE "[Grant]\nExclusive=yes\n", 0, 6, 1, "'Exclusive'"},
         /* bytes */
@@ -267,6 +280,7 @@ static void test_defaults(void **state)
         assert_null(g->interface_name);
         assert_true(g->companions);
         assert_false(g->forward);
+        assert_int_equal(g->lease_ms, 0);
         assert_false(dp_rule_exclusive(r));
         assert_int_equal(dp_rule_line(r), 4);
         assert_string_equal(dp_rule_source(r), "50-x.policy:4");
@@ -274,6 +288,53 @@ static void test_defaults(void **state)
                             "/etc/devpass/policy.d/50-x.policy");
         assert_string_equal(dp_rule_containers(r)[0], "lxc:ml");
         assert_null(dp_rule_containers(r)[1]);
+}
+
+/* The id of the one rule in text, copied. */
+static char *rule_id(const char *text)
+{
+        _cleanup_policy_free_ dp_policy *p = dp_policy_new();
+        char *id = strdup(dp_rule_id(parse_one(p, text)));
+
+        assert_non_null(id);
+        return id;
+}
+
+static void test_rule_identity(void **state)
+{
+        const char *base = "[Match]\nClass=block\nVendor=10de 8086\n"
+                           "[Target]\nContainer=lxc:a\n[Grant]\nMode=0660\n";
+        const char *same[] = {
+                /* comments, blank lines, spacing, the rule's place */
+                "# moved down\n\n[Match]\nClass=block\n; note\n"
+                "Vendor =  10de\t8086 \n[Target]\n  Container=lxc:a\n"
+                "[Grant]\nMode=0660\n",
+                /* [Grant] settings are changed in place, not a new rule */
+                "[Match]\nClass=block\nVendor=10de 8086\n[Target]\n"
+                "Container=lxc:a\n[Grant]\nMode=0640\nGroup=5\n",
+        };
+        const char *other[] = {
+                "[Match]\nClass=block\nVendor=10de\n[Target]\n"
+                "Container=lxc:a\n",
+                "[Match]\nClass=block\nVendor=10de 8086\n[Target]\n"
+                "Container=lxc:b\n",
+                "[Match]\nClass=block\nVendor=10de 8086\n[Target]\n"
+                "Container=lxc:a\nExclusive=yes\n",
+        };
+        _cleanup_free_ char *want = rule_id(base);
+
+        (void)state;
+        assert_true(startswith(want, "50-x.policy#"));
+        for (size_t i = 0; i < ELEMENTSOF(same); i++) {
+                _cleanup_free_ char *id = rule_id(same[i]);
+
+                assert_string_equal(id, want);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(other); i++) {
+                _cleanup_free_ char *id = rule_id(other[i]);
+
+                assert_string_not_equal(id, want);
+        }
 }
 
 static void test_full_rule_settings(void **state)
@@ -293,6 +354,7 @@ static void test_full_rule_settings(void **state)
                         "InterfaceName=lan0\n"
                         "Companions=off\n"
                         "Forward=TRUE\n"
+                        "Lease=1h 30min 5s 250ms\n"
                         "[Target]\n"
                         "Container=lxc:ml-* pid:42 cgroup:/sys/x  web\n"
                         "Exclusive=on\n";
@@ -310,6 +372,7 @@ static void test_full_rule_settings(void **state)
         assert_string_equal(g->interface_name, "lan0");
         assert_false(g->companions);
         assert_true(g->forward);
+        assert_int_equal(g->lease_ms, 5405250);
         assert_true(dp_rule_exclusive(r));
         assert_string_equal(c[0], "lxc:ml-*");
         assert_string_equal(c[1], "pid:42");
@@ -336,6 +399,35 @@ static void test_deny_and_multi(void **state)
         assert_null(dp_policy_rule(p, 2));
 }
 
+static void test_cdi_target(void **state)
+{
+        _cleanup_policy_free_ dp_policy *p = dp_policy_new();
+        const char *t = "[Match]\nClass=block\n[Target]\nContainer=cdi\n"
+                        "[Match]\nClass=gpu\n[Target]\n"
+                        "Container=lxc:ml-* cdi web\n"
+                        "[Match]\nClass=tty\n[Target]\nContainer=lxc:cdi\n";
+        const dp_rule *r;
+
+        parse_one(p, t);
+        assert_int_equal(dp_policy_n_rules(p), 3);
+        /* export only: no container is named, none matches */
+        r = dp_policy_rule(p, 0);
+        assert_true(dp_rule_cdi(r));
+        assert_non_null(dp_rule_containers(r));
+        assert_null(dp_rule_containers(r)[0]);
+        /* export and grant: the word leaves the container list */
+        r = dp_policy_rule(p, 1);
+        assert_true(dp_rule_cdi(r));
+        assert_string_equal(dp_rule_containers(r)[0], "lxc:ml-*");
+        assert_string_equal(dp_rule_containers(r)[1], "web");
+        assert_null(dp_rule_containers(r)[2]);
+        /* a container called cdi is reached with its runtime */
+        r = dp_policy_rule(p, 2);
+        assert_false(dp_rule_cdi(r));
+        assert_string_equal(dp_rule_containers(r)[0], "lxc:cdi");
+        assert_true(dp_container_ref_match("lxc:cdi", "lxc:cdi"));
+}
+
 static void test_empty_files(void **state)
 {
         _cleanup_policy_free_ dp_policy *p = dp_policy_new();
@@ -360,8 +452,10 @@ int main(void)
                 cmocka_unit_test(test_all_errors_reported),
                 cmocka_unit_test(test_bad_after_good_keeps_nothing),
                 cmocka_unit_test(test_defaults),
+                cmocka_unit_test(test_rule_identity),
                 cmocka_unit_test(test_full_rule_settings),
                 cmocka_unit_test(test_deny_and_multi),
+                cmocka_unit_test(test_cdi_target),
                 cmocka_unit_test(test_empty_files),
         };
 

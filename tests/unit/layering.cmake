@@ -1,0 +1,8 @@
+# The agent's layering (act / hw / core / policy includes), and the check's
+# own ability to fail.
+add_test(NAME unit-layering
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/layering.sh ${CMAKE_SOURCE_DIR})
+add_test(NAME unit-layering-self-test
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/layering.sh --self-test)
+set_tests_properties(unit-layering unit-layering-self-test PROPERTIES
+                     LABELS "unit" TIMEOUT 30)
