@@ -15,6 +15,7 @@ PKGS=(
         docker.io podman runc lxd systemd-container uidmap
         libgrpc-dev libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev
         python3-grpcio python3-grpc-tools
+        qemu-system-x86 mmdebstrap e2fsprogs python3
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
+#include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -363,6 +364,35 @@ static int link_move_watched(struct nl_sock *sk, struct nl_sock *mon,
         return r;
 }
 
+/* Removes the alternative name (altname) name from the link at ifindex.
+ * When a NIC comes back from a dead netns under the name it had inside,
+ * udevd handles it as a new link and gives it its predictable name as an
+ * altname (systemd's AlternativeNamesPolicy=), which then blocks renaming
+ * the link back to that very name. */
+static int drop_altname(struct nl_sock *sk, int ifindex, const char *name)
+{
+        struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+        struct nl_msg *msg;
+        struct nlattr *list;
+        int r;
+
+        msg = nlmsg_alloc_simple(RTM_DELLINKPROP, NLM_F_REQUEST | NLM_F_ACK);
+        if (!msg)
+                return -ENOMEM;
+        if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+            !(list = nla_nest_start(msg, IFLA_PROP_LIST)) ||
+            nla_put_string(msg, IFLA_ALT_IFNAME, name) < 0) {
+                nlmsg_free(msg);
+                return -ENOMEM;
+        }
+        nla_nest_end(msg, list);
+        r = nl_send_auto(sk, msg);
+        nlmsg_free(msg);
+        if (r >= 0)
+                r = nl_wait_for_ack(sk);
+        return r < 0 ? dp_nl_errno(r) : 0;
+}
+
 /* Gives the host link at ifindex — the one a move just brought back, never
  * one looked up by name or MAC — its name, MAC, MTU and up state from saved.
  * -EADDRINUSE when the name is taken by another link. */
@@ -383,7 +413,17 @@ static int restore_on_host(struct nl_sock *sk, int ifindex,
         if (!change)
                 return -ENOMEM;
         if (!streq(rtnl_link_get_name(host), saved->name)) {
-                if (link_get(sk, 0, saved->name, &taken) >= 0)
+                /* the lookup by name also finds altnames: one of this very
+                 * link's own is no conflict, only in the way */
+                if (link_get(sk, 0, saved->name, &taken) >= 0 &&
+                    rtnl_link_get_ifindex(taken) == ifindex) {
+                        r = drop_altname(sk, ifindex, saved->name);
+                        if (r < 0)
+                                return r;
+                        rtnl_link_put(taken);
+                        taken = NULL;
+                }
+                if (taken || link_get(sk, 0, saved->name, &taken) >= 0)
                         ret = -EADDRINUSE;
                 else {
                         r = link_set_up(sk, host, false);

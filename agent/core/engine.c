@@ -224,6 +224,14 @@ static void revoke_open_fds(dp_engine *e, const dp_grant *g,
                 if (r > 0)
                         log_info("Revoked %d open descriptor%s of %s in %s", r,
                                  r == 1 ? "" : "s", n->path, g->container);
+                else if (r < 0 && r != -EOPNOTSUPP)
+                        /* e.g. ENOTTY: hidraw has HIDIOCREVOKE only since
+                         * Linux 6.12, so on older kernels a holder keeps
+                         * its descriptor; say so rather than stay silent */
+                        log_warning_errno(r,
+                                          "Open descriptors of %s in %s "
+                                          "cannot be revoked: %m",
+                                          n->path, g->container);
         }
 }
 

@@ -1,0 +1,348 @@
+"""The VM lab's checks.  Each runs inside one booted guest, drives QEMU's
+hotplug over QMP and looks at the result from inside the container.
+
+A check raises on failure and may return a short note for the summary.
+"""
+
+import json
+import os
+import time
+
+LIB = ". /mnt/share/guest/lib.sh\n"
+NODE_DEADLINE = 60  # seconds; TCG under a loaded host is slow
+
+
+class Lab:
+    def __init__(self, vm, work, log):
+        self.vm, self.work, self.log = vm, work, log
+        self.qmp = vm.qmp
+        self.serial = 0
+
+    def sh(self, script, timeout=180, check=True):
+        return self.vm.sh(LIB + script, timeout=timeout, check=check)
+
+    def setup(self):
+        self.vm.sh("mount -t 9p -o trans=virtio,version=9p2000.L,ro share /mnt/share")
+        self.sh(". /mnt/share/guest/setup.sh")
+
+    def dump_journal(self):
+        out = self.vm.sh("journalctl -u devpassd --no-pager -n 25", check=False)
+        self.log("devpassd journal (last 25 lines):\n" + out)
+
+    def devices(self):
+        return json.loads(self.sh("devpassctl devices --json"))
+
+    def pid(self, ctr="c1"):
+        return self.sh("lxc_pid %s" % ctr).strip()
+
+    def ctr(self, script, ctr="c1", check=True):
+        """Runs a busybox sh script inside the container, in its cgroup."""
+        pid = self.pid(ctr) if not ctr.isdigit() else ctr
+        return self.sh("in_ctr %s /bin/busybox sh -c %s" % (pid, quote(script)),
+                       check=check)
+
+    def wait_ctr(self, cond, what, ctr="c1"):
+        pid = self.pid(ctr) if not ctr.isdigit() else ctr
+        self.sh("wait_for %d in_ctr %s /bin/busybox sh -c %s || die %s"
+                % (NODE_DEADLINE, pid, quote(cond), quote("timed out: " + what)))
+
+    def plug(self, driver, dev_id, **props):
+        self.qmp.cmd("device_add", driver=driver, id=dev_id, **props)
+
+    def unplug(self, dev_id):
+        self.qmp.cmd("device_del", id=dev_id)
+        end = time.monotonic() + NODE_DEADLINE
+        while True:
+            try:
+                ev = self.qmp.wait_event("DEVICE_DELETED", max(1, end - time.monotonic()))
+            except TimeoutError:
+                raise AssertionError("device_del %s: no DEVICE_DELETED" % dev_id)
+            if ev["data"].get("device") == dev_id:
+                return
+
+    def usb_nodes(self, serial, subsystem=""):
+        self.sh("wait_for %d usb_dev %s >/dev/null || die 'no USB device %s'"
+                % (NODE_DEADLINE, serial, serial))
+        # the nodes follow the USB device by a moment
+        self.sh("wait_for %d eval '[ -n \"$(usb_nodes %s %s)\" ]' || "
+                "die 'no %s node of %s'" % (NODE_DEADLINE, serial, subsystem,
+                                            subsystem or "any", serial))
+        return self.sh("usb_nodes %s %s" % (serial, subsystem)).split()
+
+    def majmin(self, node):
+        return self.sh("stat -Lc '%%t %%T' %s" % node).split()
+
+
+def quote(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def expect(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def _hex(pair):
+    return "%d %d" % (int(pair[0], 16), int(pair[1], 16))
+
+
+def check_service(lab):
+    """devpassd from the shipped unit, Type=notify, start/restart/stop."""
+    lab.sh("systemctl start devpassd")
+    show = lab.sh("systemctl show -p Type,ActiveState,MainPID,FragmentPath devpassd")
+    props = dict(l.split("=", 1) for l in show.split())
+    expect(props["Type"] == "notify", "Type=%s" % props["Type"])
+    expect(props["ActiveState"] == "active", show)
+    expect(props["FragmentPath"] == "/usr/local/lib/systemd/system/devpassd.service",
+           "unit not the shipped one: " + props["FragmentPath"])
+    lab.sh("journalctl -u devpassd --no-pager | grep -q 'devpassd ready' || die 'no ready line in journal'")
+    lab.sh("systemctl restart devpassd")
+    pid2 = lab.sh("systemctl show -p MainPID --value devpassd").strip()
+    expect(pid2 != props["MainPID"] and pid2 != "0", "restart kept pid %s" % pid2)
+    lab.sh("systemctl stop devpassd; [ \"$(systemctl is-active devpassd)\" = inactive ] || die 'still active'")
+    lab.sh("systemctl start devpassd; systemctl is-active devpassd >/dev/null")
+    lab.sh("wait_for 30 sh -c 'devpassctl status | grep -q \"containers *1\"' || die 'c1 not seen'")
+    return "pids %s -> %s" % (props["MainPID"], pid2)
+
+
+def check_keyboard(lab):
+    """usb-kbd into c1: node inside, open, /dev/null, unplug, EPERM, re-plug."""
+    lab.plug("usb-kbd", "kbd1", bus="xhci.0", serial="dpkbd1")
+    ev = lab.usb_nodes("dpkbd1", "input")
+    ev = [n for n in ev if "/event" in n]
+    expect(len(ev) == 1, "keyboard event nodes: %s" % ev)
+    mm = _hex(lab.majmin(ev[0]))
+    lab.wait_ctr("[ -c /dev/input/vm-kbd ]", "keyboard node in c1")
+    st = lab.ctr("stat -c '%g %a %t:%T' /dev/input/vm-kbd").split()
+    expect(st[0] == "11" and st[1] == "640", "keyboard rule not applied: %s" % st)
+    lab.ctr("exec 3</dev/input/vm-kbd && echo x >/dev/null")
+    hid = lab.usb_nodes("dpkbd1", "hidraw")
+    lab.wait_ctr("[ -c %s ]" % hid[0], "hidraw node in c1")
+    lab.ctr("exec 3<%s" % hid[0])
+    lab.unplug("kbd1")
+    lab.wait_ctr("[ ! -e /dev/input/vm-kbd ] && [ ! -e %s ]" % hid[0], "nodes gone from c1")
+    out = lab.ctr("mknod /tmp/k c %s && { exec 3</tmp/k; } 2>&1; echo rc=$?" % mm, check=False)
+    expect("Operation not permitted" in out, "re-made node opened: %r" % out)
+    lab.ctr("echo x >/dev/null; rm -f /tmp/k")
+    lab.plug("usb-kbd", "kbd1", bus="xhci.0", serial="dpkbd1")
+    lab.wait_ctr("[ -c /dev/input/vm-kbd ]", "keyboard node back in c1")
+    lab.ctr("exec 3</dev/input/vm-kbd")
+
+
+def _input_caps(lab, node):
+    for d in lab.devices():
+        if d["class"] == "input" and any(n["path"] == node for n in d["nodes"]):
+            return set(d["input"]), d["properties"]
+    raise AssertionError("devpassctl devices lacks %s" % node)
+
+
+def check_classify(lab):
+    """Input=keyboard / Input=mouse from real evdev caps, as udev sees them."""
+    lab.plug("usb-mouse", "mouse1", bus="xhci.0", serial="dpmouse1")
+    lab.plug("usb-tablet", "tab1", bus="xhci.0", serial="dptab1")
+    notes = []
+    for serial, want in (("dpkbd1", "keyboard"), ("dpmouse1", "mouse"), ("dptab1", "mouse")):
+        ev = [n for n in lab.usb_nodes(serial, "input") if "/event" in n][0]
+        caps, props = _input_caps(lab, ev)
+        udev = {k[len("ID_INPUT_"):].lower() for k, v in props.items()
+                if k.startswith("ID_INPUT_") and v == "1"}
+        expect(want in caps, "%s: devpass says %s, want %s" % (serial, sorted(caps), want))
+        for kind in ("keyboard", "mouse", "tablet", "touchpad", "joystick"):
+            expect((kind in caps) == (kind in udev),
+                   "%s: devpass %s vs udev %s on %s" % (serial, sorted(caps), sorted(udev), kind))
+        notes.append("%s=%s" % (serial, "+".join(sorted(caps))))
+    # the mouse rule gave the mouse its group; the keyboard rule did not match
+    ev = [n for n in lab.usb_nodes("dpmouse1", "input") if "/event" in n][0]
+    lab.wait_ctr("[ -c %s ]" % ev, "mouse node in c1")
+    st = lab.ctr("stat -c '%%g %%a' %s" % ev).split()
+    expect(st == ["12", "600"], "mouse rule not applied: %s" % st)
+    lab.unplug("mouse1")
+    lab.unplug("tab1")
+    return " ".join(notes)
+
+
+def check_revoke(lab):
+    """A held evdev fd is revoked on detach (read -> ENODEV); hidraw too."""
+    ev = [n for n in lab.usb_nodes("dpkbd1", "input") if "/event" in n][0]
+    hid = lab.usb_nodes("dpkbd1", "hidraw")[0]
+    lab.wait_ctr("[ -c /dev/input/vm-kbd ] && [ -c %s ]" % hid, "nodes in c1")
+    pid = lab.pid()
+    lab.sh("rm -f /tmp/kerr /tmp/herr; "
+           "setsid sh /mnt/share/guest/in-ctr.sh %s /bin/busybox cat /dev/input/vm-kbd </dev/null >/dev/null 2>/tmp/kerr & "
+           "setsid sh /mnt/share/guest/in-ctr.sh %s /bin/busybox cat %s </dev/null >/dev/null 2>/tmp/herr & "
+           "wait_for 30 eval 'devpassctl list --json | grep -q busybox' || true" % (pid, pid, hid))
+    lab.sh("devpassctl detach lxc:c1 %s && devpassctl detach lxc:c1 %s" % (ev, hid))
+    lab.sh("wait_for 30 grep -q 'No such device' /tmp/kerr || die \"evdev holder: $(cat /tmp/kerr)\"")
+    kernel = lab.sh("uname -r").strip()
+    major, minor = (int(x) for x in kernel.split(".")[:2])
+    if (major, minor) >= (6, 12):
+        lab.sh("wait_for 30 grep -q 'No such device' /tmp/herr || die \"hidraw holder: $(cat /tmp/herr)\"")
+        note = "evdev+hidraw revoked"
+    else:
+        # no HIDIOCREVOKE before 6.12: the holder keeps reading, and the
+        # agent says so in the journal
+        lab.sh("wait_for 30 sh -c 'journalctl -u devpassd --no-pager | grep -q \"cannot be revoked\"' || die 'no warning about the hidraw holder'")
+        note = "evdev revoked; hidraw kept (kernel %s < 6.12, warned)" % kernel
+    lab.sh("pkill -f 'busybox cat /dev/' || true")
+    lab.unplug("kbd1")
+    return note
+
+
+def check_serial(lab):
+    """FTDI usb-serial on a ringbuf chardev: ttyUSB node inside, writes arrive."""
+    lab.qmp.cmd("chardev-add", id="ser1",
+                backend={"type": "ringbuf", "data": {"size": 4096}})
+    lab.plug("usb-serial", "serdev1", bus="xhci.0", chardev="ser1", serial="dpser1")
+    tty = lab.usb_nodes("dpser1", "tty")
+    expect(len(tty) == 1 and "ttyUSB" in tty[0], "FTDI nodes: %s" % tty)
+    lab.wait_ctr("[ -c /dev/ttyVM0 ]", "ttyVM0 in c1")
+    lab.ctr("printf devpass-vm-serial >/dev/ttyVM0")
+    end = time.monotonic() + NODE_DEADLINE
+    got = ""
+    while "devpass-vm-serial" not in got and time.monotonic() < end:
+        got += lab.qmp.cmd("ringbuf-read", device="ser1", size=4096, format="utf8")
+        time.sleep(0.2)
+    expect("devpass-vm-serial" in got, "serial wrote %r" % got)
+    lab.unplug("serdev1")
+    lab.wait_ctr("[ ! -e /dev/ttyVM0 ]", "ttyVM0 gone from c1")
+    lab.qmp.cmd("chardev-remove", id="ser1")
+    return tty[0]
+
+
+def check_storage(lab):
+    """usb-storage: the disk inside reads the host file's bytes; unplug: gone."""
+    img = os.path.join(lab.work, "disk1.img")
+    with open(img, "wb") as f:
+        f.write(b"devpass-vm-disk!".ljust(8 << 20, b"\0"))
+    lab.qmp.cmd("blockdev-add", driver="raw", **{"node-name": "disk1"},
+                file={"driver": "file", "filename": img})
+    lab.plug("usb-storage", "stor1", bus="xhci.0", drive="disk1", serial="dpstor1")
+    blk = lab.usb_nodes("dpstor1", "block")
+    lab.wait_ctr("[ -b /dev/vmdisk ]", "vmdisk in c1")
+    head = lab.ctr("/bin/busybox head -c 16 /dev/vmdisk")
+    expect(head == "devpass-vm-disk!", "disk read %r" % head)
+    lab.unplug("stor1")
+    lab.wait_ctr("[ ! -e /dev/vmdisk ]", "vmdisk gone from c1")
+    lab.qmp.cmd("blockdev-del", **{"node-name": "disk1"})
+    return blk[0]
+
+
+def check_drm(lab):
+    """virtio-gpu card0+renderD128 (boot) and a hot-plugged bochs-display."""
+    lab.wait_ctr("[ -c /dev/dri/card0 ] && [ -c /dev/dri/renderD128 ]", "virtio-gpu nodes in c1")
+    lab.ctr("exec 3<>/dev/dri/renderD128 && exec 4<>/dev/dri/card0")
+    links = lab.ctr("ls /dev/dri/by-path 2>&1 || true").split()
+    before = set(lab.sh("ls /dev/dri").split())
+    lab.plug("bochs-display", "gpu2", bus="rp3")
+    lab.sh("wait_for %d eval '[ $(ls /dev/dri | wc -l) -gt %d ]' || die 'no bochs card'"
+           % (NODE_DEADLINE, len(before)))
+    lab.sh("udevadm settle -t 30 || true")
+    card = sorted(set(lab.sh("ls /dev/dri").split()) - before)
+    card = [c for c in card if c.startswith("card")]
+    expect(len(card) == 1, "new DRM nodes: %s" % card)
+    lab.wait_ctr("[ -c /dev/dri/%s ]" % card[0], "bochs %s in c1" % card[0])
+    lab.ctr("exec 3<>/dev/dri/%s" % card[0])
+    # left plugged: a PCIe hot-unplug waits on the guest's pciehp, which
+    # under TCG can take longer than the whole check
+    expect(any(l.endswith("-card") for l in links), "by-path links inside: %s" % links)
+    return "by-path: %s; hotplug %s" % (" ".join(links), card[0])
+
+
+NIC_MAC = "52:54:00:d9:a5:01"
+NIC_POLICY = """[Match]
+Class=net
+PCI=%s
+[Target]
+Container=lxc:c1
+[Grant]
+InterfaceName=lan0
+"""
+
+
+def _nic_home(lab, name, what):
+    lab.sh("wait_for %d eval '[ \"$(cat /sys/class/net/%s/address)\" = %s ]' || "
+           "die \"%s: $(ip -br link)\"" % (NODE_DEADLINE, name, NIC_MAC, what))
+
+
+def _nic_inside(lab, what):
+    lab.wait_ctr("ip link show lan0 | grep -q %s" % NIC_MAC, what)
+
+
+def check_nic(lab):
+    """e1000e by PCI= with InterfaceName=; container killed -> home with its
+    name and MAC; also when devpassd is SIGKILLed as the container dies."""
+    lab.qmp.cmd("netdev_add", type="user", id="n1", restrict=True)
+    lab.plug("e1000e", "nic1", bus="rp1", netdev="n1", mac=NIC_MAC)
+    lab.sh("wait_for %d eval 'grep -l %s /sys/class/net/*/address' >/dev/null || die 'no e1000e'"
+           % (NODE_DEADLINE, NIC_MAC))
+    lab.sh("udevadm settle -t 30 || true")
+    name = lab.sh("basename $(dirname $(grep -l %s /sys/class/net/*/address))" % NIC_MAC).strip()
+    expect(name.startswith("en"), "udev did not rename the NIC: %s" % name)
+    pci = lab.sh("basename $(readlink -f /sys/class/net/%s/device)" % name).strip()
+    lab.sh("cat >/etc/devpass/policy.d/60-vm-nic.policy <<'E'\n%sE\ndevpassctl reload"
+           % (NIC_POLICY % pci))
+    _nic_inside(lab, "lan0 in c1")
+    lab.sh("lxc-stop -k -n c1")
+    _nic_home(lab, name, "after lxc-stop -k")
+    lab.sh("lxc-start -n c1 -d && wait_for 60 lxc_pid c1 >/dev/null")
+    _nic_inside(lab, "lan0 in restarted c1")
+    # the agent dies with the container: the kernel hands the NIC back as
+    # lan0; the restarted agent must still give it its name back
+    lab.sh("systemctl kill -s KILL devpassd; lxc-stop -k -n c1")
+    lab.sh("wait_for 60 eval '[ \"$(systemctl is-active devpassd)\" = active ]' || die 'not restarted'")
+    _nic_home(lab, name, "after kill -9 of devpassd")
+    lab.sh("rm /etc/devpass/policy.d/60-vm-nic.policy && devpassctl reload")
+    lab.sh("lxc-start -n c1 -d && wait_for 60 lxc_pid c1 >/dev/null")
+    lab.unplug("nic1")
+    lab.qmp.cmd("netdev_del", id="n1")
+    return "%s at %s" % (name, pci)
+
+
+def check_kill_midgrant(lab):
+    """devpassd SIGKILLed by systemd right after a plug: converges, no leak."""
+    lab.sh("wait_for 60 eval 'devpassctl status | grep -q \"containers *1\"'")
+    lab.plug("usb-kbd", "kbd2", bus="xhci.0", serial="dpkbd2")
+    lab.sh("wait_for 30 usb_dev dpkbd2 >/dev/null; systemctl kill -s KILL devpassd")
+    lab.sh("wait_for 60 eval '[ \"$(systemctl is-active devpassd)\" = active ]' || die 'not restarted'")
+    lab.wait_ctr("[ -c /dev/input/vm-kbd ]", "keyboard in c1 after the restart")
+    lab.ctr("exec 3</dev/input/vm-kbd")
+    lab.unplug("kbd2")
+    lab.wait_ctr("[ ! -e /dev/input/vm-kbd ]", "keyboard gone from c1")
+    lab.sh("wait_for 30 eval '! devpassctl list | grep -q 0627'"
+           " || die \"grant left: $(devpassctl list)\"")
+    left = lab.sh("grep -l 0627 /run/devpass/grants/*.json 2>/dev/null || true").strip()
+    expect(not left, "ledger left: %s" % left)
+    restarts = lab.sh("systemctl show -p NRestarts --value devpassd").strip()
+    return "NRestarts=%s" % restarts
+
+
+def check_nspawn(lab):
+    """A keyboard attached into an nspawn machine registered with machined."""
+    lab.sh("mk_nspawn n1 || die \"n1 did not start: $(journalctl -u dpvm-n1 --no-pager | tail -5)\"")
+    pid = lab.sh("machine_pid n1").strip()
+    lab.plug("usb-kbd", "kbd3", bus="xhci.0", serial="dpkbd3")
+    ev = [n for n in lab.usb_nodes("dpkbd3", "input") if "/event" in n][0]
+    mm = _hex(lab.majmin(ev))
+    lab.sh("devpassctl attach nspawn:n1 %s --path /dev/input/n1-kbd" % ev)
+    lab.wait_ctr("[ -c /dev/input/n1-kbd ]", "keyboard in n1", ctr=pid)
+    lab.ctr("exec 3</dev/input/n1-kbd && echo x >/dev/null", ctr=pid)
+    cg = lab.sh("sed -n 's/^0:://p' /proc/%s/cgroup" % pid).strip()
+    lab.unplug("kbd3")
+    lab.wait_ctr("[ ! -e /dev/input/n1-kbd ]", "keyboard gone from n1", ctr=pid)
+    out = lab.ctr("mknod /tmp/k c %s && { exec 3</tmp/k; } 2>&1; echo rc=$?" % mm,
+                  ctr=pid, check=False)
+    expect("Operation not permitted" in out, "re-made node opened in n1: %r" % out)
+    lab.sh("systemctl stop dpvm-n1")
+    return "cgroup %s" % cg
+
+
+def for_mode(mode):
+    v2 = [("service", check_service), ("keyboard", check_keyboard),
+          ("classify", check_classify), ("revoke", check_revoke),
+          ("serial", check_serial), ("storage", check_storage),
+          ("drm", check_drm), ("nic", check_nic),
+          ("kill-midgrant", check_kill_midgrant), ("nspawn", check_nspawn)]
+    if mode == "v2":
+        return v2
+    return [c for c in v2 if c[0] in ("service", "keyboard", "revoke", "serial",
+                                      "storage", "nic", "kill-midgrant")]
