@@ -25,17 +25,18 @@ BPF=$AGENT_DIR/bpf
 mkdir "$BPF"
 mount -t bpf bpf "$BPF" || dpt_fail "mount bpffs"
 dpt_cleanup_add umount -l "$BPF"
-export DEVPASS_BPF_ROOT=$BPF/devpass
-mkdir "$DEVPASS_BPF_ROOT"
+PINS=$BPF/devpass
+AGENT_TEST_PATHS+=(--test-path "bpf-root=$PINS")
+mkdir "$PINS"
 # the pin dir of a cgroup that is gone: made, its id noted, removed
 DEAD=$(dirname "$CG2")/dpt-cg2-dead-$$
 mkdir "$DEAD"
-mkdir "$DEVPASS_BPF_ROOT/cg-$(stat -c %i "$DEAD")"
+mkdir "$PINS/cg-$(stat -c %i "$DEAD")"
 rmdir "$DEAD"
-pins() { find "$DEVPASS_BPF_ROOT" -mindepth 1 | wc -l; }
+pins() { find "$PINS" -mindepth 1 | wc -l; }
 
 agent_start
-[ "$(pins)" = 0 ] || fail "start-up did not sweep the pins of a dead cgroup: $(ls "$DEVPASS_BPF_ROOT")"
+[ "$(pins)" = 0 ] || fail "start-up did not sweep the pins of a dead cgroup: $(ls "$PINS")"
 base=$(pins)
 
 img=$(dpt_tmpdir)/lc.img
@@ -53,7 +54,7 @@ for i in $(seq "$CYCLES"); do
         fi
         "$DPT_HARNESS" stop "$name" || fail "cycle $i: stop"
 done
-dpt_wait_for 10000 sh -c "[ \$(find '$DEVPASS_BPF_ROOT' -mindepth 1 | wc -l) = $base ]" ||
+dpt_wait_for 10000 sh -c "[ \$(find '$PINS' -mindepth 1 | wc -l) = $base ]" ||
         fail "after $CYCLES containers the pin dir holds $(pins) entries, $base before"
 dpt_wait_for 5000 sh -c "! '$DEVPASSCTL' --socket '$AGENT_SOCK' list | grep -q pid:" ||
         fail "grants of stopped containers left"
