@@ -5,6 +5,7 @@
  * Loopback unless the operator names another address; a unix socket is
  * root's (0600, or 0660 for --read-group). */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -28,6 +29,48 @@ struct dp_metrics_http {
         char *unix_path;
 };
 
+/* libmicrohttpd (and the TLS stack it links) is loaded only when metrics
+ * are asked for: linked in, it would cost every devpassd ~2.5 MiB of RSS.
+ * By soname, from the system's library path. */
+static struct {
+        void *dl;
+        __typeof__(MHD_start_daemon) *start_daemon;
+        __typeof__(MHD_stop_daemon) *stop_daemon;
+        __typeof__(MHD_run) *run;
+        __typeof__(MHD_get_daemon_info) *get_daemon_info;
+        __typeof__(MHD_create_response_from_buffer)
+                *create_response_from_buffer;
+        __typeof__(MHD_add_response_header) *add_response_header;
+        __typeof__(MHD_queue_response) *queue_response;
+        __typeof__(MHD_destroy_response) *destroy_response;
+        __typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+} mhd;
+
+#define MHD_SYM(f) \
+        ((mhd.f = (__typeof__(mhd.f))dlsym(mhd.dl, "MHD_" #f)) != NULL)
+
+static int mhd_load(void)
+{
+        if (mhd.run)
+                return 0;
+        mhd.dl = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
+        if (!mhd.dl)
+                return log_error_errno(
+                        -ELIBACC, "Cannot load libmicrohttpd: %s", dlerror());
+        if (!MHD_SYM(start_daemon) || !MHD_SYM(stop_daemon) ||
+            !MHD_SYM(get_daemon_info) ||
+            !MHD_SYM(create_response_from_buffer) ||
+            !MHD_SYM(add_response_header) || !MHD_SYM(queue_response) ||
+            !MHD_SYM(destroy_response) || !MHD_SYM(lookup_connection_value) ||
+            !MHD_SYM(run)) {
+                log_error("libmicrohttpd lacks a function devpassd uses");
+                dlclose(mhd.dl);
+                mhd = (__typeof__(mhd)){};
+                return -ELIBBAD;
+        }
+        return 0;
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
                               const char *url, const char *method,
                               const char *version, const char *upload,
@@ -50,13 +93,13 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
         if (!streq(url, "/metrics")) {
                 static const char nf[] = "not found: try /metrics\n";
 
-                resp = MHD_create_response_from_buffer(strlen(nf), (void *)nf,
+                resp = mhd.create_response_from_buffer(strlen(nf), (void *)nf,
                                                        MHD_RESPMEM_PERSISTENT);
-                ret = MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, resp);
-                MHD_destroy_response(resp);
+                ret = mhd.queue_response(conn, MHD_HTTP_NOT_FOUND, resp);
+                mhd.destroy_response(resp);
                 return ret;
         }
-        accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+        accept = mhd.lookup_connection_value(conn, MHD_HEADER_KIND,
                                              MHD_HTTP_HEADER_ACCEPT);
         om = accept && strstr(accept, "application/openmetrics-text");
         f = open_memstream(&buf, &len);
@@ -68,18 +111,18 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn,
                 return MHD_NO;
         }
         fclose(f);
-        resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+        resp = mhd.create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
         if (!resp) {
                 free(buf);
                 return MHD_NO;
         }
-        MHD_add_response_header(
+        mhd.add_response_header(
                 resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                 om ? "application/openmetrics-text; version=1.0.0; "
                      "charset=utf-8"
                    : "text/plain; version=0.0.4; charset=utf-8");
-        ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-        MHD_destroy_response(resp);
+        ret = mhd.queue_response(conn, MHD_HTTP_OK, resp);
+        mhd.destroy_response(resp);
         return ret;
 }
 
@@ -174,7 +217,7 @@ static void run(void *data, int fd, uint32_t events)
         (void)events;
         if (fd == m->timer_fd)
                 (void)!read(fd, &ticks, sizeof(ticks));
-        (void)MHD_run(m->mhd);
+        (void)mhd.run(m->mhd);
 }
 
 int dp_metrics_http_open(dp_daemon *d, const char *spec, int64_t read_group,
@@ -189,6 +232,9 @@ int dp_metrics_http_open(dp_daemon *d, const char *spec, int64_t read_group,
 
         if (!m)
                 return -ENOMEM;
+        r = mhd_load();
+        if (r < 0)
+                return r;
         m->d = d;
         m->mhd_fd = m->timer_fd = -EBADF;
         r = listen_socket(m, spec,
@@ -196,8 +242,8 @@ int dp_metrics_http_open(dp_daemon *d, const char *spec, int64_t read_group,
         if (r < 0)
                 return log_error_errno(r, "Cannot listen for metrics on %s: %m",
                                        spec);
-        /* no internal thread: MHD_run() from our loop */
-        m->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, answer, m,
+        /* no internal thread: mhd.run() from our loop */
+        m->mhd = mhd.start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, answer, m,
                                   MHD_OPTION_LISTEN_SOCKET, fd,
                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
@@ -209,7 +255,7 @@ int dp_metrics_http_open(dp_daemon *d, const char *spec, int64_t read_group,
                                        "endpoint on %s",
                                        spec);
         }
-        info = MHD_get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+        info = mhd.get_daemon_info(m->mhd, MHD_DAEMON_INFO_EPOLL_FD);
         m->mhd_fd = info ? info->epoll_fd : -EBADF;
         m->timer_fd =
                 timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -241,7 +287,7 @@ void dp_metrics_http_free(dp_metrics_http *m)
                 close(m->timer_fd);
         }
         if (m->mhd)
-                MHD_stop_daemon(m->mhd);
+                mhd.stop_daemon(m->mhd);
         if (m->unix_path) {
                 (void)unlink(m->unix_path);
                 free(m->unix_path);

@@ -102,8 +102,10 @@ printf '{"method":"devpass.List"}\0' | "$RAW" "$AGENT_SOCK" 65534 | grep -q Perm
         fail "unauthorised client was served"
 # a client inside a container's pid namespace that was handed the socket
 # (here: nsenter into its pid namespace only) is refused, even as root
-nsenter -t "$CTR" -p -- "$RAW" "$AGENT_SOCK" </dev/null 2>/dev/null | grep -q "other namespaces" ||
-        fail "a client inside a container was served"
+# (LeakSanitizer cannot run in a pid namespace whose /proc it cannot see)
+out=$(ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 nsenter -t "$CTR" -p -- "$RAW" "$AGENT_SOCK" </dev/null 2>&1 || true)
+echo "$out" | grep -q "other namespaces" ||
+        fail "a client inside a container was served: $out"
 # a client that connects and never sends does not block anyone
 exec 9< <(sleep 3 | "$RAW" "$AGENT_SOCK" || true)
 pids=()
