@@ -11,7 +11,7 @@ import time
 
 from checks import NODE_DEADLINE, expect
 
-EVENT = re.compile(r"^(KERNEL|UDEV)\[(\d+\.\d+)\] add\s+(\S+/event\d+) \(input\)")
+EVENT = re.compile(r"^(KERNEL|UDEV)\s*\[(\d+\.\d+)\] add\s+(\S+/event\d+) \(input\)")
 
 
 def pct(xs, p):
