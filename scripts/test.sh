@@ -2,10 +2,12 @@
 # Sets up, builds and runs the whole devpass test suite, as CI does:
 #   1. -Wall -Wextra -Werror build, every ctest suite (unit, umockdev,
 #      privileged, e2e) — the privileged and e2e suites need root;
-#   2. valgrind memcheck over the unit suite, discovery under umockdev and
+#   2. the VM lab (tests/vm): the same build in a real systemd guest with
+#      real USB, input, DRM and NIC drivers, pure cgroup v2 and hybrid;
+#   3. valgrind memcheck over the unit suite, discovery under umockdev and
 #      devpassctl-local's read-only verbs;
-#   3. the same tests again under AddressSanitizer + UBSan;
-#   4. each libFuzzer target for a bounded time (clang).
+#   4. the same tests again under AddressSanitizer + UBSan;
+#   5. each libFuzzer target for a bounded time (clang).
 # Usage: scripts/test.sh [--quick]   (--quick: step 1 only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +36,16 @@ step "tests"
 ctest --test-dir build-ci --output-on-failure -L unit -j"$JOBS"
 ctest --test-dir build-ci --output-on-failure -LE unit -j1
 [ "${1:-}" = "--quick" ] && exit 0
+
+step "VM lab (tests/vm: Debian 12 guest under QEMU, systemd, cgroup v2 and hybrid)"
+# Alone: TCG keeps every core busy. Exit 77 only when QEMU cannot start.
+rc=0
+python3 tests/vm/run-vm.py build-ci || rc=$?
+if [ "$rc" = 77 ]; then
+        echo "VM lab skipped (see the reason above)"
+elif [ "$rc" != 0 ]; then
+        exit "$rc"
+fi
 
 step "valgrind memcheck (unit, discovery, devpassctl-local, privileged suites it can run)"
 ctest --test-dir build-ci --output-on-failure -L unit -T memcheck -j"$JOBS"

@@ -88,6 +88,28 @@ static void test_gone_or_taken(void **state)
         assert_int_equal(sh("ip link set %s name %s", a, b), 0);
 }
 
+/* systemd-udevd gives a NIC that arrives under a foreign name its
+ * predictable name as an altname; that altname is the NIC's own original
+ * name, which is no conflict: it goes, and the NIC gets its name back. */
+static void test_own_altname(void **state)
+{
+        dp_netdev_saved s;
+        char v[64];
+
+        assert_int_equal(dp_act_net_identify(a, &s), 0);
+        assert_int_equal(sh("ip link set %s name %s", a, k), 0);
+        if (sh("ip link property add dev %s altname %s", k, a) != 0) {
+                fprintf(stderr, "kernel without altnames: case not staged\n");
+                return;
+        }
+        assert_int_equal(dp_act_net_restore(&s), 0);
+        read_attr(a, "ifindex", v, sizeof(v));
+        assert_int_not_equal(sh("ip link show dev %s >/dev/null 2>&1", k), 0);
+        /* its own altname is gone with the rename; nobody else's was touched */
+        assert_int_not_equal(sh("ip -o link show dev %s | grep -q altname", a),
+                             0);
+}
+
 /* The NIC died (a virtual NIC in a dead netns); another link carrying its
  * MAC is not it: nothing is renamed. */
 static void test_same_mac_is_not_it(void **state)
@@ -113,6 +135,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_gone_or_taken, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_same_mac_is_not_it, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_own_altname, setup,
                                                 teardown),
         };
 

@@ -15,7 +15,7 @@ PKGS=(
         qemu-guest-agent busybox-static usbutils pciutils systemd-container
         dbus lxc lxc-templates bpftool procps evtest ethtool
         libudev1 libevdev2 libdrm2 libusb-1.0-0 libnl-3-200
-        libnl-route-3-200 libjson-c5
+        libnl-route-3-200 libjson-c5 libmicrohttpd12 libsystemd0 libcap2
 )
 
 HERE=$(cd "$(dirname "$0")" && pwd)

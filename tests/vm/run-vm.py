@@ -38,6 +38,16 @@ def make_share(build, share, stamp):
         shutil.copy(stamp, os.path.join(share, "vm-stamp"))
 
 
+def prune_images(image):
+    """Removes the cache's images of earlier recipes (hash-named siblings)."""
+    cache = os.path.dirname(image)
+    for name in os.listdir(cache):
+        path = os.path.join(cache, name)
+        if (path != image and len(name) == 16 and os.path.isdir(path) and
+                all(c in "0123456789abcdef" for c in name)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def run_mode(image, share, work, mode, only, bench):
     vm = VM(image, work, share, mode, log)
     results = []
@@ -48,10 +58,10 @@ def run_mode(image, share, work, mode, only, bench):
         todo = checks.for_mode(mode)
         if bench:
             import benchvm
-            todo = [t for t in todo if t[0] == "service"]
+            todo = [t for t in todo if t[0] in (only or {"service"}) | {"service"}]
             todo.append(("bench", lambda lab: benchvm.check_bench(lab, bench)))
         for name, fn in todo:
-            if only and name not in only:
+            if only and name not in only and name not in ("service", "bench"):
                 continue
             t0 = time.monotonic()
             try:
@@ -90,6 +100,7 @@ def main():
     image = subprocess.run([os.path.join(HERE, "build-image.sh")], check=True,
                            stdout=subprocess.PIPE, text=True).stdout.strip()
     log("image %s (%.0f s)" % (image, time.monotonic() - t0))
+    prune_images(image)
     tmp = tempfile.mkdtemp(prefix="devpass-vm.")
     results = []
     try:
