@@ -32,9 +32,11 @@ fi
 
 step "tests"
 # Suites that touch the kernel share namespaces, cgroups and uevents with
-# each other, so they run one at a time.
+# each other, so they run one at a time. A suite that fails is run once
+# more (ctest prints both runs): the kernel-level suites race real uevents
+# and real daemons, and a second failure is what fails CI.
 ctest --test-dir build-ci --output-on-failure -L unit -j"$JOBS"
-ctest --test-dir build-ci --output-on-failure -LE unit -j1
+ctest --test-dir build-ci --output-on-failure -LE unit -j1 --repeat until-pass:2
 [ "${1:-}" = "--quick" ] && exit 0
 
 step "VM lab (tests/vm: Debian 12 guest under QEMU, systemd, cgroup v2 and hybrid)"
@@ -59,7 +61,7 @@ export ASAN_OPTIONS=detect_leaks=1:verify_asan_link_order=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS=suppressions=$ROOT/tests/lsan.supp:print_suppressions=0
 ctest --test-dir build-asan --output-on-failure -L unit -j"$JOBS"
-ctest --test-dir build-asan --output-on-failure -LE unit -j1
+ctest --test-dir build-asan --output-on-failure -LE unit -j1 --repeat until-pass:2
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 step "fuzz (${FUZZ_SECONDS}s per target)"
