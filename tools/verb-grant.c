@@ -162,26 +162,22 @@ static int via_agent(const ctl_opts *o, const char *method, json_object *params,
         return 1;
 }
 
-int verb_attach(ctl_opts *o)
+/* A request whose answer is a grant (attach, renew): through the agent,
+ * else done here; takes params; prints the grant. */
+static int grant_request(ctl_opts *o, const char *method, json_object *params,
+                         int (*local)(ctl_opts *o, json_object *params,
+                                      json_object **ret))
 {
-        json_object *params = NULL, *res = NULL, *g = NULL;
-        int r, rc;
+        json_object *res = NULL, *g = NULL;
+        int rc;
 
-        r = attach_params(o, &params);
-        if (r != CTL_OK)
-                return r;
-        r = ctl_check_attach(params);
-        if (r != CTL_OK) {
-                json_object_put(params);
-                return r;
-        }
-        if (via_agent(o, "devpass.Attach", params, &res, &rc)) {
+        if (via_agent(o, method, params, &res, &rc)) {
                 if (rc == CTL_OK)
                         g = json_object_get(
                                 json_object_object_get(res, "grant"));
                 json_object_put(res);
         } else
-                rc = ctl_local_attach(o, params, &g);
+                rc = local(o, params, &g);
         json_object_put(params);
         if (rc != CTL_OK)
                 return rc;
@@ -191,6 +187,22 @@ int verb_attach(ctl_opts *o)
                 print_grant(g);
         json_object_put(g);
         return CTL_OK;
+}
+
+int verb_attach(ctl_opts *o)
+{
+        json_object *params = NULL;
+        int r;
+
+        r = attach_params(o, &params);
+        if (r != CTL_OK)
+                return r;
+        r = ctl_check_attach(params);
+        if (r != CTL_OK) {
+                json_object_put(params);
+                return r;
+        }
+        return grant_request(o, "devpass.Attach", params, ctl_local_attach);
 }
 
 int verb_detach(ctl_opts *o)
@@ -211,8 +223,7 @@ int verb_detach(ctl_opts *o)
 
 int verb_renew(ctl_opts *o)
 {
-        json_object *params = json_object_new_object(), *res = NULL, *g = NULL;
-        int rc;
+        json_object *params = json_object_new_object();
 
         if (!o->lease) {
                 json_object_put(params);
@@ -226,22 +237,7 @@ int verb_renew(ctl_opts *o)
                 json_object_put(params);
                 return CTL_USAGE;
         }
-        if (via_agent(o, "devpass.Renew", params, &res, &rc)) {
-                if (rc == CTL_OK)
-                        g = json_object_get(
-                                json_object_object_get(res, "grant"));
-                json_object_put(res);
-        } else
-                rc = ctl_local_renew(o, params, &g);
-        json_object_put(params);
-        if (rc != CTL_OK)
-                return rc;
-        if (o->json)
-                ctl_print_json(g);
-        else
-                print_grant(g);
-        json_object_put(g);
-        return CTL_OK;
+        return grant_request(o, "devpass.Renew", params, ctl_local_renew);
 }
 
 int verb_list(ctl_opts *o)
