@@ -72,7 +72,8 @@ dpt_wait_for 5000 sh -c "! '$DPT_HARNESS' exec $CTR test -e $B" || fail "udevd b
 
 # a process named like udevd but not root's must not count
 udevd_stop
-dpt_wait_for 5000 grep -q -c "systemd-udevd is gone" "$AGENT_LOG"
+dpt_wait_for 5000 sh -c "[ \$(grep -c 'systemd-udevd is gone' '$AGENT_LOG') = 2 ]" ||
+        fail "agent did not notice udevd stopping a second time"
 n_gone=$(grep -c "systemd-udevd is gone" "$AGENT_LOG")
 decoy=$(dpt_tmpdir)/systemd-udevd
 cp /bin/sleep "$decoy"
