@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the Debian package from this tree (committed or not):
 #   scripts/package.sh [--reuse] [OUTDIR]
-# leaves OUTDIR/devpass_<version>_<arch>.deb (default OUTDIR: build-deb).
+# leaves OUTDIR/devpass_<version>_<arch>.deb and
+# devpass-kubelet-plugin_<version>_<arch>.deb (default OUTDIR: build-deb).
 # The tree is copied to OUTDIR/src first, since dpkg-buildpackage writes its
 # results next to the source dir. --reuse keeps the previous build dir
 # there, so that only what changed is compiled again.
@@ -35,7 +36,7 @@ find "$src" -mindepth 1 -path "$src/obj-*" -prune -o -path "$src/debian/.debhelp
         tar --null -T - -cf -) | tar -C "$src" -xf -
 
 rm -f "$out"/devpass_*.deb "$out"/devpass_*.buildinfo "$out"/devpass_*.changes \
-        "$out"/devpass-dbgsym_*.deb
+        "$out"/devpass-dbgsym_*.deb "$out"/devpass-kubelet-plugin*_*.deb
 flags=(-b -us -uc)
 [ $reuse = 1 ] && flags+=(--no-pre-clean)
 (cd "$src" && nice dpkg-buildpackage "${flags[@]}" -j"${DEVPASS_JOBS:-2}")

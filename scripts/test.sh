@@ -2,8 +2,9 @@
 # Sets up, builds and runs the whole devpass test suite, as CI does:
 #   1. -Wall -Wextra -Werror build, every ctest suite (unit, umockdev,
 #      privileged, e2e) — the privileged and e2e suites need root;
-#   2. the VM lab (tests/vm): the same build in a real systemd guest with
-#      real USB, input, DRM and NIC drivers, pure cgroup v2 and hybrid;
+#   2. the VM lab (tests/vm): the Debian package, installed in a real
+#      systemd guest with real USB, input, DRM and NIC drivers, pure
+#      cgroup v2 and hybrid;
 #   3. valgrind memcheck over the unit suite, discovery under umockdev and
 #      devpassctl-local's read-only verbs;
 #   4. the same tests again under AddressSanitizer + UBSan;
@@ -41,8 +42,16 @@ ctest --test-dir build-ci --output-on-failure -LE unit -j1 --repeat until-pass:2
 
 step "VM lab (tests/vm: Debian 12 guest under QEMU, systemd, cgroup v2 and hybrid)"
 # Alone: TCG keeps every core busy. Exit 77 only when QEMU cannot start.
+# The guest installs the Debian package (built by the e2e-package test; built
+# here if that test did not leave one), so it checks what users install.
+deb=$(ls build-ci/package/devpass_*.deb 2>/dev/null | head -1 || true)
+if [ -z "$deb" ]; then
+        scripts/package.sh --reuse build-ci/package >build-ci/package.log 2>&1 ||
+                { tail -n 40 build-ci/package.log; exit 1; }
+        deb=$(ls build-ci/package/devpass_*.deb | head -1)
+fi
 rc=0
-python3 tests/vm/run-vm.py build-ci || rc=$?
+python3 tests/vm/run-vm.py --deb "$deb" build-ci || rc=$?
 if [ "$rc" = 77 ]; then
         echo "VM lab skipped (see the reason above)"
 elif [ "$rc" != 0 ]; then

@@ -64,6 +64,13 @@ static void spawn(dp_daemon *d)
 
         d->kubelet_started = now_sec();
         r = check_program(prog);
+        if (r == -ENOENT) {
+                /* Debian ships it apart: it pulls in gRPC */
+                log_error("Not starting %s: not installed (package "
+                          "devpass-kubelet-plugin)",
+                          prog);
+                return;
+        }
         if (r < 0) {
                 log_error_errno(r,
                                 "Not starting %s: %m (must be a root-owned "

@@ -58,6 +58,19 @@ for f in "${want[@]}"; do
         grep -qxF "$f" <<<"$list" || dpt_fail "package lacks $f"
 done
 dpkg-deb -f "$deb" Depends | grep -q libjson-c || dpt_fail "no shared-library Depends"
+# the DRA plugin (gRPC, protobuf-c) is a package of its own
+! grep -q kubelet-plugin <<<"$list" || dpt_fail "devpass ships the kubelet plugin"
+! dpkg-deb -f "$deb" Depends | grep -q 'grpc\|protobuf' ||
+        dpt_fail "devpass depends on gRPC: $(dpkg-deb -f "$deb" Depends)"
+plugin=$out/devpass-kubelet-plugin_${version}_${arch}.deb
+[[ -f $plugin ]] || dpt_fail "no $plugin"
+dpkg-deb -c "$plugin" | grep -q './usr/libexec/devpass/devpass-kubelet-plugin$' ||
+        dpt_fail "$plugin lacks the plugin"
+dpkg-deb -f "$plugin" Depends | grep -q "devpass (= $version)" ||
+        dpt_fail "plugin Depends: $(dpkg-deb -f "$plugin" Depends)"
+lint=$(lintian "$plugin" 2>/dev/null || true)
+[[ -z $lint ]] || printf 'lintian (plugin): %s\n' "$lint" >&2
+if grep -q '^E:' <<<"$lint"; then dpt_fail "lintian reports errors for the plugin"; fi
 
 # install, run, remove, purge
 work=$(dpt_tmpdir)

@@ -23,7 +23,15 @@ class Lab:
 
     def setup(self):
         self.vm.sh("mount -t 9p -o trans=virtio,version=9p2000.L,ro share /mnt/share")
-        self.sh(". /mnt/share/guest/setup.sh")
+        self.sh(". /mnt/share/guest/setup.sh", timeout=300)
+        self.packaged = self.sh("[ -f /mnt/share/devpass.deb ] && echo yes || true").strip() == "yes"
+
+    def teardown(self):
+        """Stops the lab's containers: their busybox init ignores SIGTERM, so
+        left running they hold the guest's shutdown for systemd's 90 s."""
+        self.vm.sh("for c in $(lxc-ls --running -1); do lxc-stop -k -n $c; done; "
+                   "for m in $(machinectl list --no-legend | awk '{print $1}'); do "
+                   "machinectl terminate $m; done", timeout=60, check=False)
 
     def dump_journal(self):
         out = self.vm.sh("journalctl -u devpassd --no-pager -n 25", check=False)
@@ -87,14 +95,24 @@ def _hex(pair):
 
 
 def check_service(lab):
-    """devpassd from the shipped unit, Type=notify, start/restart/stop."""
-    lab.sh("systemctl start devpassd")
+    """devpassd from the shipped unit, Type=notify, start/restart/stop.
+
+    Installed from the package, the unit is enabled and already running."""
+    if lab.packaged:
+        lab.sh("dpkg-query -W -f '${Status}' devpass | grep -q 'install ok installed'"
+               " || die 'devpass not installed'")
+        state = lab.sh("systemctl is-enabled devpassd; systemctl is-active devpassd",
+                       check=False).split()
+        expect(state == ["enabled", "active"], "after apt install: %s" % state)
+        unit = "/lib/systemd/system/devpassd.service"
+    else:
+        lab.sh("systemctl start devpassd")
+        unit = "/usr/local/lib/systemd/system/devpassd.service"
     show = lab.sh("systemctl show -p Type,ActiveState,MainPID,FragmentPath devpassd")
     props = dict(l.split("=", 1) for l in show.split())
     expect(props["Type"] == "notify", "Type=%s" % props["Type"])
     expect(props["ActiveState"] == "active", show)
-    expect(props["FragmentPath"] == "/usr/local/lib/systemd/system/devpassd.service",
-           "unit not the shipped one: " + props["FragmentPath"])
+    expect(props["FragmentPath"] == unit, "unit not the shipped one: " + props["FragmentPath"])
     lab.sh("journalctl -u devpassd --no-pager | grep -q 'devpassd ready' || die 'no ready line in journal'")
     lab.sh("systemctl restart devpassd")
     pid2 = lab.sh("systemctl show -p MainPID --value devpassd").strip()
@@ -102,7 +120,8 @@ def check_service(lab):
     lab.sh("systemctl stop devpassd; [ \"$(systemctl is-active devpassd)\" = inactive ] || die 'still active'")
     lab.sh("systemctl start devpassd; systemctl is-active devpassd >/dev/null")
     lab.sh("wait_for 30 sh -c 'devpassctl status | grep -q \"containers *1\"' || die 'c1 not seen'")
-    return "pids %s -> %s" % (props["MainPID"], pid2)
+    return "%s, pids %s -> %s" % ("package" if lab.packaged else "build tree",
+                                  props["MainPID"], pid2)
 
 
 def check_keyboard(lab):
@@ -127,6 +146,54 @@ def check_keyboard(lab):
     lab.plug("usb-kbd", "kbd1", bus="xhci.0", serial="dpkbd1")
     lab.wait_ctr("[ -c /dev/input/vm-kbd ]", "keyboard node back in c1")
     lab.ctr("exec 3</dev/input/vm-kbd")
+
+
+GRANT_ID = "dcbf6b87147f4677a8fb7ef58635b12c"  # data/catalog/devpass.catalog
+REVOKE_ID = "fe0a24455959483a9f12d6710c20e439"
+
+
+def _journal(lab, msg_id):
+    out = lab.sh("journalctl -o json --no-pager MESSAGE_ID=%s DEVPASS_CONTAINER=lxc:c1"
+                 % msg_id)
+    return [json.loads(l) for l in out.splitlines() if l.strip()]
+
+
+def _metrics(lab):
+    """GET /metrics with bash's /dev/tcp: the guest has no HTTP client."""
+    out = lab.sh("bash -c %s" % quote(
+        "exec 3<>/dev/tcp/127.0.0.1/9464; "
+        "printf 'GET /metrics HTTP/1.0\\r\\nHost: x\\r\\n\\r\\n' >&3; cat <&3"))
+    expect(out.startswith("HTTP/1."), "metrics answer: %r" % out[:200])
+    values = {}
+    for line in out.split("\r\n\r\n", 1)[-1].splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            values[name] = float(value)
+    return values
+
+
+def check_records(lab):
+    """The keyboard's grant and revoke in the journal, its grant in /metrics."""
+    lab.wait_ctr("[ -c /dev/input/vm-kbd ]", "keyboard node in c1")
+    grants = [r for r in _journal(lab, GRANT_ID)
+              if "/dev/input/vm-kbd" in r.get("DEVPASS_NODES", "")]
+    expect(grants, "no grant record of the keyboard for lxc:c1")
+    g = grants[-1]
+    expect(g.get("DEVPASS_RESULT") == "ok", "grant record: %s" % g)
+    expect("50-vm.policy" in g.get("DEVPASS_RULE", ""), "grant rule: %s" % g.get("DEVPASS_RULE"))
+    expect(g.get("SYSLOG_IDENTIFIER") == "devpassd" or g.get("_COMM") == "devpassd",
+           "grant record not from devpassd: %s" % g.get("_COMM"))
+    # the unplug in check_keyboard: the re-plugged keyboard has a new syspath
+    revokes = [r for r in _journal(lab, REVOKE_ID)
+               if r.get("DEVPASS_RULE") == g.get("DEVPASS_RULE")]
+    expect(revokes, "no revoke record by the rule %s" % g.get("DEVPASS_RULE"))
+    m = _metrics(lab)
+    held = m.get('devpass_grants{container="lxc:c1",class="input"}', 0)
+    expect(held >= 1, "devpass_grants for lxc:c1 input: %s" % held)
+    made = m.get('devpass_grants_made_total{source="policy"}', 0)
+    expect(made >= 1, "devpass_grants_made_total: %s" % made)
+    return "%d grant / %d revoke records; devpass_grants{lxc:c1,input}=%d" % (
+        len(grants), len(revokes), held)
 
 
 def _input_caps(lab, node):
@@ -342,11 +409,12 @@ def check_nspawn(lab):
 
 def for_mode(mode):
     v2 = [("service", check_service), ("keyboard", check_keyboard),
+          ("records", check_records),
           ("classify", check_classify), ("revoke", check_revoke),
           ("serial", check_serial), ("storage", check_storage),
           ("drm", check_drm), ("nic", check_nic),
           ("kill-midgrant", check_kill_midgrant), ("nspawn", check_nspawn)]
     if mode == "v2":
         return v2
-    return [c for c in v2 if c[0] in ("service", "keyboard", "revoke", "serial",
+    return [c for c in v2 if c[0] in ("service", "keyboard", "records", "revoke", "serial",
                                       "storage", "nic", "kill-midgrant")]

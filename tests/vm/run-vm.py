@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """The VM lab tier: proves devpass on a real systemd host with real drivers.
 
-  run-vm.py BUILD_DIR [--mode v2|hybrid|both] [--only CHECK,...]
+  run-vm.py BUILD_DIR [--deb PACKAGE] [--mode v2|hybrid|both] [--only CHECK,...]
 
-Builds (or reuses) the guest image, installs BUILD_DIR into a 9p share,
-boots the guest once per cgroup mode with -snapshot, runs every check of
+Builds (or reuses) the guest image, puts the Debian package (--deb, what CI
+tests) or else BUILD_DIR's `cmake --install` into a 9p share, which the
+guest installs (`apt install`) before its checks, boots the guest once per cgroup mode with -snapshot, runs every check of
 that mode inside the one boot, powers off.  QEMU is killed on any failure
 or signal.  Exit 0: all passed, 1: a check failed, 77: QEMU cannot start.
 """
@@ -29,10 +30,15 @@ def log(msg):
     print("vm: " + msg, flush=True)
 
 
-def make_share(build, share, stamp):
-    env = dict(os.environ, DESTDIR=os.path.join(share, "stage"))
-    subprocess.run(["cmake", "--install", build], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+def make_share(build, share, stamp, deb):
+    os.makedirs(share)
+    if deb:
+        # the package alone: nothing of the build tree reaches the guest
+        shutil.copy(deb, os.path.join(share, "devpass.deb"))
+    else:
+        env = dict(os.environ, DESTDIR=os.path.join(share, "stage"))
+        subprocess.run(["cmake", "--install", build], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
     shutil.copytree(os.path.join(HERE, "guest"), os.path.join(share, "guest"))
     if stamp:
         shutil.copy(stamp, os.path.join(share, "vm-stamp"))
@@ -51,6 +57,7 @@ def prune_images(image):
 def run_mode(image, share, work, mode, only, bench):
     vm = VM(image, work, share, mode, log)
     results = []
+    lab = None
     try:
         vm.start()
         lab = checks.Lab(vm, work, log)
@@ -74,6 +81,11 @@ def run_mode(image, share, work, mode, only, bench):
             log("%s %s/%s (%.1f s) %s" % (results[-1][2], mode, name,
                                           results[-1][3], results[-1][4]))
     finally:
+        if lab:
+            try:
+                lab.teardown()
+            except Exception as e:
+                log("teardown: %s" % e)
         vm.stop()
     return results
 
@@ -81,6 +93,8 @@ def run_mode(image, share, work, mode, only, bench):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build")
+    ap.add_argument("--deb", default="",
+                    help="the devpass_*.deb to install in the guest instead of BUILD_DIR")
     ap.add_argument("--mode", default="both", choices=["v2", "hybrid", "both"])
     ap.add_argument("--only", default="")
     ap.add_argument("--bench", type=int, default=0,
@@ -105,7 +119,7 @@ def main():
     results = []
     try:
         share = os.path.join(tmp, "share")
-        make_share(a.build, share, a.stamp)
+        make_share(a.build, share, a.stamp, a.deb)
         modes = ["v2", "hybrid"] if a.mode == "both" else [a.mode]
         for mode in modes:
             work = os.path.join(tmp, mode)
@@ -117,6 +131,7 @@ def main():
                 return 77
             except Exception as e:
                 results.append((mode, "boot", "FAIL", 0, str(e)))
+                log("boot or setup failed: %s" % e)
                 serial = os.path.join(work, "serial.log")
                 if os.path.exists(serial):
                     with open(serial, errors="replace") as f:
