@@ -165,6 +165,11 @@ int dp_udev_tags_merge(char *const *tags, char *const *props, char ***ret)
         if (!l)
                 return -ENOMEM;
         STRV_FOREACH (t, tags) {
+                /* libudev (systemd 252) splits udevd's ":systemd:" form
+                 * without coalescing the separators, so the list of a
+                 * device that udevd tagged starts with "": no tag. */
+                if (isempty(*t))
+                        continue;
                 if (!dp_udev_tag_valid(*t))
                         return -EINVAL;
                 if (strv_contains(l, *t))

@@ -113,12 +113,48 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
         return ret;
 }
 
+/* The device behind granted node n, as its uevent names it: sysfs while it
+ * is there, and what the grant noted of it at "add" once it is unplugged.
+ * Returns 1 when it noted something new. */
+static int node_device(dp_grant_node *n, const dp_node_spec *s,
+                       const dp_device *d, const char *fallback,
+                       char **ret_devpath, char **ret_subsystem)
+{
+        if (dp_hw_node_sysfs(s->type, s->major, s->minor, ret_devpath,
+                             ret_subsystem) >= 0) {
+                if (n->devpath && streq(n->devpath, *ret_devpath) &&
+                    n->subsystem && streq(n->subsystem, *ret_subsystem))
+                        return 0;
+                free(n->devpath);
+                free(n->subsystem);
+                n->devpath = strdup(*ret_devpath);
+                n->subsystem = strdup(*ret_subsystem);
+                return 1; /* a failed copy only costs the remove event */
+        }
+        free(*ret_devpath);
+        free(*ret_subsystem);
+        *ret_devpath = *ret_subsystem = NULL;
+        if (n->devpath && n->subsystem) {
+                *ret_devpath = strdup(n->devpath);
+                *ret_subsystem = strdup(n->subsystem);
+        } else if (fallback && startswith(fallback, "/sys/")) {
+                /* a grant from before nodes remembered their device */
+                *ret_devpath = strdup(fallback + 4);
+                *ret_subsystem = strdup(d && d->subsystem ? d->subsystem
+                                        : s->type == 'b'  ? "block"
+                                                          : "char");
+        } else
+                return -ENOENT;
+        return *ret_devpath && *ret_subsystem ? 0 : -ENOMEM;
+}
+
 /* Forward=yes: the container's udev view follows the grant. Containers
  * without /run/udev, or running their own udevd, are left alone. */
-static void forward_nodes(dp_engine *e, const dp_grant *g,
-                          const dp_container *c, const dp_device *d,
-                          const char *action)
+static void forward_nodes(dp_engine *e, dp_grant *g, const dp_container *c,
+                          const dp_device *d, const char *action)
 {
+        bool noted = false;
+
         if (!g->forward || !e->ops->forward)
                 return;
         for (size_t i = 0; i < g->n_nodes; i++) {
@@ -127,20 +163,11 @@ static void forward_nodes(dp_engine *e, const dp_grant *g,
                 int r;
 
                 dp_grant_node_spec(&g->nodes[i], &s);
-                if (dp_hw_node_sysfs(s.type, s.major, s.minor, &devpath,
-                                     &subsystem) < 0) {
-                        /* gone already (unplug): what the grant knows */
-                        const char *sp = d ? d->syspath : g->device;
-
-                        if (!sp || !startswith(sp, "/sys/"))
-                                continue;
-                        devpath = strdup(sp + 4);
-                        subsystem = strdup(d && d->subsystem ? d->subsystem
-                                           : s.type == 'b'   ? "block"
-                                                             : "char");
-                        if (!devpath || !subsystem)
-                                return;
-                }
+                r = node_device(&g->nodes[i], &s, d, d ? d->syspath : g->device,
+                                &devpath, &subsystem);
+                if (r < 0)
+                        continue;
+                noted |= r > 0;
                 r = e->ops->forward(c, action, subsystem, devpath,
                                     d ? d->properties : NULL,
                                     d ? d->tags : NULL, &s);
@@ -149,12 +176,14 @@ static void forward_nodes(dp_engine *e, const dp_grant *g,
                                   g->container,
                                   r == -EBUSY ? "it runs its own udevd"
                                               : "it has no /run/udev");
-                        return;
+                        break;
                 }
                 if (r < 0)
                         log_warning_errno(r, "Forwarding %s %s into %s: %m",
                                           action, s.path, g->container);
         }
+        if (noted && streq(action, "add"))
+                (void)dp_engine_save_grant(e, g);
 }
 
 /* A DRM GPU's /dev/dri/by-path/pci-SLOT-{card,render} links, which Mesa
@@ -648,10 +677,8 @@ static size_t partition_stale(dp_grant *g, const dp_device *d)
 
 static void truncate_nodes(dp_grant *g, size_t n)
 {
-        for (size_t i = n; i < g->n_nodes; i++) {
-                free(g->nodes[i].path);
-                free(g->nodes[i].host);
-        }
+        for (size_t i = n; i < g->n_nodes; i++)
+                dp_grant_node_done(&g->nodes[i]);
         g->n_nodes = g->n_cgs = n;
 }
 

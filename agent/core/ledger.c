@@ -39,11 +39,8 @@ void dp_grant_free(dp_grant *g)
         free(g->device);
         free(g->source);
         free(g->rule);
-        for (size_t i = 0; i < g->n_nodes; i++) {
-                free(g->nodes[i].path);
-                free(g->nodes[i].host);
-                free(g->nodes[i].backing);
-        }
+        for (size_t i = 0; i < g->n_nodes; i++)
+                dp_grant_node_done(&g->nodes[i]);
         free(g->nodes);
         free(g->cgs);
         free(g->lost);
@@ -51,26 +48,46 @@ void dp_grant_free(dp_grant *g)
         free(g);
 }
 
+void dp_grant_node_done(dp_grant_node *n)
+{
+        free(n->path);
+        free(n->host);
+        free(n->backing);
+        free(n->devpath);
+        free(n->subsystem);
+}
+
+static int dup_opt(const char *s, char **ret)
+{
+        *ret = s ? strdup(s) : NULL;
+        return s && !*ret ? -ENOMEM : 0;
+}
+
 int dp_grant_add_node(dp_grant *g, const dp_grant_node *n)
 {
-        dp_grant_node *a = realloc(g->nodes, sizeof(*a) * (g->n_nodes + 1));
+        dp_grant_node copy = {0}, *a;
 
+        if (!n->path || dup_opt(n->path, &copy.path) < 0 ||
+            dup_opt(n->host, &copy.host) < 0 ||
+            dup_opt(n->backing, &copy.backing) < 0 ||
+            dup_opt(n->devpath, &copy.devpath) < 0 ||
+            dup_opt(n->subsystem, &copy.subsystem) < 0)
+                goto nomem;
+        a = realloc(g->nodes, sizeof(*a) * (g->n_nodes + 1));
         if (!a)
-                return -ENOMEM;
+                goto nomem;
         g->nodes = a;
         a[g->n_nodes] = *n;
-        a[g->n_nodes].path = strdup(n->path);
-        a[g->n_nodes].host = n->host ? strdup(n->host) : NULL;
-        a[g->n_nodes].backing = n->backing ? strdup(n->backing) : NULL;
-        if (!a[g->n_nodes].path || (n->host && !a[g->n_nodes].host) ||
-            (n->backing && !a[g->n_nodes].backing)) {
-                free(a[g->n_nodes].path);
-                free(a[g->n_nodes].host);
-                free(a[g->n_nodes].backing);
-                return -ENOMEM;
-        }
+        a[g->n_nodes].path = copy.path;
+        a[g->n_nodes].host = copy.host;
+        a[g->n_nodes].backing = copy.backing;
+        a[g->n_nodes].devpath = copy.devpath;
+        a[g->n_nodes].subsystem = copy.subsystem;
         g->n_nodes++;
         return 0;
+nomem:
+        dp_grant_node_done(&copy);
+        return -ENOMEM;
 }
 
 int dp_grant_add_cg(dp_grant *g, const dp_grant_cg *cg)
@@ -180,7 +197,9 @@ static int node_to_json(const dp_grant_node *n, json_object **ret)
              (add_str(o, "backing", n->backing) < 0 ||
               add_u64(o, "backing_dev", n->backing_dev) < 0 ||
               add_u64(o, "backing_ino", n->backing_ino) < 0 ||
-              add_u64(o, "backing_ctime", n->backing_ctime) < 0))) {
+              add_u64(o, "backing_ctime", n->backing_ctime) < 0)) ||
+            (n->devpath && (add_str(o, "devpath", n->devpath) < 0 ||
+                            add_str(o, "subsystem", n->subsystem) < 0))) {
                 json_object_put(o);
                 return -ENOMEM;
         }
@@ -381,8 +400,18 @@ static int node_from_json(json_object *o, dp_grant *g)
             (r = get_int(o, "gid", 0, UINT32_MAX, &gid)) < 0 ||
             (r = get_bool(o, "created", &n.created)) < 0 ||
             (json_object_object_get_ex(o, "backing", NULL) &&
-             (r = get_str(o, "backing", true, &n.backing)) < 0))
+             (r = get_str(o, "backing", true, &n.backing)) < 0) ||
+            (json_object_object_get_ex(o, "devpath", NULL) &&
+             ((r = get_str(o, "devpath", false, &n.devpath)) < 0 ||
+              (r = get_str(o, "subsystem", false, &n.subsystem)) < 0)))
                 goto out;
+        /* the agent sends these into the container as a uevent's DEVPATH
+         * and SUBSYSTEM: the shapes the forwarder accepts, nothing else */
+        if (n.devpath && (n.devpath[0] != '/' || !n.subsystem[0] ||
+                          strchr(n.subsystem, '/'))) {
+                r = -EBADMSG;
+                goto out;
+        }
         if (n.backing &&
             (n.backing[0] != '/' ||
              (r = get_u64(o, "backing_dev", &n.backing_dev)) < 0 ||
@@ -402,9 +431,7 @@ static int node_from_json(json_object *o, dp_grant *g)
         n.gid = (uint32_t)gid;
         r = dp_grant_add_node(g, &n);
 out:
-        free(n.path);
-        free(n.host);
-        free(n.backing);
+        dp_grant_node_done(&n);
         return r;
 }
 

@@ -32,6 +32,10 @@ typedef struct dp_grant_node {
                               container (a /dev on a host filesystem), or NULL */
         uint64_t backing_dev, backing_ino; /* the inode devpass made there */
         uint64_t backing_ctime;            /* and its change time, in ns */
+        /* The node's device as udev names it (DEVPATH, SUBSYSTEM), kept for
+         * Forward=yes: the remove event of an unplugged device must name
+         * what sysfs no longer has. NULL when not forwarded. */
+        char *devpath, *subsystem;
 } dp_grant_node;
 
 typedef struct dp_grant_cg {
@@ -91,6 +95,8 @@ dp_grant *dp_grant_new(void);
 void dp_grant_free(dp_grant *g);
 DEFINE_TRIVIAL_CLEANUP_FUNC(dp_grant *, dp_grant_free)
 int dp_grant_add_node(dp_grant *g, const dp_grant_node *n);
+/* Frees what a node owns (not the node). */
+void dp_grant_node_done(dp_grant_node *n);
 int dp_grant_add_cg(dp_grant *g, const dp_grant_cg *cg);
 const char *dp_grant_state_to_string(dp_grant_state s);
 

@@ -64,7 +64,10 @@ dpkg-deb -f "$deb" Depends | grep -q libjson-c || dpt_fail "no shared-library De
         dpt_fail "devpass depends on gRPC: $(dpkg-deb -f "$deb" Depends)"
 plugin=$out/devpass-kubelet-plugin_${version}_${arch}.deb
 [[ -f $plugin ]] || dpt_fail "no $plugin"
-dpkg-deb -c "$plugin" | grep -q './usr/libexec/devpass/devpass-kubelet-plugin$' ||
+# Not `| grep -q`: grep quitting early kills dpkg-deb with SIGPIPE, which
+# pipefail reports as a failure of the whole pipeline.
+plugin_list=$(dpkg-deb -c "$plugin" | awk '{print $6}')
+grep -qx './usr/libexec/devpass/devpass-kubelet-plugin' <<<"$plugin_list" ||
         dpt_fail "$plugin lacks the plugin"
 dpkg-deb -f "$plugin" Depends | grep -q "devpass (= $version)" ||
         dpt_fail "plugin Depends: $(dpkg-deb -f "$plugin" Depends)"

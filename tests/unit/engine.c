@@ -601,6 +601,53 @@ static void test_settings_in_place(void **state)
         assert_string_equal(dp_grant_settings_regrant(g, d, &o), "Companions=");
 }
 
+static int f_forward(const dp_container *c, const char *action,
+                     const char *subsystem, const char *devpath,
+                     char *const *props, char *const *tags,
+                     const dp_node_spec *node)
+{
+        logcall("forward %s %s %s %s", action, subsystem, devpath, node->path);
+        return 0;
+}
+
+/* Forward=yes: the remove event of an unplugged device names the device
+ * the add event named, though sysfs has forgotten it by then; a restarted
+ * agent knows it from the ledger. /dev/null is a device sysfs has. */
+static void test_forward_unplugged(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = dp_device_new();
+        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
+        dp_act_ops ops = fake;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+
+        d->syspath = strdup("/sys/devices/virtual/mem/null");
+        d->subsystem = strdup("mem");
+        d->name = strdup("null");
+        d->klass = DP_CLASS_CHAR;
+        dp_device_add_node(d, "/dev/null", 'c', 1, 3);
+        ops.forward = f_forward;
+        o.forward = true;
+        assert_int_equal(dp_engine_open(statedir, &ops, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        assert_non_null(strstr(calls, "forward add mem /devices/virtual/mem/"
+                                      "null /dev/null;"));
+        assert_int_equal(dp_ledger_load(statedir, &l), 0);
+        assert_int_equal(l->n, 1);
+        assert_string_equal(l->grants[0]->nodes[0].devpath,
+                            "/devices/virtual/mem/null");
+        assert_string_equal(l->grants[0]->nodes[0].subsystem, "mem");
+
+        /* unplugged: no /sys/dev/char entry has these numbers */
+        g->nodes[0].major = g->cgs[0].major = 4094;
+        calls[0] = 0;
+        assert_int_equal(dp_engine_detach(e, g, c), 0);
+        assert_non_null(strstr(calls, "forward remove mem /devices/virtual/"
+                                      "mem/null /dev/null;"));
+}
+
 static void test_lock(void **state)
 {
         _cleanup_(dp_engine_freep) dp_engine *a = NULL, *b = NULL;
@@ -628,6 +675,8 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_damaged_ledger, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_forward_unplugged, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_settings_in_place, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_one_file_per_grant, setup,

@@ -148,6 +148,7 @@ static void test_tags_and_props(void **state)
         char *props[] = {
                 "TAGS=:seat:uaccess:", "CURRENT_TAGS=:seat:kbd:", NULL};
         char *tags[] = {"uaccess", "x", NULL};
+        char *udevd_tags[] = {"", "systemd", NULL}; /* from ":systemd:" */
         char *bad[] = {"../etc", NULL};
         char *badprops[] = {"TAGS=:a/b:", NULL};
         _cleanup_strv_free_ char **l = NULL;
@@ -173,6 +174,10 @@ static void test_tags_and_props(void **state)
         strv_free(TAKE_PTR(l));
         assert_int_equal(dp_udev_tags_merge(NULL, NULL, &l), 0);
         assert_int_equal(strv_length(l), 0);
+        strv_free(TAKE_PTR(l));
+        assert_int_equal(dp_udev_tags_merge(udevd_tags, NULL, &l), 0);
+        assert_int_equal(strv_length(l), 1);
+        assert_string_equal(l[0], "systemd");
         strv_free(TAKE_PTR(l));
         assert_int_equal(dp_udev_tags_merge(bad, NULL, &l), -EINVAL);
         assert_int_equal(dp_udev_tags_merge(NULL, badprops, &l), -EINVAL);

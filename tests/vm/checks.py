@@ -259,7 +259,14 @@ def check_revoke(lab):
 
 
 def check_serial(lab):
-    """FTDI usb-serial on a ringbuf chardev: ttyUSB node inside, writes arrive."""
+    """FTDI usb-serial on a ringbuf chardev: ttyUSB node inside, writes arrive;
+    Forward=yes: a udev monitor in c1's network namespace sees it come and go."""
+    pid = lab.pid()
+    # udevd's own events stay in the host's netns: what arrives here is
+    # devpass's forwarding
+    lab.sh("rm -f /tmp/fwd.log; setsid -f nsenter -t %s -n udevadm monitor --udev "
+           "--property --subsystem-match=tty >/tmp/fwd.log 2>&1 </dev/null; "
+           "wait_for 20 grep -q 'UDEV - the event' /tmp/fwd.log" % pid)
     lab.qmp.cmd("chardev-add", id="ser1",
                 backend={"type": "ringbuf", "data": {"size": 4096}})
     lab.plug("usb-serial", "serdev1", bus="xhci.0", chardev="ser1", serial="dpser1")
@@ -273,10 +280,17 @@ def check_serial(lab):
         got += lab.qmp.cmd("ringbuf-read", device="ser1", size=4096, format="utf8")
         time.sleep(0.2)
     expect("devpass-vm-serial" in got, "serial wrote %r" % got)
+    mm = "c%s:%s" % tuple(_hex(lab.majmin(tty[0])).split())
+    lab.wait_ctr("[ -f /run/udev/data/%s ]" % mm, "udev record %s in c1" % mm)
+    lab.sh("wait_for %d grep -q '^ACTION=add' /tmp/fwd.log || "
+           "die \"no add event in c1: $(cat /tmp/fwd.log)\"" % NODE_DEADLINE)
     lab.unplug("serdev1")
     lab.wait_ctr("[ ! -e /dev/ttyVM0 ]", "ttyVM0 gone from c1")
+    lab.sh("wait_for %d grep -q '^ACTION=remove' /tmp/fwd.log || "
+           "die \"no remove event in c1: $(cat /tmp/fwd.log)\"" % NODE_DEADLINE)
+    events = lab.sh("grep -c '^ACTION=' /tmp/fwd.log; pkill -f 'udevadm monitor' || true")
     lab.qmp.cmd("chardev-remove", id="ser1")
-    return tty[0]
+    return "%s; %s events forwarded" % (tty[0], events.split()[0])
 
 
 def check_storage(lab):
