@@ -6,7 +6,8 @@
 #   agent/core  may not include ipc, tools or the agent's front ends
 #   policy/     (a pure library) may not include agent or tool headers
 # and core names no function of the IPC server (it reaches its front ends
-# through callbacks).
+# through callbacks). No thread of the agent changes namespace: setns() is
+# called in agent/act/ns-spawn.c (the short child) and nowhere else.
 # A project header is named with quotes, relative to include/ or agent/.
 # Usage: layering.sh SOURCE_DIR        (fails, naming each violation)
 #        layering.sh --self-test       (plants violations in a scratch
@@ -43,6 +44,12 @@ check() {
                 bad=1
         done < <(grep -EHn '\bdp_ipc_(server|client|clients|broadcast|expire|lookup)' \
                 "$root"/agent/core/*.[ch] 2>/dev/null || true)
+        while IFS= read -r line; do
+                echo "layering: ${line#"$root"/}: only agent/act/ns-spawn.c may call setns()"
+                bad=1
+        done < <(grep -rEHn --include='*.[ch]' '\bsetns[[:space:]]*\(' "$root"/agent 2>/dev/null |
+                grep -v "^$root/agent/act/ns-spawn\.c:" |
+                grep -Ev '^[^:]+:[0-9]+:[[:space:]]*(\*|/\*|//)' || true)
         return $bad
 }
 
@@ -61,6 +68,9 @@ if [ "${1:-}" = --self-test ]; then
         check "$tmp" >/dev/null || { echo "self-test: a clean tree fails"; exit 1; }
         echo 'void f(void) { dp_ipc_broadcast(0, 0); }' >>"$tmp/agent/core/ok.c"
         check "$tmp" >/dev/null && { echo "self-test: a call of the server from core not caught"; exit 1; }
+        plant agent/act devpass/act.h
+        echo 'void f(int fd) { (void)setns(fd, 0); }' >>"$tmp/agent/act/ok.c"
+        check "$tmp" >/dev/null && { echo "self-test: a setns() outside ns-spawn.c not caught"; exit 1; }
         fails=0
         for v in "agent/act core/engine.h" "agent/act devpass/policy.h" \
                 "agent/hw core/daemon.h" "agent/hw act/node-path.h" \

@@ -288,7 +288,7 @@ def check_serial(lab):
     lab.wait_ctr("[ ! -e /dev/ttyVM0 ]", "ttyVM0 gone from c1")
     lab.sh("wait_for %d grep -q '^ACTION=remove' /tmp/fwd.log || "
            "die \"no remove event in c1: $(cat /tmp/fwd.log)\"" % NODE_DEADLINE)
-    events = lab.sh("grep -c '^ACTION=' /tmp/fwd.log; pkill -f 'udevadm monitor' || true")
+    events = lab.sh("grep -c '^ACTION=' /tmp/fwd.log; pkill -x udevadm || true")
     lab.qmp.cmd("chardev-remove", id="ser1")
     return "%s; %s events forwarded" % (tty[0], events.split()[0])
 
