@@ -28,7 +28,8 @@ set_tests_properties(e2e-agent-notify PROPERTIES LABELS "e2e" TIMEOUT 60)
 
 # The real container engines (Debian's docker.io, podman, lxd), started by
 # the tests themselves; they skip only when the engine's package is absent.
-foreach(_t engine-docker engine-podman engine-lxd engine-names engine-detach)
+foreach(_t engine-docker engine-podman engine-lxd engine-lxc engine-names
+            engine-detach)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
     add_test(NAME e2e-${_t} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
     set_tests_properties(e2e-${_t} PROPERTIES

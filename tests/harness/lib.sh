@@ -121,7 +121,8 @@ dpt_ctr_open() {
         "$h" open "$@" || true
 }
 
-# dpt_lxc_create NAME: a privileged busybox LXC container, no network.
+# dpt_lxc_create NAME [CONFIG-LINE...]: a busybox LXC container, no
+# network; privileged unless a line maps ids (lxc.idmap).
 # The busybox template sets no device policy (its cgroup allows every
 # device), so the container gets LXC's own default list (common.conf) to
 # make device grants observable.
@@ -143,7 +144,7 @@ dpt_lxc_create() {
                 "lxc.cgroup.devices.allow = c 5:0 rwm" \
                 "lxc.cgroup.devices.allow = c 5:1 rwm" \
                 "lxc.cgroup.devices.allow = c 5:2 rwm" \
-                "lxc.cgroup.devices.allow = c 136:* rwm" >"$conf"
+                "lxc.cgroup.devices.allow = c 136:* rwm" "${@:2}" >"$conf"
         # Registered first, so that it also sweeps a half-created one.
         dpt_cleanup_add _dpt_lxc_cleanup lxc-destroy -f -n "$name"
         if ! lxc-create -q -n "$name" -t busybox -f "$conf" >/dev/null; then
