@@ -21,6 +21,13 @@ int dp_net_move_out(const dp_container *c, int netns_fd,
 int dp_net_restore(const dp_netdev_saved *saved);
 int dp_net_netns_open(const dp_container *c, int *ret_fd);
 
+/* ---- net-sock.c: route sockets ---- */
+/* In the agent's netns. */
+int dp_nl_open(struct nl_sock **ret);
+/* Two in the netns behind netnsfd (borrowed), made by a short child. */
+int dp_nl_open_in_netns(int netnsfd, struct nl_sock **ret_a,
+                        struct nl_sock **ret_b);
+
 /* ---- net-ident.c: the facts that identify a link ---- */
 typedef struct dp_link_facts {
         int ifindex;
