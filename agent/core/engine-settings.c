@@ -138,13 +138,13 @@ int dp_engine_apply_settings(dp_engine *e, dp_grant *g, const dp_container *c,
                 r = node_attrs(e, g, c, &g->nodes[i], o);
                 changed += r > 0;
         }
-        for (size_t i = 0; i < g->n_cgs && r >= 0; i++) {
-                r = cg_access(e, g, &g->cgs[i], access);
+        for (size_t i = 0; i < g->n_nodes && r >= 0; i++) {
+                r = cg_access(e, g, &g->nodes[i].cg, access);
                 changed += r > 0;
         }
         if (r >= 0 && g->access != access) {
                 g->access = access;
-                changed += g->n_cgs == 0;
+                changed += g->n_nodes == 0;
         }
         if (changed > 0 || r < 0)
                 (void)dp_engine_save_grant(e, g);

@@ -49,10 +49,10 @@ static dp_grant *find_sharer(dp_engine *e, const dp_grant *g, char type,
                                     o->nodes[k].minor == minor)
                                         return o;
                 } else {
-                        for (size_t k = 0; k < o->n_cgs; k++)
-                                if (o->cgs[k].type == type &&
-                                    o->cgs[k].major == major &&
-                                    o->cgs[k].minor == minor)
+                        for (size_t k = 0; k < o->n_nodes; k++)
+                                if (o->nodes[k].cg.type == type &&
+                                    o->nodes[k].cg.major == major &&
+                                    o->nodes[k].cg.minor == minor)
                                         return o;
                 }
         }
@@ -61,11 +61,11 @@ static dp_grant *find_sharer(dp_engine *e, const dp_grant *g, char type,
 
 static dp_grant_cg *sharer_cg(dp_grant *o, const dp_grant_cg *cg)
 {
-        for (size_t k = 0; k < o->n_cgs; k++)
-                if (o->cgs[k].type == cg->type &&
-                    o->cgs[k].major == cg->major &&
-                    o->cgs[k].minor == cg->minor)
-                        return &o->cgs[k];
+        for (size_t k = 0; k < o->n_nodes; k++)
+                if (o->nodes[k].cg.type == cg->type &&
+                    o->nodes[k].cg.major == cg->major &&
+                    o->nodes[k].cg.minor == cg->minor)
+                        return &o->nodes[k].cg;
         return NULL;
 }
 
@@ -73,8 +73,8 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
 {
         int ret = 0;
 
-        for (size_t i = from; i < g->n_cgs; i++) {
-                dp_grant_cg *cg = &g->cgs[i];
+        for (size_t i = from; i < g->n_nodes; i++) {
+                dp_grant_cg *cg = &g->nodes[i].cg;
                 dp_grant *o;
                 int r;
 
@@ -364,21 +364,17 @@ static int plan_node(dp_grant *g, const dp_node *dn, const char *path,
                                      : dp_grant_host_mode(dn->path),
                 .uid = o->owner >= 0 ? (uint32_t)o->owner : 0,
                 .gid = o->group >= 0 ? (uint32_t)o->group : 0,
+                .cg = {.type = dn->type,
+                       .major = dn->major,
+                       .minor = dn->minor,
+                       .access = access},
         };
-        dp_grant_cg cg = {.type = dn->type,
-                          .major = dn->major,
-                          .minor = dn->minor,
-                          .access = access};
-        int r;
 
         /* a node listed twice under two names is granted once */
         for (size_t k = 0; k < g->n_nodes; k++)
                 if (streq(g->nodes[k].path, gn.path))
                         return -EEXIST;
-        r = dp_grant_add_node(g, &gn);
-        if (r < 0)
-                return r;
-        return dp_grant_add_cg(g, &cg);
+        return dp_grant_add_node(g, &gn);
 }
 
 /* The nodes of d this grant is about: the bundle, or the device's own. */
@@ -436,8 +432,8 @@ static int new_grant(const dp_container *c, const dp_device *d,
 static int prepare_steps(dp_engine *e, const dp_container *c, dp_grant *g,
                          size_t from)
 {
-        for (size_t i = from; i < g->n_cgs; i++) {
-                dp_grant_cg *cg = &g->cgs[i];
+        for (size_t i = from; i < g->n_nodes; i++) {
+                dp_grant_cg *cg = &g->nodes[i].cg;
                 int r = 0;
 
                 if (c->cgroup_v1_devices) {
@@ -466,8 +462,8 @@ static int prepare_steps(dp_engine *e, const dp_container *c, dp_grant *g,
 static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
                         size_t from)
 {
-        for (size_t i = from; i < g->n_cgs; i++) {
-                dp_grant_cg *cg = &g->cgs[i];
+        for (size_t i = from; i < g->n_nodes; i++) {
+                dp_grant_cg *cg = &g->nodes[i].cg;
                 int r;
 
                 if (cg->v1) {
@@ -652,8 +648,8 @@ bool dp_grant_bundle_differs(const dp_grant *g, const dp_device *d)
         return false;
 }
 
-/* Moves the nodes (and their paired cgroup entries) that d no longer has to
- * the end of the arrays; returns how many stay in front. */
+/* Moves the nodes (each with its cgroup rule) that d no longer has to the
+ * end of the array; returns how many stay in front. */
 static size_t partition_stale(dp_grant *g, const dp_device *d)
 {
         size_t want = wanted_nodes(d, g->companions), keep = 0;
@@ -663,12 +659,9 @@ static size_t partition_stale(dp_grant *g, const dp_device *d)
                         continue;
                 if (i != keep) {
                         dp_grant_node tn = g->nodes[keep];
-                        dp_grant_cg tc = g->cgs[keep];
 
                         g->nodes[keep] = g->nodes[i];
                         g->nodes[i] = tn;
-                        g->cgs[keep] = g->cgs[i];
-                        g->cgs[i] = tc;
                 }
                 keep++;
         }
@@ -679,7 +672,7 @@ static void truncate_nodes(dp_grant *g, size_t n)
 {
         for (size_t i = n; i < g->n_nodes; i++)
                 dp_grant_node_done(&g->nodes[i]);
-        g->n_nodes = g->n_cgs = n;
+        g->n_nodes = n;
 }
 
 int dp_engine_update(dp_engine *e, dp_grant *g, const dp_container *c,
@@ -690,7 +683,7 @@ int dp_engine_update(dp_engine *e, dp_grant *g, const dp_container *c,
         bool own_replaced;
         int r;
 
-        if (g->has_netdev || g->n_nodes != g->n_cgs)
+        if (g->has_netdev)
                 return 0;
         /* the device's own node keeps its inside path (Path=) across a
          * re-enumeration that gave it a new number */

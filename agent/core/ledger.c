@@ -42,7 +42,6 @@ void dp_grant_free(dp_grant *g)
         for (size_t i = 0; i < g->n_nodes; i++)
                 dp_grant_node_done(&g->nodes[i]);
         free(g->nodes);
-        free(g->cgs);
         free(g->lost);
         safe_close(g->netns_fd);
         free(g);
@@ -88,17 +87,6 @@ int dp_grant_add_node(dp_grant *g, const dp_grant_node *n)
 nomem:
         dp_grant_node_done(&copy);
         return -ENOMEM;
-}
-
-int dp_grant_add_cg(dp_grant *g, const dp_grant_cg *cg)
-{
-        dp_grant_cg *a = realloc(g->cgs, sizeof(*a) * (g->n_cgs + 1));
-
-        if (!a)
-                return -ENOMEM;
-        g->cgs = a;
-        a[g->n_cgs++] = *cg;
-        return 0;
 }
 
 void dp_ledger_free(dp_ledger *l)
@@ -282,10 +270,10 @@ int dp_grant_to_json(const dp_grant *g, json_object **ret)
                         goto fail;
                 json_object_array_add(nodes, n);
         }
-        for (size_t i = 0; i < g->n_cgs; i++) {
+        for (size_t i = 0; i < g->n_nodes; i++) {
                 json_object *c;
 
-                if (cg_to_json(&g->cgs[i], &c) < 0)
+                if (cg_to_json(&g->nodes[i].cg, &c) < 0)
                         goto fail;
                 json_object_array_add(cgs, c);
         }
@@ -435,7 +423,7 @@ out:
         return r;
 }
 
-static int cg_from_json(json_object *o, dp_grant *g)
+static int cg_from_json(json_object *o, dp_grant_cg *ret)
 {
         dp_grant_cg c = {0};
         int64_t maj, min;
@@ -452,7 +440,8 @@ static int cg_from_json(json_object *o, dp_grant *g)
                 return r;
         c.major = (unsigned)maj;
         c.minor = min < 0 ? DP_MINOR_ANY : (unsigned)min;
-        return dp_grant_add_cg(g, &c);
+        *ret = c;
+        return 0;
 }
 
 static int copy_field(char *dst, size_t size, json_object *o, const char *k)
@@ -554,11 +543,15 @@ int dp_grant_from_json(json_object *o, dp_grant **ret)
                 if ((r = node_from_json(json_object_array_get_idx(a, i), g)) <
                     0)
                         return r;
+        /* the i-th rule is the i-th node's (one item on disk as two
+         * arrays, the format of version 1) */
         if (!json_object_object_get_ex(o, "cgroup", &a) ||
-            !json_object_is_type(a, json_type_array))
+            !json_object_is_type(a, json_type_array) ||
+            json_object_array_length(a) != g->n_nodes)
                 return -EBADMSG;
-        for (size_t i = 0; i < json_object_array_length(a); i++)
-                if ((r = cg_from_json(json_object_array_get_idx(a, i), g)) < 0)
+        for (size_t i = 0; i < g->n_nodes; i++)
+                if ((r = cg_from_json(json_object_array_get_idx(a, i),
+                                      &g->nodes[i].cg)) < 0)
                         return r;
         if (!json_object_object_get_ex(o, "netdev", &nd))
                 return -EBADMSG;

@@ -20,6 +20,13 @@ typedef enum dp_grant_state {
         DP_GRANT_REVOKING,
 } dp_grant_state;
 
+typedef struct dp_grant_cg {
+        char type;
+        unsigned major, minor;
+        unsigned access;
+        bool v1, v2; /* devpass added the rule there (so it may remove it) */
+} dp_grant_cg;
+
 typedef struct dp_grant_node {
         char *path; /* inside the container */
         char *host; /* host node it mirrors */
@@ -36,14 +43,10 @@ typedef struct dp_grant_node {
          * Forward=yes: the remove event of an unplugged device must name
          * what sysfs no longer has. NULL when not forwarded. */
         char *devpath, *subsystem;
+        /* The cgroup rule that lets the container open it: node and rule
+         * are one item, granted and revoked together. */
+        dp_grant_cg cg;
 } dp_grant_node;
-
-typedef struct dp_grant_cg {
-        char type;
-        unsigned major, minor;
-        unsigned access;
-        bool v1, v2; /* devpass added the rule there (so it may remove it) */
-} dp_grant_cg;
 
 typedef struct dp_grant {
         char *container; /* canonical reference */
@@ -60,11 +63,9 @@ typedef struct dp_grant {
         dp_grant_state state;
         unsigned access;
         bool forward;
-        bool companions; /* the whole bundle, not only the device's node */
-        dp_grant_node *nodes;
+        bool companions;      /* the whole bundle, not only the device's node */
+        dp_grant_node *nodes; /* each with its cgroup rule */
         size_t n_nodes;
-        dp_grant_cg *cgs;
-        size_t n_cgs;
         bool has_netdev;
         dp_netdev_saved netdev;
         /* The container's netns, held while the NIC is in there so that it
@@ -97,7 +98,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(dp_grant *, dp_grant_free)
 int dp_grant_add_node(dp_grant *g, const dp_grant_node *n);
 /* Frees what a node owns (not the node). */
 void dp_grant_node_done(dp_grant_node *n);
-int dp_grant_add_cg(dp_grant *g, const dp_grant_cg *cg);
 const char *dp_grant_state_to_string(dp_grant_state s);
 
 /* Loads every grant file. Missing dir: empty ledger. A file that is

@@ -495,8 +495,8 @@ static int verify_grant(dp_daemon *d, dp_grant *g, dp_container *c)
         const dp_act_ops *ops = d->engine->ops;
         int fixed = 0;
 
-        for (size_t i = 0; i < g->n_cgs; i++) {
-                dp_grant_cg *cg = &g->cgs[i];
+        for (size_t i = 0; i < g->n_nodes; i++) {
+                dp_grant_cg *cg = &g->nodes[i].cg;
 
                 if (cg->v1 && g->cg_v1 &&
                     ops->cg1_covered(g->cg_v1, cg->type, cg->major, cg->minor,

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <json-c/json.h>
+
 #include "core/engine.h"
 #include "devpass/util.h"
 
@@ -240,7 +242,8 @@ static void test_attach_detach_order(void **state)
         assert_string_equal(l->grants[0]->device, "/sys/devices/gpu0");
         assert_int_equal(l->grants[0]->state, DP_GRANT_APPLIED);
         assert_int_equal(l->grants[0]->n_nodes, 2);
-        assert_true(l->grants[0]->cgs[1].v1 && l->grants[0]->cgs[1].v2);
+        assert_true(l->grants[0]->nodes[1].cg.v1 &&
+                    l->grants[0]->nodes[1].cg.v2);
         /* a second attach of the same pair is refused */
         assert_int_equal(dp_engine_attach(e, c, d, &o, NULL), -EEXIST);
 
@@ -491,6 +494,70 @@ static void test_one_file_per_grant(void **state)
         (void)lerr;
 }
 
+/* A node is granted with its cgroup rule, one item: a file whose rules do
+ * not pair up with its nodes one to one is damaged, not half-trusted. */
+static void test_unpaired_rule(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = self_container("lxc:a");
+        _cleanup_device_free_ dp_device *d = gpu("/sys/devices/gpu0", 0);
+        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
+        _cleanup_free_ char *text = NULL, *cut = NULL;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        char dir[128], cmd[512];
+        char *p;
+
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, NULL), 0);
+        dp_engine_free(TAKE_PTR(e));
+        /* drop the second rule of the grant's "cgroup" array */
+        snprintf(dir, sizeof(dir), "%s/grants", statedir);
+        snprintf(cmd, sizeof(cmd), "cat %s/*.json", dir);
+        {
+                FILE *f = popen(cmd, "r");
+                char buf[8192];
+                size_t n;
+
+                assert_non_null(f);
+                n = fread(buf, 1, sizeof(buf) - 1, f);
+                buf[n] = 0;
+                pclose(f);
+                text = strdup(buf);
+        }
+        p = strstr(text, "\"cgroup\"");
+        assert_non_null(p);
+        p = strstr(p, "}");
+        assert_non_null(p);
+        /* "[{first}, {second}]" -> "[{first}]" */
+        cut = strndup(text, (size_t)(p + 1 - text));
+        p = strchr(p, ']');
+        assert_non_null(p);
+        assert_non_null(cut);
+        snprintf(cmd, sizeof(cmd), "rm -f %s/*.json", dir);
+        assert_int_equal(system(cmd), 0);
+        {
+                _cleanup_free_ char *fixed = strjoin_sep("", cut, p, NULL);
+
+                struct json_object *doc, *g, *a;
+
+                assert_non_null(fixed);
+                /* still well-formed, one rule for two nodes: only the
+                 * pairing is wrong */
+                doc = json_tokener_parse(fixed);
+                assert_non_null(doc);
+                g = json_object_array_get_idx(
+                        json_object_object_get(doc, "grants"), 0);
+                a = json_object_object_get(g, "cgroup");
+                assert_int_equal(json_object_array_length(a), 1);
+                a = json_object_object_get(g, "nodes");
+                assert_int_equal(json_object_array_length(a), 2);
+                json_object_put(doc);
+                write_grant_file("0000000000000002.json", fixed);
+        }
+        assert_int_equal(dp_ledger_load(statedir, &l), -EBADMSG);
+        assert_int_equal(l->n, 0);
+}
+
 static void test_bundle_update(void **state)
 {
         _cleanup_(dp_engine_freep) dp_engine *e = NULL;
@@ -591,7 +658,7 @@ static void test_settings_in_place(void **state)
                                    "v1deny c195:0 w;v2grant c195:0 r;"
                                    "v1deny c195:255 w;v2grant c195:255 r;");
         assert_int_equal(g->nodes[0].mode, 0640);
-        assert_int_equal(g->cgs[1].access, DP_ACCESS_READ);
+        assert_int_equal(g->nodes[1].cg.access, DP_ACCESS_READ);
         assert_int_equal(g->access, DP_ACCESS_READ);
 
         o.path = "/dev/gpu";
@@ -641,7 +708,7 @@ static void test_forward_unplugged(void **state)
         assert_string_equal(l->grants[0]->nodes[0].subsystem, "mem");
 
         /* unplugged: no /sys/dev/char entry has these numbers */
-        g->nodes[0].major = g->cgs[0].major = 4094;
+        g->nodes[0].major = g->nodes[0].cg.major = 4094;
         calls[0] = 0;
         assert_int_equal(dp_engine_detach(e, g, c), 0);
         assert_non_null(strstr(calls, "forward remove mem /devices/virtual/"
@@ -676,6 +743,8 @@ int main(void)
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_forward_unplugged, setup,
+                                                teardown),
+                cmocka_unit_test_setup_teardown(test_unpaired_rule, setup,
                                                 teardown),
                 cmocka_unit_test_setup_teardown(test_settings_in_place, setup,
                                                 teardown),
