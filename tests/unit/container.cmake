@@ -20,3 +20,11 @@ target_link_libraries(test-container-unit PRIVATE devpass-common
 add_test(NAME container-unit COMMAND test-container-unit)
 set_tests_properties(container-unit PROPERTIES SKIP_RETURN_CODE 77
                      LABELS "unit" TIMEOUT 60)
+
+add_executable(test-container-parse container-parse.c ${DP_CONTAINER_SOURCES})
+target_include_directories(test-container-parse PRIVATE
+                           ${CMAKE_SOURCE_DIR}/agent)
+target_link_libraries(test-container-parse PRIVATE devpass-common
+                      PkgConfig::JSONC PkgConfig::CMOCKA)
+add_test(NAME container-parse COMMAND test-container-parse)
+set_tests_properties(container-parse PROPERTIES LABELS "unit" TIMEOUT 60)
