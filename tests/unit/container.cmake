@@ -12,19 +12,14 @@ set(DP_CONTAINER_SOURCES
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-incus.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-lxc.c
     ${CMAKE_SOURCE_DIR}/agent/core/runtime-nspawn.c)
-add_executable(test-container-unit container-unit.c ${DP_CONTAINER_SOURCES})
-target_include_directories(test-container-unit PRIVATE
-                           ${CMAKE_SOURCE_DIR}/agent)
-target_link_libraries(test-container-unit PRIVATE devpass-common
-                      PkgConfig::JSONC PkgConfig::CMOCKA)
-add_test(NAME container-unit COMMAND test-container-unit)
-set_tests_properties(container-unit PROPERTIES SKIP_RETURN_CODE 77
-                     LABELS "unit" TIMEOUT 60)
-
-add_executable(test-container-parse container-parse.c ${DP_CONTAINER_SOURCES})
-target_include_directories(test-container-parse PRIVATE
-                           ${CMAKE_SOURCE_DIR}/agent)
-target_link_libraries(test-container-parse PRIVATE devpass-common
-                      PkgConfig::JSONC PkgConfig::CMOCKA)
-add_test(NAME container-parse COMMAND test-container-parse)
-set_tests_properties(container-parse PROPERTIES LABELS "unit" TIMEOUT 60)
+# container-unit: the backends against fake runtimes; container-parse: the
+# parsers alone
+foreach(_t container-unit container-parse)
+  add_executable(test-${_t} ${_t}.c ${DP_CONTAINER_SOURCES})
+  target_include_directories(test-${_t} PRIVATE ${CMAKE_SOURCE_DIR}/agent)
+  target_link_libraries(test-${_t} PRIVATE devpass-common
+                        PkgConfig::JSONC PkgConfig::CMOCKA)
+  add_test(NAME ${_t} COMMAND test-${_t})
+  set_tests_properties(${_t} PROPERTIES SKIP_RETURN_CODE 77
+                       LABELS "unit" TIMEOUT 60)
+endforeach()
