@@ -1,7 +1,9 @@
 #!/bin/bash
 # Builds the VM lab's guest: a Debian 12 root filesystem with systemd as
-# PID 1, udevd, LXC, systemd-nspawn and the libraries devpass links, as a raw
-# ext4 image plus the kernel and initrd to boot it with.
+# PID 1, udevd, LXC, systemd-nspawn, Docker (runc), Podman (crun) and the
+# libraries devpass links, as a raw ext4 image plus the kernel and initrd to
+# boot it with. Docker's units are disabled: a check starts dockerd when it
+# needs it, so the boot does not wait on it.
 #
 # The result is cached under $DEVPASS_VM_CACHE (default /var/cache/devpass-vm)
 # in a directory named by the hash of this script, which holds the package
@@ -16,6 +18,7 @@ PKGS=(
         dbus lxc lxc-templates bpftool procps evtest ethtool
         libudev1 libevdev2 libdrm2 libusb-1.0-0 libnl-3-200
         libnl-route-3-200 libjson-c5 libmicrohttpd12 libsystemd0 libcap2
+        docker.io podman crun
 )
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,6 +52,7 @@ nice mmdebstrap --quiet --variant=minbase --include="$include" \
         --customize-hook='mkdir -p "$1/mnt/share" "$1/var/lib/machines"' \
         --customize-hook='chroot "$1" systemctl mask lxc-net.service lxc.service apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer systemd-timesyncd.service getty@tty1.service >/dev/null 2>&1 || true' \
         --customize-hook='rm -f "$1/etc/machine-id"; : >"$1/etc/machine-id"' \
+        --customize-hook='chroot "$1" systemctl disable docker.service docker.socket containerd.service >/dev/null 2>&1 || true' \
         bookworm "$ROOTFS" /etc/apt/sources.list.d/debian.sources >&2
 
 cp "$(ls "$ROOTFS"/boot/vmlinuz-* | sort -V | tail -1)" "$TMP/vmlinuz"

@@ -99,3 +99,50 @@ mk_nspawn() {
 }
 
 machine_pid() { machinectl show "$1" -p Leader --value; }
+
+# oci_start ENGINE NAME: a busybox container of docker or podman (network
+# none) from a local image: no registry is reachable from the guest.
+oci_start() {
+        local e=$1 n=$2 r
+        if [ "$e" = docker ]; then
+                systemctl start docker.service || die "dockerd did not start"
+        fi
+        if ! "$e" image inspect dpvm/busybox >/dev/null 2>&1; then
+                r=$(mktemp -d)
+                mkdir -p "$r"/bin "$r"/dev "$r"/proc "$r"/sys "$r"/tmp "$r"/etc
+                cp /bin/busybox "$r/bin/busybox"
+                ln -sf busybox "$r/bin/sh"
+                printf '#!/bin/sh\nwhile :; do /bin/busybox sleep 3600; done\n' >"$r/bin/init"
+                chmod 755 "$r/bin/init"
+                tar -C "$r" -c . | "$e" import - dpvm/busybox >/dev/null
+                rm -rf "$r"
+        fi
+        "$e" rm -f "$n" >/dev/null 2>&1 || true
+        # the guest kernel has AppArmor but the image no apparmor_parser,
+        # without which dockerd refuses to load its default profile
+        "$e" run -d --name "$n" --network none --security-opt apparmor=unconfined \
+                dpvm/busybox /bin/init >/dev/null
+        wait_for 60 eval "[ \"\$($e inspect -f '{{.State.Pid}}' $n)\" -gt 0 ]"
+}
+
+oci_pid() { "$1" inspect -f '{{.State.Pid}}' "$2"; }
+
+# sysfs_chain TYPE MAJ:MIN: the node's device and each parent up to its
+# USB device, one block each in umockdev's letters: "P: PATH" (below
+# /sys), "E: KEY" (its uevent's keys) and "A: NAME" (its attribute files,
+# and those one directory down).
+sysfs_chain() {
+        local d
+        d=$(readlink -f "/sys/dev/$1/$2")
+        while [ "$d" != /sys ] && [ "$d" != / ]; do
+                # class directories (input/, tty/) are no devices
+                if [ -f "$d/uevent" ]; then
+                        echo "P: ${d#/sys}"
+                        sed 's/=.*//; s/^/E: /' "$d/uevent"
+                        echo "E: SUBSYSTEM"
+                        find "$d/" -mindepth 1 -maxdepth 2 -type f -printf 'A: %P\n' 2>/dev/null || true
+                        grep -qx 'DEVTYPE=usb_device' "$d/uevent" && return 0
+                fi
+                d=$(dirname "$d")
+        done
+}
