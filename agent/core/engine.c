@@ -71,14 +71,13 @@ static dp_grant_cg *sharer_cg(dp_grant *o, const dp_grant_cg *cg)
 
 static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
 {
-        int ret = 0;
+        int ret = 0, r;
 
         for (size_t i = from; i < g->n_cgs; i++) {
                 dp_grant_cg *cg = &g->cgs[i];
                 dp_grant *o;
-                int r;
 
-                if (!cg->v1 && !cg->v2)
+                if (!cg->v1 && !cg->v2 && !cg->sd)
                         continue;
                 o = find_sharer(e, g, cg->type, cg->major, cg->minor, NULL);
                 if (o) {
@@ -87,7 +86,8 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
 
                         ocg->v1 |= cg->v1;
                         ocg->v2 |= cg->v2;
-                        cg->v1 = cg->v2 = false;
+                        ocg->sd |= cg->sd && o->sd_unit;
+                        cg->v1 = cg->v2 = cg->sd = false;
                         (void)dp_engine_save_grant(e, o);
                         continue;
                 }
@@ -110,6 +110,10 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
                                 cg->v2 = false;
                 }
         }
+        /* the DeviceAllow= entries of all these rules in one change */
+        r = dp_engine_sd_revoke(e, g, from);
+        if (r < 0 && ret == 0)
+                ret = r;
         return ret;
 }
 
@@ -436,6 +440,8 @@ static int new_grant(const dp_container *c, const dp_device *d,
 static int prepare_steps(dp_engine *e, const dp_container *c, dp_grant *g,
                          size_t from)
 {
+        int r0;
+
         for (size_t i = from; i < g->n_cgs; i++) {
                 dp_grant_cg *cg = &g->cgs[i];
                 int r = 0;
@@ -450,6 +456,9 @@ static int prepare_steps(dp_engine *e, const dp_container *c, dp_grant *g,
                 cg->v1 = c->cgroup_v1_devices && (r == 0 || e->adopt_found);
                 cg->v2 = c->cgroup_v2 != NULL;
         }
+        r0 = dp_engine_sd_prepare(e, g, from);
+        if (r0 < 0)
+                return r0;
         for (size_t i = from; i < g->n_nodes; i++) {
                 dp_node_spec s;
                 int r;
@@ -486,7 +495,7 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
                         cg->v2 = changed;
                 }
         }
-        return 0;
+        return dp_engine_sd_apply(e, g, from);
 }
 
 static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
@@ -561,6 +570,11 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                          "%s", o->ifname ? o->ifname : d->name);
                 if (d->mac && strlen(d->mac) < sizeof(g->netdev.mac))
                         strcpy(g->netdev.mac, d->mac);
+        }
+        if (!g->has_netdev) {
+                r = dp_engine_sd_plan(e, c, g);
+                if (r < 0)
+                        return r;
         }
         r = dp_ledger_add(e->ledger, g);
         if (r < 0)
