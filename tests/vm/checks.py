@@ -437,11 +437,13 @@ def check_nspawn(lab):
     expect(g.get("systemd_unit") == unit,
            "systemd_unit %r, cgroup_why %r" % (g.get("systemd_unit"), g.get("cgroup_why")))
     # a node made from the host (the container cannot mknod it) outlives
-    # the detach: opening it must fail once the grant is gone
-    lab.sh("mknod /proc/%s/root/tmp/k c %s" % (pid, mm))
+    # the detach: opening it must fail once the grant is gone. In /dev:
+    # nspawn mounts /tmp nodev, which would refuse the open (EACCES) first
+    lab.sh("mknod /proc/%s/root/dev/dpvm-k c %s" % (pid, mm))
+    _nspawn_opens(lab, pid, "/dev/dpvm-k", "host-made node before detach")
     lab.sh("devpassctl detach nspawn:n1 %s" % ev)
     lab.wait_ctr("[ ! -e /dev/input/n1-kbd ]", "keyboard gone from n1", ctr=pid)
-    out = lab.ctr("(exec 3</tmp/k) 2>&1; echo rc=$?", ctr=pid, check=False)
+    out = lab.ctr("(exec 3</dev/dpvm-k) 2>&1; echo rc=$?", ctr=pid, check=False)
     expect("Operation not permitted" in out, "open after detach in n1: %r" % out)
     left = lab.sh("systemctl show -p DeviceAllow --value %s" % unit).strip()
     expect("/dev/char/%s" % mm.replace(" ", ":") not in left,
