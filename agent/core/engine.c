@@ -86,8 +86,14 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
 
                         ocg->v1 |= cg->v1;
                         ocg->v2 |= cg->v2;
-                        ocg->sd |= cg->sd && o->sd_unit;
-                        cg->v1 = cg->v2 = cg->sd = false;
+                        cg->v1 = cg->v2 = false;
+                        /* a DeviceAllow= entry only to a grant through the
+                         * same unit; else it goes below, with the others */
+                        if (o->sd_unit && g->sd_unit &&
+                            streq(o->sd_unit, g->sd_unit)) {
+                                ocg->sd |= cg->sd;
+                                cg->sd = false;
+                        }
                         (void)dp_engine_save_grant(e, o);
                         continue;
                 }

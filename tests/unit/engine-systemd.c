@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "core/engine.h"
+#include "core/manual.h"
 #include "devpass/util.h"
 
 static const dp_sd_unit nspawn_unit = {
@@ -374,6 +377,27 @@ static void test_engine_through_systemd(void **state)
         assert_string_equal(l->grants[0]->sd_unit, "machine-n1.scope");
         assert_true(l->grants[0]->cgs[0].sd);
 
+        /* list --json says where and why */
+        {
+                json_object *j = NULL;
+
+                assert_int_equal(dp_grant_list_json(g, false, &j), 0);
+                assert_string_equal(
+                        json_object_get_string(
+                                json_object_object_get(j, "systemd_unit")),
+                        "machine-n1.scope");
+                assert_string_equal(
+                        json_object_get_string(
+                                json_object_object_get(j, "cgroup_path")),
+                        c->cgroup_v2);
+                assert_string_equal(
+                        json_object_get_string(
+                                json_object_object_get(j, "cgroup_why")),
+                        "systemd owns machine-n1.scope: DeviceAllow= through "
+                        "systemd");
+                json_object_put(j);
+        }
+
         /* the list rewritten behind devpass's back: the verify puts it
          * back, and only what is missing */
         calls[0] = 0;
@@ -395,6 +419,56 @@ static void test_engine_through_systemd(void **state)
         assert_string_equal(unit_list[0].path, "/dev/null");
         assert_string_equal(unit_list[2].path, "/dev/char/241:0");
         assert_int_equal(e->ledger->n, 0);
+}
+
+static dp_device *with_shared(const char *syspath, const char *own,
+                              unsigned minor)
+{
+        dp_device *d = dp_device_new();
+
+        d->syspath = strdup(syspath);
+        d->name = strdup("kbd");
+        d->klass = DP_CLASS_INPUT;
+        dp_device_add_node(d, own, 'c', 13, minor);
+        dp_device_add_node(d, "/dev/input/mice", 'c', 13, 63);
+        return d;
+}
+
+static bool unit_has(const char *path)
+{
+        for (size_t i = 0; i < n_unit_list; i++)
+                if (streq(unit_list[i].path, path))
+                        return true;
+        return false;
+}
+
+/* Two grants share a node: the entry devpass added for it stays until the
+ * last of them goes. */
+static void test_engine_shared_entry(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = machine();
+        _cleanup_device_free_ dp_device *d1 =
+                with_shared("/sys/devices/kbd1", "/dev/input/event4", 68);
+        _cleanup_device_free_ dp_device *d2 =
+                with_shared("/sys/devices/kbd2", "/dev/input/event5", 69);
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g1 = NULL, *g2 = NULL;
+
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d1, &o, &g1), 0);
+        assert_int_equal(dp_engine_attach(e, c, d2, &o, &g2), 0);
+        assert_true(g1->cgs[1].sd);
+        assert_false(g2->cgs[1].sd); /* g1's entry was there already */
+        assert_int_equal(dp_engine_detach(e, g1, c), 0);
+        assert_false(unit_has("/dev/char/13:68"));
+        assert_true(unit_has("/dev/char/13:63"));
+        assert_true(unit_has("/dev/char/13:69"));
+        assert_true(g2->cgs[1].sd); /* handed on */
+        assert_int_equal(dp_engine_detach(e, g2, c), 0);
+        assert_false(unit_has("/dev/char/13:63"));
+        assert_false(unit_has("/dev/char/13:69"));
+        assert_true(unit_has("/dev/null") && unit_has("/dev/char/241:0"));
 }
 
 static int f_no_systemd(pid_t pid, dp_sd_unit *ret)
@@ -420,6 +494,15 @@ static void test_engine_without_systemd(void **state)
         assert_null(g->sd_unit);
         assert_string_equal(g->cg_why, "systemd is not PID 1 or not "
                                        "reachable: devpass BPF program");
+        {
+                json_object *j = NULL, *u;
+
+                assert_int_equal(dp_grant_list_json(g, false, &j), 0);
+                /* present, and null */
+                assert_true(json_object_object_get_ex(j, "systemd_unit", &u));
+                assert_null(u);
+                json_object_put(j);
+        }
         calls[0] = 0;
         assert_int_equal(dp_engine_detach(e, g, c), 0);
         assert_string_equal(calls, "v2revoke c13:68;v2revoke c241:0;"
@@ -434,6 +517,8 @@ int main(void)
                 cmocka_unit_test(test_allow_edit),
                 cmocka_unit_test_setup_teardown(test_engine_through_systemd,
                                                 setup, teardown),
+                cmocka_unit_test_setup_teardown(test_engine_shared_entry, setup,
+                                                teardown),
                 cmocka_unit_test_setup_teardown(test_engine_without_systemd,
                                                 setup, teardown),
         };
