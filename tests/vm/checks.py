@@ -436,6 +436,15 @@ def check_nspawn(lab):
     g = grants[0]
     expect(g.get("systemd_unit") == unit,
            "systemd_unit %r, cgroup_why %r" % (g.get("systemd_unit"), g.get("cgroup_why")))
+    # the same keyboard in LXC's c1 (the VM policy grants it there): not a
+    # unit systemd restricts, so devpass's own program, as before
+    lxc = [x for x in json.loads(lab.sh("devpassctl list --json"))
+           if x["container"] == "lxc:c1" and x["device"] == g["device"]]
+    for x in lxc:
+        expect(x.get("systemd_unit") is None and
+               x.get("cgroup_why", "").endswith(": devpass BPF program"),
+               "lxc:c1 grant: %r, %r" % (x.get("systemd_unit"), x.get("cgroup_why")))
+    why_lxc = lxc[0]["cgroup_why"] if lxc else "no lxc:c1 grant"
     # the unit's entry rewritten behind devpass's back (read-only now): the
     # agent's verify pass puts "rw" back and says so
     entry = "/dev/char/%s" % mm.replace(" ", ":")
@@ -464,7 +473,8 @@ def check_nspawn(lab):
     expect("Operation not permitted" in out, "re-made node opened in n1: %r" % out)
     lab.sh("systemctl stop dpvm-n1")
     return ("cgroup %s; unit %s; DeviceAllow %s; kept over reload+set-property "
-            "(%.1f s); rewritten entry repaired in %.1f s" % (cg, unit, allow, t1, t2))
+            "(%.1f s); rewritten entry repaired in %.1f s; lxc:c1: %s" % (
+                cg, unit, allow, t1, t2, why_lxc))
 
 
 def for_mode(mode):
