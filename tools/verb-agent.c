@@ -135,6 +135,20 @@ static void print_explain(json_object *e)
                 printf(" %s",
                        json_object_get_string(json_object_array_get_idx(x, i)));
         printf("%s\n", json_object_array_length(x) ? "" : " (none running)");
+        x = json_object_object_get(e, "grants");
+        for (size_t i = 0; i < json_object_array_length(x); i++) {
+                json_object *g = json_object_array_get_idx(x, i), *u;
+
+                u = json_object_object_get(g, "systemd_unit");
+                printf("granted:    %s, cgroup %s%s%s (%s)\n",
+                       json_object_get_string(
+                               json_object_object_get(g, "container")),
+                       strna(json_object_get_string(
+                               json_object_object_get(g, "cgroup_path"))),
+                       u ? ", unit " : "", u ? json_object_get_string(u) : "",
+                       strna(json_object_get_string(
+                               json_object_object_get(g, "cgroup_why"))));
+        }
         x = json_object_object_get(e, "trace");
         for (size_t i = 0; i < json_object_array_length(x); i++)
                 printf("  %s\n",

@@ -121,6 +121,9 @@ static int cg_access(dp_engine *e, dp_grant *g, dp_grant_cg *cg,
                 if (r < 0)
                         return r;
         }
+        r = dp_engine_sd_access(e, g, cg, access);
+        if (r < 0)
+                return r;
         cg->access = access;
         return 1;
 }

@@ -71,14 +71,13 @@ static dp_grant_cg *sharer_cg(dp_grant *o, const dp_grant_cg *cg)
 
 static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
 {
-        int ret = 0;
+        int ret = 0, r;
 
         for (size_t i = from; i < g->n_nodes; i++) {
                 dp_grant_cg *cg = &g->nodes[i].cg;
                 dp_grant *o;
-                int r;
 
-                if (!cg->v1 && !cg->v2)
+                if (!cg->v1 && !cg->v2 && !cg->sd)
                         continue;
                 o = find_sharer(e, g, cg->type, cg->major, cg->minor, NULL);
                 if (o) {
@@ -88,6 +87,13 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
                         ocg->v1 |= cg->v1;
                         ocg->v2 |= cg->v2;
                         cg->v1 = cg->v2 = false;
+                        /* a DeviceAllow= entry only to a grant through the
+                         * same unit; else it goes below, with the others */
+                        if (o->sd_unit && g->sd_unit &&
+                            streq(o->sd_unit, g->sd_unit)) {
+                                ocg->sd |= cg->sd;
+                                cg->sd = false;
+                        }
                         (void)dp_engine_save_grant(e, o);
                         continue;
                 }
@@ -110,6 +116,10 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
                                 cg->v2 = false;
                 }
         }
+        /* the DeviceAllow= entries of all these rules in one change */
+        r = dp_engine_sd_revoke(e, g, from);
+        if (r < 0 && ret == 0)
+                ret = r;
         return ret;
 }
 
@@ -432,6 +442,8 @@ static int new_grant(const dp_container *c, const dp_device *d,
 static int prepare_steps(dp_engine *e, const dp_container *c, dp_grant *g,
                          size_t from)
 {
+        int r0;
+
         for (size_t i = from; i < g->n_nodes; i++) {
                 dp_grant_cg *cg = &g->nodes[i].cg;
                 int r = 0;
@@ -446,6 +458,9 @@ static int prepare_steps(dp_engine *e, const dp_container *c, dp_grant *g,
                 cg->v1 = c->cgroup_v1_devices && (r == 0 || e->adopt_found);
                 cg->v2 = c->cgroup_v2 != NULL;
         }
+        r0 = dp_engine_sd_prepare(e, g, from);
+        if (r0 < 0)
+                return r0;
         for (size_t i = from; i < g->n_nodes; i++) {
                 dp_node_spec s;
                 int r;
@@ -482,7 +497,7 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
                         cg->v2 = changed;
                 }
         }
-        return 0;
+        return dp_engine_sd_apply(e, g, from);
 }
 
 static int apply_nodes(dp_engine *e, const dp_container *c, dp_grant *g,
@@ -557,6 +572,11 @@ int dp_engine_attach(dp_engine *e, const dp_container *c, const dp_device *d,
                          "%s", o->ifname ? o->ifname : d->name);
                 if (d->mac && strlen(d->mac) < sizeof(g->netdev.mac))
                         strcpy(g->netdev.mac, d->mac);
+        }
+        if (!g->has_netdev) {
+                r = dp_engine_sd_plan(e, c, g);
+                if (r < 0)
+                        return r;
         }
         r = dp_ledger_add(e->ledger, g);
         if (r < 0)

@@ -116,3 +116,45 @@ void dp_engine_release_leftovers(dp_engine *e, dp_grant *g);
 
 int dp_engine_return_nic(dp_engine *e, dp_grant *g, const dp_container *c,
                          bool alive, bool unfinished);
+
+/* engine-systemd.c: cgroup v2 rules of a cgroup that a systemd unit owns
+ * go through the unit's DeviceAllow= (systemd rebuilds its own device
+ * program on every daemon-reload); everywhere else through devpass's BPF
+ * wrapper. */
+typedef struct dp_sd_facts {
+        int unit_r; /* what sd_unit_by_pid returned */
+        const dp_sd_unit *unit;
+        const char *cgroup; /* the container's, below the cgroup2 root */
+        int progs_r;        /* what cg2_progs returned */
+        unsigned progs_all, progs_systemd;
+        bool every_minor; /* a rule covers every minor of a major */
+} dp_sd_facts;
+
+/* True: through systemd. *ret_why (malloc'ed, NULL on ENOMEM): why, in a
+ * few words ("systemd owns machine-n1.scope: DeviceAllow= through
+ * systemd", "not a systemd unit: devpass BPF program"). */
+bool dp_sd_decide(const dp_sd_facts *f, char **ret_why);
+/* "/dev/char/MAJ:MIN" or "/dev/block/MAJ:MIN". */
+int dp_sd_allow_path(char type, unsigned major, unsigned minor, char *buf,
+                     size_t size);
+/* An entry with that path whose access includes every letter of access. */
+bool dp_sd_allow_covers(const dp_sd_allow *a, size_t n, const char *path,
+                        const char *access);
+/* Removes (in place) the entries that match one of drop by path and
+ * access; returns how many went. */
+size_t dp_sd_allow_drop(dp_sd_allow *a, size_t *n, const dp_sd_allow *drop,
+                        size_t n_drop);
+/* Before a grant's first step: decides the way (g->sd_unit, g->cg_why). */
+int dp_engine_sd_plan(dp_engine *e, const dp_container *c, dp_grant *g);
+/* The steps of rules from..n_nodes when g goes through systemd (else
+ * nothing): which entries devpass adds (cg->sd), adding them, removing
+ * them again (only those, the unit's own stay). */
+int dp_engine_sd_prepare(dp_engine *e, dp_grant *g, size_t from);
+int dp_engine_sd_apply(dp_engine *e, dp_grant *g, size_t from);
+int dp_engine_sd_revoke(dp_engine *e, dp_grant *g, size_t from);
+/* Gives cg's entry another access. */
+int dp_engine_sd_access(dp_engine *e, dp_grant *g, dp_grant_cg *cg,
+                        unsigned access);
+/* Puts back the entries of g the unit no longer has (logged); returns how
+ * many. */
+int dp_engine_sd_verify(dp_engine *e, dp_grant *g);

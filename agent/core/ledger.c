@@ -36,6 +36,8 @@ void dp_grant_free(dp_grant *g)
         free(g->container);
         free(g->cg_v1);
         free(g->cg_v2);
+        free(g->sd_unit);
+        free(g->cg_why);
         free(g->device);
         free(g->source);
         free(g->rule);
@@ -206,7 +208,8 @@ static int cg_to_json(const dp_grant_cg *c, json_object **ret)
             add_int(o, "minor",
                     c->minor == DP_MINOR_ANY ? -1 : (int64_t)c->minor) < 0 ||
             add_str(o, "access", dp_access_to_string(c->access, acc)) < 0 ||
-            add_bool(o, "v1", c->v1) < 0 || add_bool(o, "v2", c->v2) < 0) {
+            add_bool(o, "v1", c->v1) < 0 || add_bool(o, "v2", c->v2) < 0 ||
+            (c->sd && add_bool(o, "systemd", c->sd) < 0)) {
                 json_object_put(o);
                 return -ENOMEM;
         }
@@ -260,6 +263,8 @@ int dp_grant_to_json(const dp_grant *g, json_object **ret)
             add_bool(o, "forward", g->forward) < 0 ||
             add_bool(o, "companions", g->companions) < 0 ||
             (g->rule && add_str(o, "rule", g->rule) < 0) ||
+            (g->sd_unit && add_str(o, "systemd_unit", g->sd_unit) < 0) ||
+            (g->cg_why && add_str(o, "cgroup_why", g->cg_why) < 0) ||
             (g->lost && add_str(o, "lost", g->lost) < 0) ||
             (g->lease_until && add_u64(o, "lease_until", g->lease_until) < 0))
                 goto fail;
@@ -438,6 +443,10 @@ static int cg_from_json(json_object *o, dp_grant_cg *ret)
             (r = get_bool(o, "v1", &c.v1)) < 0 ||
             (r = get_bool(o, "v2", &c.v2)) < 0)
                 return r;
+        /* optional: records from before grants went through systemd */
+        if (json_object_object_get_ex(o, "systemd", NULL) &&
+            (r = get_bool(o, "systemd", &c.sd)) < 0)
+                return r;
         c.major = (unsigned)maj;
         c.minor = min < 0 ? DP_MINOR_ANY : (unsigned)min;
         *ret = c;
@@ -531,6 +540,11 @@ int dp_grant_from_json(json_object *o, dp_grant **ret)
                 return r;
         if (json_object_object_get_ex(o, "rule", NULL) &&
             (r = get_str(o, "rule", true, &g->rule)) < 0)
+                return r;
+        if ((json_object_object_get_ex(o, "systemd_unit", NULL) &&
+             (r = get_str(o, "systemd_unit", true, &g->sd_unit)) < 0) ||
+            (json_object_object_get_ex(o, "cgroup_why", NULL) &&
+             (r = get_str(o, "cgroup_why", true, &g->cg_why)) < 0))
                 return r;
         /* optional: a grant without a lease has none */
         if (json_object_object_get_ex(o, "lease_until", NULL) &&

@@ -25,6 +25,7 @@ typedef struct dp_grant_cg {
         unsigned major, minor;
         unsigned access;
         bool v1, v2; /* devpass added the rule there (so it may remove it) */
+        bool sd;     /* devpass added the DeviceAllow= entry of sd_unit */
 } dp_grant_cg;
 
 typedef struct dp_grant_node {
@@ -54,6 +55,10 @@ typedef struct dp_grant {
         uint64_t starttime;
         bool userns;
         char *cg_v1, *cg_v2;
+        /* The systemd unit that owns cg_v2 when the grant goes through
+         * systemd's DeviceAllow= (engine-systemd.c), else NULL; and why the
+         * grant took the path it took, for people. */
+        char *sd_unit, *cg_why;
         char *device; /* syspath */
         char *source; /* "manual" or "FILE:LINE", for people */
         /* The granting rule's identity (dp_rule_id), NULL for a manual grant

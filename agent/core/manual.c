@@ -330,6 +330,28 @@ static bool grant_container_running(const dp_grant *g)
         return state && state[1] == ' ' && state[2] != 'Z' && state[2] != 'X';
 }
 
+/* Where the grant's device rules live and why there: the cgroup, the
+ * systemd unit whose DeviceAllow= carries them (null: devpass's own BPF
+ * program or v1 devices.allow). */
+static void add_cgroup_json(json_object *o, const dp_grant *g)
+{
+        const char *cg = g->cg_v2 ? g->cg_v2 : g->cg_v1;
+        const char *why = g->cg_why;
+
+        /* records from before the choice was written down */
+        if (!why && !g->has_netdev)
+                why = g->cg_v2   ? "devpass BPF program"
+                      : g->cg_v1 ? "cgroup v1: devices.allow"
+                                 : NULL;
+        json_object_object_add(o, "cgroup_path",
+                               cg ? json_object_new_string(cg) : NULL);
+        json_object_object_add(o, "systemd_unit",
+                               g->sd_unit ? json_object_new_string(g->sd_unit)
+                                          : NULL);
+        json_object_object_add(o, "cgroup_why",
+                               why ? json_object_new_string(why) : NULL);
+}
+
 int dp_grant_list_json(const dp_grant *g, bool holders, json_object **ret)
 {
         json_object *o = json_object_new_object(), *nodes;
@@ -368,6 +390,7 @@ int dp_grant_list_json(const dp_grant *g, bool holders, json_object **ret)
                 o, "netdev",
                 g->has_netdev ? json_object_new_string(g->netdev.name_inside)
                               : NULL);
+        add_cgroup_json(o, g);
         json_object_object_add(o, "source", json_object_new_string(g->source));
         json_object_object_add(
                 o, "access",

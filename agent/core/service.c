@@ -356,6 +356,41 @@ int dp_service_list(dp_service *s, json_object *p, json_object **ret,
         return 0;
 }
 
+/* The device's grants as they stand: where each one's device rules live
+ * (its cgroup, the systemd unit when systemd carries them) and why. */
+static void explain_grants(dp_service *s, json_object *o)
+{
+        const char *dev =
+                json_object_get_string(json_object_object_get(o, "device"));
+        json_object *a = json_object_new_array();
+
+        if (!a)
+                return;
+        for (size_t i = 0; dev && s->engine && i < s->engine->ledger->n; i++) {
+                const dp_grant *g = s->engine->ledger->grants[i];
+                json_object *x, *full = NULL;
+
+                if (!streq(g->device, dev) ||
+                    dp_grant_list_json(g, false, &full) < 0)
+                        continue;
+                x = json_object_new_object();
+                if (x) {
+                        static const char *const keys[] = {
+                                "container", "cgroup_path", "systemd_unit",
+                                "cgroup_why"};
+
+                        for (size_t k = 0; k < ELEMENTSOF(keys); k++)
+                                json_object_object_add(
+                                        x, keys[k],
+                                        json_object_get(json_object_object_get(
+                                                full, keys[k])));
+                        json_object_array_add(a, x);
+                }
+                json_object_put(full);
+        }
+        json_object_object_add(o, "grants", a);
+}
+
 int dp_service_explain(dp_service *s, json_object *p, json_object **ret,
                        dp_service_error *e)
 {
@@ -382,6 +417,7 @@ int dp_service_explain(dp_service *s, json_object *p, json_object **ret,
         r = dp_explain_json(s->hw, s->policy, dev, running, ret, &err);
         if (r < 0)
                 return fail_take(e, r, DP_IPC_ERROR_FAILED, err);
+        explain_grants(s, *ret);
         return 0;
 }
 

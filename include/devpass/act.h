@@ -90,6 +90,47 @@ int dp_cg2_release(const char *cgdir);
  * no longer exists; cg2_root: the cgroup2 mount. */
 int dp_cg2_sweep(const char *cg2_root);
 
+/* ---- cgroup v2 through systemd (agent/act/cgroup-systemd.c) ---- */
+/* systemd re-applies the device program of a unit it owns whenever it
+ * re-reads its settings (daemon-reload, set-property), so a grant into such
+ * a cgroup is a DeviceAllow= entry systemd keeps, set over its bus. */
+#define DP_SD_PROG_NAME "sd_devices" /* systemd's device programs */
+
+/* The unit a process belongs to, as PID 1 reports it. */
+typedef struct dp_sd_unit {
+        char id[256];      /* "machine-n1.scope" */
+        char cgroup[1024]; /* ControlGroup=, relative to the cgroup2 root */
+        char policy[16];   /* DevicePolicy=: "auto", "closed", "strict" */
+} dp_sd_unit;
+
+/* One DeviceAllow= entry: a node ("/dev/char/13:64") or a class
+ * ("char-pts") and its access, a subset of "rwm". */
+typedef struct dp_sd_allow {
+        char *path;
+        char access[4];
+} dp_sd_allow;
+
+void dp_sd_allow_free_many(dp_sd_allow *a, size_t n);
+/* The unit of pid (GetUnitByPID, then its Id, ControlGroup and
+ * DevicePolicy). -ENOMEDIUM: systemd is not PID 1 or does not answer;
+ * -ESRCH: no unit has the pid. The caller checks afterwards that the pid
+ * still is the process it meant. */
+int dp_sd_unit_by_pid(pid_t pid, dp_sd_unit *ret);
+/* The unit's DeviceAllow= list (*ret malloc'ed, free with
+ * dp_sd_allow_free_many). -ENOENT: no such unit. */
+int dp_sd_allow_get(const char *unit, dp_sd_allow **ret, size_t *ret_n);
+/* Adds the entries (runtime: kept until the unit goes, across
+ * daemon-reload); systemd replaces the access of an entry with the same
+ * path. */
+int dp_sd_allow_add(const char *unit, const dp_sd_allow *a, size_t n);
+/* Makes the list exactly a[0..n): an empty DeviceAllow= (which resets it)
+ * followed by the entries, in one call, so that systemd never applies the
+ * empty list in between. DevicePolicy= is left as it is. */
+int dp_sd_allow_set(const char *unit, const dp_sd_allow *a, size_t n);
+/* The device programs in force at cgdir (attached there or above): how
+ * many in all and how many of them systemd's (named DP_SD_PROG_NAME). */
+int dp_cg2_progs(const char *cgdir, unsigned *ret_all, unsigned *ret_systemd);
+
 /* ---- NICs (agent/act/net.c, net-ident.c) ---- */
 /* What devpass knows about a NIC it moved. The identity fields are facts the
  * kernel reports and a container cannot forge (DESIGN.md §5); a NIC is only
@@ -162,6 +203,13 @@ typedef struct dp_act_ops {
         /* optional (NULL: v2 state is left to the next start) */
         int (*cg2_release)(const char *cgdir);
         int (*cg2_sweep)(const char *cg2_root);
+        /* optional (NULL: never through systemd) */
+        int (*sd_unit_by_pid)(pid_t pid, dp_sd_unit *ret);
+        int (*sd_allow_get)(const char *unit, dp_sd_allow **ret, size_t *ret_n);
+        int (*sd_allow_add)(const char *unit, const dp_sd_allow *a, size_t n);
+        int (*sd_allow_set)(const char *unit, const dp_sd_allow *a, size_t n);
+        int (*cg2_progs)(const char *cgdir, unsigned *ret_all,
+                         unsigned *ret_systemd);
         int (*net_move_in)(const dp_container *c, const char *ifname,
                            const char *name_inside, dp_netdev_saved *ret,
                            int *ret_netns_fd);

@@ -568,10 +568,20 @@ def check_kill_midgrant(lab):
     return "NRestarts=%s" % restarts
 
 
+def _nspawn_opens(lab, pid, path, what):
+    out = lab.ctr("(exec 3<%s) 2>&1; echo rc=$?" % path, ctr=pid, check=False)
+    expect("rc=0" in out, "%s: open %s in n1: %r" % (what, path, out))
+
+
 def check_nspawn(lab):
-    """A keyboard attached into an nspawn machine registered with machined."""
+    """A keyboard attached into an nspawn machine registered with machined:
+    granted through systemd (DeviceAllow= on machine-n1.scope), so that it
+    survives systemd's daemon-reload and set-property re-applying the
+    scope's device program; detach: EPERM again."""
     lab.sh("mk_nspawn n1 || die \"n1 did not start: $(journalctl -u dpvm-n1 --no-pager | tail -5)\"")
     pid = lab.sh("machine_pid n1").strip()
+    unit = lab.sh("machinectl show n1 -p Unit --value").strip()
+    expect(unit == "machine-n1.scope", "machined's unit of n1: %r" % unit)
     lab.plug("usb-kbd", "kbd3", bus="xhci.0", serial="dpkbd3")
     ev = [n for n in lab.usb_nodes("dpkbd3", "input") if "/event" in n][0]
     mm = _hex(lab.majmin(ev))
@@ -579,14 +589,60 @@ def check_nspawn(lab):
     lab.wait_ctr("[ -c /dev/input/n1-kbd ]", "keyboard in n1", ctr=pid)
     lab.ctr("exec 3</dev/input/n1-kbd && echo x >/dev/null", ctr=pid)
     cg = lab.sh("sed -n 's/^0:://p' /proc/%s/cgroup" % pid).strip()
-    lab.unplug("kbd3")
+    allow = ", ".join(lab.sh("systemctl show -p DeviceAllow --value %s" % unit).strip().split("\n"))
+    # systemd re-applies the scope's device program from its own settings:
+    # a grant that lives only in a program devpass attached is lost here
+    t0 = time.monotonic()
+    lab.sh("systemctl daemon-reload")
+    _nspawn_opens(lab, pid, "/dev/input/n1-kbd", "after daemon-reload")
+    lab.sh("systemctl set-property %s CPUWeight=200" % unit)
+    _nspawn_opens(lab, pid, "/dev/input/n1-kbd", "after set-property CPUWeight=200")
+    t1 = time.monotonic() - t0
+    grants = [g for g in json.loads(lab.sh("devpassctl list --json"))
+              if g["container"] == "nspawn:n1"]
+    expect(len(grants) == 1, "grants of nspawn:n1: %s" % grants)
+    g = grants[0]
+    expect(g.get("systemd_unit") == unit,
+           "systemd_unit %r, cgroup_why %r" % (g.get("systemd_unit"), g.get("cgroup_why")))
+    # the same keyboard in LXC's c1 (the VM policy grants it there): not a
+    # unit systemd restricts, so devpass's own program, as before
+    lxc = [x for x in json.loads(lab.sh("devpassctl list --json"))
+           if x["container"] == "lxc:c1" and x["device"] == g["device"]]
+    for x in lxc:
+        expect(x.get("systemd_unit") is None and
+               x.get("cgroup_why", "").endswith(": devpass BPF program"),
+               "lxc:c1 grant: %r, %r" % (x.get("systemd_unit"), x.get("cgroup_why")))
+    why_lxc = lxc[0]["cgroup_why"] if lxc else "no lxc:c1 grant"
+    # the unit's entry rewritten behind devpass's back (read-only now): the
+    # agent's verify pass puts "rw" back and says so
+    entry = "/dev/char/%s" % mm.replace(" ", ":")
+    lab.sh("systemctl set-property --runtime %s 'DeviceAllow=%s r'" % (unit, entry))
+    t0 = time.monotonic()
+    lab.wait_ctr("exec 3<>/dev/input/n1-kbd", "DeviceAllow= rw repaired", ctr=pid)
+    t2 = time.monotonic() - t0
+    lab.sh("wait_for 30 sh -c 'journalctl -u devpassd --no-pager | "
+           "grep -q \"DeviceAllow= of %s lost\"' || die 'no repair line'" % unit)
+    # a node made from the host (the container cannot mknod it) outlives
+    # the detach: opening it must fail once the grant is gone. In /dev:
+    # nspawn mounts /tmp nodev, which would refuse the open (EACCES) first
+    lab.sh("mknod /proc/%s/root/dev/dpvm-k c %s" % (pid, mm))
+    _nspawn_opens(lab, pid, "/dev/dpvm-k", "host-made node before detach")
+    lab.sh("devpassctl detach nspawn:n1 %s" % ev)
     lab.wait_ctr("[ ! -e /dev/input/n1-kbd ]", "keyboard gone from n1", ctr=pid)
+    out = lab.ctr("(exec 3</dev/dpvm-k) 2>&1; echo rc=$?", ctr=pid, check=False)
+    expect("Operation not permitted" in out, "open after detach in n1: %r" % out)
+    left = lab.sh("systemctl show -p DeviceAllow --value %s" % unit).strip()
+    expect(entry not in left,
+           "DeviceAllow= after detach: %s" % left)
+    lab.unplug("kbd3")
     # nspawn's own program refuses the mknod already; LXC's allows it
-    out = lab.ctr("(mknod /tmp/k c %s && exec 3</tmp/k) 2>&1; echo rc=$?" % mm,
+    out = lab.ctr("(mknod /tmp/k2 c %s && exec 3</tmp/k2) 2>&1; echo rc=$?" % mm,
                   ctr=pid, check=False)
     expect("Operation not permitted" in out, "re-made node opened in n1: %r" % out)
     lab.sh("systemctl stop dpvm-n1")
-    return "cgroup %s" % cg
+    return ("cgroup %s; unit %s; DeviceAllow %s; kept over reload+set-property "
+            "(%.1f s); rewritten entry repaired in %.1f s; lxc:c1: %s" % (
+                cg, unit, allow, t1, t2, why_lxc))
 
 
 def _check_oci(lab, engine):
