@@ -667,6 +667,15 @@ def _check_oci(lab, engine):
                        ctr=pid)
         expect(head == "devpass-vm-%s!" % engine, "%s read %r" % (ref, head))
         lab.ctr("echo x >/dev/null", ctr=pid)
+        # systemd rebuilds the scope's own device program on these
+        unit = os.path.basename(cg.split("/container")[0])
+        lab.sh("systemctl daemon-reload && systemctl set-property --runtime %s CPUWeight=200"
+               % unit)
+        out = lab.ctr("/bin/busybox head -c 1 /dev/xdisk 2>&1 >/dev/null; echo rc=$?",
+                      ctr=pid, check=False)
+        expect(out.strip().endswith("rc=0"),
+               "%s after daemon-reload + set-property %s: %r" % (ref, unit, out))
+        reload_note = "opens after daemon-reload + set-property"
         lab.sh("devpassctl detach %s %s" % (ref, loop))
         lab.wait_ctr("[ ! -e /dev/xdisk ]", "%s gone from %s" % (loop, ref), ctr=pid)
         out = lab.ctr("(mknod /tmp/x b %s && /bin/busybox head -c 1 /tmp/x) 2>&1; echo rc=$?"
@@ -674,7 +683,7 @@ def _check_oci(lab, engine):
         expect("Operation not permitted" in out, "re-made node read in %s: %r" % (ref, out))
     finally:
         lab.sh("%s rm -f %s >/dev/null; losetup -d %s" % (engine, name, loop), check=False)
-    return "%s, cgroup %s" % (rt, cg)
+    return "%s, cgroup %s; %s" % (rt, cg, reload_note)
 
 
 def check_docker(lab):
