@@ -7,7 +7,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 
-#include "bpf-sys.h"
+#include "cgroup-systemd.h"
 #include "devpass/act.h"
 #include "devpass/util.h"
 
@@ -15,7 +15,12 @@
  * a DeviceAllow= entry on the unit. systemd rebuilds a unit's device
  * program from its settings whenever it re-reads them, so a program devpass
  * attached there is undone by the next daemon-reload; a runtime DeviceAllow=
- * entry is what systemd applies again. See CGROUP-V2.md. */
+ * entry is what systemd applies again. See CGROUP-V2.md.
+ *
+ * Built as the module devpass-systemd.so (systemd-load.c loads it on a
+ * systemd host, the first time a grant asks): libsystemd and the libraries
+ * it pulls in (gcrypt, lz4, lzma, zstd) would add some 850 KiB to the RSS
+ * of every agent, most of which never meet systemd. */
 
 #define SD_DEST         "org.freedesktop.systemd1"
 #define SD_PATH         "/org/freedesktop/systemd1"
@@ -23,7 +28,6 @@
 #define SD_UNIT         "org.freedesktop.systemd1.Unit"
 #define SD_PRIVATE      "/run/systemd/private"
 #define SD_TIMEOUT_USEC (5ULL * 1000 * 1000)
-#define CG_MAX_PROGS    64
 
 static void bus_unrefp(sd_bus **b)
 {
@@ -129,7 +133,7 @@ static const char *unit_iface(const char *id)
         return NULL;
 }
 
-int dp_sd_unit_by_pid(pid_t pid, dp_sd_unit *ret)
+int dp_sdbus_unit_by_pid(pid_t pid, dp_sd_unit *ret)
 {
         _cleanup_bus_ sd_bus *bus = NULL;
         _cleanup_msg_ sd_bus_message *reply = NULL;
@@ -173,7 +177,7 @@ int dp_sd_unit_by_pid(pid_t pid, dp_sd_unit *ret)
         return 0;
 }
 
-void dp_sd_allow_free_many(dp_sd_allow *a, size_t n)
+static void allow_free_many(dp_sd_allow *a, size_t n)
 {
         for (size_t i = 0; a && i < n; i++)
                 free(a[i].path);
@@ -224,7 +228,7 @@ static int read_allow_list(sd_bus_message *m, dp_sd_allow **ret, size_t *ret_n)
                 }
         }
         if (r < 0) {
-                dp_sd_allow_free_many(a, n);
+                allow_free_many(a, n);
                 return r;
         }
         *ret = a;
@@ -232,7 +236,7 @@ static int read_allow_list(sd_bus_message *m, dp_sd_allow **ret, size_t *ret_n)
         return 0;
 }
 
-int dp_sd_allow_get(const char *unit, dp_sd_allow **ret, size_t *ret_n)
+int dp_sdbus_allow_get(const char *unit, dp_sd_allow **ret, size_t *ret_n)
 {
         _cleanup_bus_ sd_bus *bus = NULL;
         _cleanup_msg_ sd_bus_message *reply = NULL;
@@ -316,46 +320,14 @@ static int set_allow(const char *unit, const dp_sd_allow *a, size_t n,
         return r < 0 ? bus_errno(&err, r) : 0;
 }
 
-int dp_sd_allow_add(const char *unit, const dp_sd_allow *a, size_t n)
+int dp_sdbus_allow_add(const char *unit, const dp_sd_allow *a, size_t n)
 {
         if (n == 0)
                 return 0; /* an empty DeviceAllow= would reset the list */
         return set_allow(unit, a, n, false);
 }
 
-int dp_sd_allow_set(const char *unit, const dp_sd_allow *a, size_t n)
+int dp_sdbus_allow_set(const char *unit, const dp_sd_allow *a, size_t n)
 {
         return set_allow(unit, a, n, true);
-}
-
-int dp_cg2_progs(const char *cgdir, unsigned *ret_all, unsigned *ret_systemd)
-{
-        _cleanup_close_ int cg_fd = -EBADF;
-        uint32_t ids[CG_MAX_PROGS], n = CG_MAX_PROGS;
-        unsigned sd = 0;
-        int r;
-
-        if (isempty(cgdir))
-                return -EINVAL;
-        cg_fd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (cg_fd < 0)
-                return negative_errno();
-        r = dp_bpf_prog_query(cg_fd, BPF_CGROUP_DEVICE, BPF_F_QUERY_EFFECTIVE,
-                              NULL, ids, &n);
-        if (r < 0)
-                return r;
-        for (uint32_t i = 0; i < n; i++) {
-                _cleanup_close_ int fd = dp_bpf_prog_get_fd_by_id(ids[i]);
-                struct bpf_prog_info info;
-
-                /* one gone since the query counts as someone else's: the
-                 * caller then keeps to its own program */
-                if (fd < 0 || dp_bpf_prog_info(fd, &info, NULL, 0) < 0)
-                        continue;
-                if (strneq(info.name, DP_SD_PROG_NAME, sizeof(info.name)))
-                        sd++;
-        }
-        *ret_all = n;
-        *ret_systemd = sd;
-        return 0;
 }

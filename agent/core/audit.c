@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <dlfcn.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
-#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include "core/audit.h"
@@ -41,6 +41,30 @@ static bool use_journal(void)
         if (e && streq(e, "json"))
                 return false;
         return access("/run/systemd/journal/socket", F_OK) == 0;
+}
+
+typedef int (*sendv_fn)(const struct iovec *iov, int n);
+
+/* libsystemd's sd_journal_sendv(), looked up the first time a record goes
+ * to a journal: libsystemd and the libraries it pulls in (gcrypt, lz4,
+ * lzma, zstd) would add some 850 KiB to the RSS of every agent, also on
+ * hosts without journald. NULL if it cannot be had. */
+static sendv_fn journal_sendv(void)
+{
+        static sendv_fn fn;
+        static bool tried;
+        void *dl;
+
+        if (tried)
+                return fn;
+        tried = true;
+        dl = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+        if (dl)
+                *(void **)&fn = dlsym(dl, "sd_journal_sendv");
+        if (!fn)
+                log_warning("libsystemd.so.0 cannot be loaded: audit records "
+                            "go to stderr as JSON lines");
+        return fn;
 }
 
 typedef struct field {
@@ -93,7 +117,7 @@ static void to_journal(const field *fs, size_t n)
                 if (k < ELEMENTSOF(iov))
                         iov[k++] = (struct iovec){.iov_base = ident,
                                                   .iov_len = sizeof(ident) - 1};
-                if (sd_journal_sendv(iov, (int)k) < 0)
+                if (journal_sendv()(iov, (int)k) < 0)
                         log_debug("Audit record not sent to the journal");
         }
         for (size_t i = 0; i < ELEMENTSOF(bufs); i++)
@@ -135,7 +159,7 @@ void dp_audit(dp_audit_kind k, const dp_audit_fields *f)
         snprintf(uid, sizeof(uid), "%u", (unsigned)f->uid);
         snprintf(pid, sizeof(pid), "%d", (int)f->pid);
         n = collect(k, f, uid, pid, fs);
-        if (use_journal())
+        if (use_journal() && journal_sendv())
                 to_journal(fs, n);
         else if (stderr_fallback)
                 to_stderr(fs, n);

@@ -38,6 +38,7 @@ want=(
         ./usr/sbin/devpassd
         "./usr/libexec/devpass/devpassctl-local"
         "./usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/devpass/devpass-net.so"
+        "./usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/devpass/devpass-systemd.so"
         ./usr/lib/devpass/policy.d/
         ./usr/share/bash-completion/completions/devpassctl
         ./usr/share/bash-completion/completions/devpassd
@@ -58,6 +59,8 @@ for f in "${want[@]}"; do
         grep -qxF "$f" <<<"$list" || dpt_fail "package lacks $f"
 done
 dpkg-deb -f "$deb" Depends | grep -q libjson-c || dpt_fail "no shared-library Depends"
+# devpass-systemd.so's, though devpassd itself does not link libsystemd
+dpkg-deb -f "$deb" Depends | grep -q libsystemd0 || dpt_fail "no libsystemd0 in Depends"
 # the DRA plugin (gRPC, protobuf-c) is a package of its own
 ! grep -q kubelet-plugin <<<"$list" || dpt_fail "devpass ships the kubelet plugin"
 ! dpkg-deb -f "$deb" Depends | grep -q 'grpc\|protobuf' ||
