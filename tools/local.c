@@ -158,6 +158,11 @@ int ctl_check_attach(json_object *params)
 typedef struct local_ctx {
         dp_service svc;
         dp_engine *engine;
+        /* the read-only verbs' view of the ledger (no lock: saves are
+         * atomic renames), so that explain names the grants as the agent's
+         * does */
+        dp_engine view;
+        dp_ledger *ledger;
         dp_hw *hw;
         dp_policy *policy;
         char *policy_error;
@@ -166,6 +171,7 @@ typedef struct local_ctx {
 static void local_ctx_done(local_ctx *l)
 {
         dp_engine_free(l->engine);
+        dp_ledger_free(l->ledger);
         dp_hw_free(l->hw);
         dp_policy_free(l->policy);
         free(l->policy_error);
@@ -186,11 +192,17 @@ static int local_ctx_open(const ctl_opts *o, bool engine, local_ctx *l)
                 r = open_offline(o, &l->engine);
                 if (r != CTL_OK)
                         return r;
+        } else if (dp_ledger_load(o->state_dir, &l->ledger) >= 0) {
+                /* unreadable or damaged: no grants to name, which the
+                 * verbs that act report */
+                l->view.ledger = l->ledger;
         }
         r = dp_hw_new(&l->hw);
         if (r < 0)
                 return ctl_fail("cannot open udev: %s", strerror(-r));
-        l->svc = (dp_service){.engine = l->engine,
+        l->svc = (dp_service){.engine = l->engine   ? l->engine
+                                        : l->ledger ? &l->view
+                                                    : NULL,
                               .hw = l->hw,
                               .policy = l->policy,
                               .policy_error = l->policy_error,
