@@ -80,12 +80,12 @@ static bool cgroup_within(const char *unit_cg, const char *cg)
         return strneq(cg, unit_cg, l) && (cg[l] == 0 || cg[l] == '/');
 }
 
-bool dp_sd_decide(const dp_sd_facts *f, char **ret_why)
+dp_sd_way dp_sd_decide(const dp_sd_facts *f, char **ret_why)
 {
         const dp_sd_unit *u = f->unit;
         const char *id = u ? u->id : "";
+        dp_sd_way way = DP_SD_BPF;
         char *why;
-        bool sd = false;
 
         if (f->unit_r == -ENOMEDIUM)
                 why = strdup("systemd is not PID 1 or not reachable: devpass "
@@ -100,28 +100,30 @@ bool dp_sd_decide(const dp_sd_facts *f, char **ret_why)
                 why = strdup_printf("%s has DevicePolicy=%s: devpass BPF "
                                     "program",
                                     id, u->policy);
-        else if (f->progs_r < 0 || f->progs_systemd == 0)
-                why = strdup_printf("%s: no systemd device program in force: "
-                                    "devpass BPF program",
-                                    id);
-        else if (f->progs_all != f->progs_systemd)
-                /* another program (the runtime's own, or devpass's from
-                 * earlier grants) would still deny what systemd allows */
-                why = strdup_printf("%s: device programs besides systemd's in "
-                                    "force: devpass BPF program",
-                                    id);
         else if (f->every_minor)
                 why = strdup_printf("%s: a rule for every minor: devpass BPF "
                                     "program",
                                     id);
-        else {
+        else if (f->progs_r >= 0 && f->progs_systemd > 0 &&
+                 f->progs_all == f->progs_systemd) {
                 why = strdup_printf("systemd owns %s: DeviceAllow= through "
                                     "systemd",
                                     id);
-                sd = true;
+                way = DP_SD_SYSTEMD;
+        } else {
+                /* another program (runc's, crun's, or devpass's from
+                 * earlier grants) would still deny what systemd allows;
+                 * and under this DevicePolicy systemd attaches a program of
+                 * its own on the next daemon-reload even where it has none
+                 * in force yet (runc leaves it to its own): both */
+                why = strdup_printf("systemd owns %s beside another device "
+                                    "program: DeviceAllow= through systemd "
+                                    "and devpass BPF program",
+                                    id);
+                way = DP_SD_BOTH;
         }
         *ret_why = why;
-        return sd;
+        return way;
 }
 
 /* The container's cgroup as systemd names it: below the cgroup2 mount. */
@@ -142,7 +144,7 @@ int dp_engine_sd_plan(dp_engine *e, const dp_container *c, dp_grant *g)
         dp_sd_unit u = {};
         dp_sd_facts f = {.unit = &u, .unit_r = -ENOMEDIUM};
         char *why = NULL;
-        bool sd;
+        dp_sd_way way;
 
         if (!c->cgroup_v2) {
                 if (c->cgroup_v1_devices)
@@ -161,15 +163,16 @@ int dp_engine_sd_plan(dp_engine *e, const dp_container *c, dp_grant *g)
         }
         for (size_t i = 0; i < g->n_nodes; i++)
                 f.every_minor |= g->nodes[i].cg.minor == DP_MINOR_ANY;
-        sd = dp_sd_decide(&f, &why);
+        way = dp_sd_decide(&f, &why);
         if (!why)
                 return -ENOMEM;
         free(g->cg_why);
         g->cg_why = why;
-        if (sd) {
+        if (way != DP_SD_BPF) {
                 g->sd_unit = strdup(u.id);
                 if (!g->sd_unit)
                         return -ENOMEM;
+                g->sd_beside = way == DP_SD_BOTH;
         }
         log_debug("%s in %s: %s", g->device, g->container, why);
         return 0;
@@ -209,7 +212,8 @@ int dp_engine_sd_prepare(dp_engine *e, dp_grant *g, size_t from)
                 /* an entry the unit has already is not devpass's to drop */
                 cg->sd = !dp_sd_allow_covers(have, n_have, a.path, a.access) ||
                          e->adopt_found;
-                cg->v2 = false;
+                /* beside a runtime's program: devpass's as well */
+                cg->v2 = cg->v2 && g->sd_beside;
         }
         dp_sd_allow_free_many(have, n_have);
         return r < 0 ? r : 0;

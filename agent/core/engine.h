@@ -130,10 +130,16 @@ typedef struct dp_sd_facts {
         bool every_minor; /* a rule covers every minor of a major */
 } dp_sd_facts;
 
-/* True: through systemd. *ret_why (malloc'ed, NULL on ENOMEM): why, in a
- * few words ("systemd owns machine-n1.scope: DeviceAllow= through
- * systemd", "not a systemd unit: devpass BPF program"). */
-bool dp_sd_decide(const dp_sd_facts *f, char **ret_why);
+typedef enum dp_sd_way {
+        DP_SD_BPF = 0, /* devpass's BPF program only */
+        DP_SD_SYSTEMD, /* the unit's DeviceAllow= only */
+        DP_SD_BOTH,    /* both: a runtime's program beside systemd's */
+} dp_sd_way;
+
+/* The way; *ret_why (malloc'ed, NULL on ENOMEM): why, in a few words
+ * ("systemd owns machine-n1.scope: DeviceAllow= through systemd", "not a
+ * systemd unit: devpass BPF program"). */
+dp_sd_way dp_sd_decide(const dp_sd_facts *f, char **ret_why);
 /* "/dev/char/MAJ:MIN" or "/dev/block/MAJ:MIN". */
 int dp_sd_allow_path(char type, unsigned major, unsigned minor, char *buf,
                      size_t size);

@@ -265,6 +265,7 @@ int dp_grant_to_json(const dp_grant *g, json_object **ret)
             (g->rule && add_str(o, "rule", g->rule) < 0) ||
             (g->sd_unit && add_str(o, "systemd_unit", g->sd_unit) < 0) ||
             (g->cg_why && add_str(o, "cgroup_why", g->cg_why) < 0) ||
+            (g->sd_beside && add_bool(o, "systemd_beside", true) < 0) ||
             (g->lost && add_str(o, "lost", g->lost) < 0) ||
             (g->lease_until && add_u64(o, "lease_until", g->lease_until) < 0))
                 goto fail;
@@ -544,7 +545,9 @@ int dp_grant_from_json(json_object *o, dp_grant **ret)
         if ((json_object_object_get_ex(o, "systemd_unit", NULL) &&
              (r = get_str(o, "systemd_unit", true, &g->sd_unit)) < 0) ||
             (json_object_object_get_ex(o, "cgroup_why", NULL) &&
-             (r = get_str(o, "cgroup_why", true, &g->cg_why)) < 0))
+             (r = get_str(o, "cgroup_why", true, &g->cg_why)) < 0) ||
+            (json_object_object_get_ex(o, "systemd_beside", NULL) &&
+             (r = get_bool(o, "systemd_beside", &g->sd_beside)) < 0))
                 return r;
         /* optional: a grant without a lease has none */
         if (json_object_object_get_ex(o, "lease_until", NULL) &&

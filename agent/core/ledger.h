@@ -59,6 +59,10 @@ typedef struct dp_grant {
          * systemd's DeviceAllow= (engine-systemd.c), else NULL; and why the
          * grant took the path it took, for people. */
         char *sd_unit, *cg_why;
+        /* Through systemd *and* devpass's BPF program: the unit's cgroup
+         * has a runtime's own device program beside systemd's (runc's,
+         * crun's), which a DeviceAllow= entry alone would not pass. */
+        bool sd_beside;
         char *device; /* syspath */
         char *source; /* "manual" or "FILE:LINE", for people */
         /* The granting rule's identity (dp_rule_id), NULL for a manual grant

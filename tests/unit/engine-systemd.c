@@ -33,14 +33,14 @@ static dp_sd_facts nspawn_facts(const dp_sd_unit *u)
         };
 }
 
-static bool decide(const dp_sd_facts *f, const char *want_why)
+static dp_sd_way decide(const dp_sd_facts *f, const char *want_why)
 {
         _cleanup_free_ char *why = NULL;
-        bool sd = dp_sd_decide(f, &why);
+        dp_sd_way way = dp_sd_decide(f, &why);
 
         assert_non_null(why);
         assert_string_equal(why, want_why);
-        return sd;
+        return way;
 }
 
 static void test_decide(void **state)
@@ -84,13 +84,28 @@ static void test_decide(void **state)
         assert_true(decide(&f, "systemd owns machine-n1.scope: DeviceAllow= "
                                "through systemd"));
 
-        /* runc's own program (or devpass's wrapper) beside systemd's */
+        /* runc's own program (or devpass's wrapper) beside systemd's: a
+         * DeviceAllow= entry for systemd's, devpass's program for it */
         f.progs_all = 2;
-        assert_false(decide(&f, "machine-n1.scope: device programs besides "
-                                "systemd's in force: devpass BPF program"));
-        f.progs_all = f.progs_systemd = 0;
-        assert_false(decide(&f, "machine-n1.scope: no systemd device program "
-                                "in force: devpass BPF program"));
+        assert_int_equal(decide(&f, "systemd owns machine-n1.scope beside "
+                                    "another device program: DeviceAllow= "
+                                    "through systemd and devpass BPF "
+                                    "program"),
+                         DP_SD_BOTH);
+        f.every_minor = true;
+        assert_int_equal(decide(&f, "machine-n1.scope: a rule for every minor: "
+                                    "devpass BPF program"),
+                         DP_SD_BPF);
+        f.every_minor = false;
+        /* runc with the systemd driver leaves systemd's program out until
+         * the next daemon-reload puts it in: both as well */
+        f.progs_all = 1;
+        f.progs_systemd = 0;
+        assert_int_equal(decide(&f, "systemd owns machine-n1.scope beside "
+                                    "another device program: DeviceAllow= "
+                                    "through systemd and devpass BPF "
+                                    "program"),
+                         DP_SD_BOTH);
         f = nspawn_facts(&u);
         f.every_minor = true;
         assert_false(decide(&f, "machine-n1.scope: a rule for every minor: "
@@ -270,9 +285,12 @@ static int f_sd_set(const char *unit, const dp_sd_allow *a, size_t n)
                 unit_put(a[i].path, a[i].access);
         return 0;
 }
+static unsigned progs_beside; /* programs besides systemd's at the cgroup */
+
 static int f_progs(const char *d, unsigned *all, unsigned *sd)
 {
-        *all = *sd = 1;
+        *sd = 1;
+        *all = 1 + progs_beside;
         return 0;
 }
 
@@ -333,6 +351,7 @@ static int setup(void **state)
         snprintf(statedir, sizeof(statedir), "/tmp/dpt-engine-sd-XXXXXX");
         assert_non_null(mkdtemp(statedir));
         calls[0] = 0;
+        progs_beside = 0;
         unit_clear();
         /* what nspawn registers the machine with */
         unit_put("/dev/null", "rwm");
@@ -442,6 +461,38 @@ static bool unit_has(const char *path)
         return false;
 }
 
+/* A Docker or Podman container on a systemd scope: runc's (crun's) device
+ * program beside systemd's. The grant goes both ways: devpass's program
+ * for the runtime's, a DeviceAllow= entry for systemd's, which systemd
+ * rebuilds from the unit on every daemon-reload; the revoke takes both. */
+static void test_engine_beside_runtime(void **state)
+{
+        _cleanup_(dp_engine_freep) dp_engine *e = NULL;
+        _cleanup_container_free_ dp_container *c = machine();
+        _cleanup_device_free_ dp_device *d = keyboard();
+        _cleanup_(dp_ledger_freep) dp_ledger *l = NULL;
+        dp_grant_opts o = DP_GRANT_OPTS_DEFAULT;
+        dp_grant *g = NULL;
+
+        progs_beside = 1;
+        assert_int_equal(dp_engine_open(statedir, &fake, &e, NULL), 0);
+        assert_int_equal(dp_engine_attach(e, c, d, &o, &g), 0);
+        assert_non_null(strstr(calls, "v2grant c13:68"));
+        assert_non_null(strstr(calls, "sdadd /dev/char/13:68 rw;"));
+        assert_true(g->sd_beside);
+        assert_true(g->nodes[0].cg.sd && g->nodes[0].cg.v2);
+        assert_non_null(strstr(g->cg_why, "beside another device program"));
+        /* a restarted agent knows it */
+        assert_int_equal(dp_ledger_load(statedir, &l), 0);
+        assert_true(l->grants[0]->sd_beside);
+
+        calls[0] = 0;
+        assert_int_equal(dp_engine_detach(e, g, c), 0);
+        assert_non_null(strstr(calls, "v2revoke c13:68"));
+        assert_non_null(strstr(calls, "sdset 3;"));
+        assert_false(unit_has("/dev/char/13:68"));
+}
+
 /* Two grants share a node: the entry devpass added for it stays until the
  * last of them goes. */
 static void test_engine_shared_entry(void **state)
@@ -516,6 +567,8 @@ int main(void)
                 cmocka_unit_test(test_allow_path),
                 cmocka_unit_test(test_allow_edit),
                 cmocka_unit_test_setup_teardown(test_engine_through_systemd,
+                                                setup, teardown),
+                cmocka_unit_test_setup_teardown(test_engine_beside_runtime,
                                                 setup, teardown),
                 cmocka_unit_test_setup_teardown(test_engine_shared_entry, setup,
                                                 teardown),

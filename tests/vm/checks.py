@@ -669,13 +669,26 @@ def _check_oci(lab, engine):
         lab.ctr("echo x >/dev/null", ctr=pid)
         # systemd rebuilds the scope's own device program on these
         unit = os.path.basename(cg.split("/container")[0])
+        grants = [g for g in json.loads(lab.sh("devpassctl list --json"))
+                  if g.get("container") == ref]
+        expect(grants, "%s: no grant listed" % ref)
+        # runc leaves DevicePolicy=strict on docker's scope (systemd puts
+        # its program in on the next reload: both ways); Podman's scope is
+        # DevicePolicy=auto, crun's program alone restricts
+        if engine == "docker":
+            expect(grants[0].get("systemd_unit") == unit and "beside" in grants[0]["cgroup_why"],
+                   "%s: grant not through %s and devpass's program: %s" % (ref, unit, grants[0]))
+        else:
+            expect(grants[0].get("systemd_unit") is None and
+                   "DevicePolicy=auto" in grants[0]["cgroup_why"],
+                   "%s: %s" % (ref, grants[0].get("cgroup_why")))
         lab.sh("systemctl daemon-reload && systemctl set-property --runtime %s CPUWeight=200"
                % unit)
         out = lab.ctr("/bin/busybox head -c 1 /dev/xdisk 2>&1 >/dev/null; echo rc=$?",
                       ctr=pid, check=False)
         expect(out.strip().endswith("rc=0"),
                "%s after daemon-reload + set-property %s: %r" % (ref, unit, out))
-        reload_note = "opens after daemon-reload + set-property"
+        reload_note = "%s; opens after daemon-reload + set-property" % grants[0]["cgroup_why"]
         lab.sh("devpassctl detach %s %s" % (ref, loop))
         lab.wait_ctr("[ ! -e /dev/xdisk ]", "%s gone from %s" % (loop, ref), ctr=pid)
         out = lab.ctr("(mknod /tmp/x b %s && /bin/busybox head -c 1 /tmp/x) 2>&1; echo rc=$?"
