@@ -177,13 +177,6 @@ int dp_sdbus_unit_by_pid(pid_t pid, dp_sd_unit *ret)
         return 0;
 }
 
-static void allow_free_many(dp_sd_allow *a, size_t n)
-{
-        for (size_t i = 0; a && i < n; i++)
-                free(a[i].path);
-        free(a);
-}
-
 static int unit_path(sd_bus *bus, const char *unit, char **ret)
 {
         _cleanup_msg_ sd_bus_message *reply = NULL;
@@ -228,7 +221,7 @@ static int read_allow_list(sd_bus_message *m, dp_sd_allow **ret, size_t *ret_n)
                 }
         }
         if (r < 0) {
-                allow_free_many(a, n);
+                dp_sd_allow_free_many(a, n);
                 return r;
         }
         *ret = a;

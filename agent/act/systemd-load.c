@@ -82,13 +82,6 @@ int dp_sd_allow_set(const char *unit, const dp_sd_allow *a, size_t n)
         return r < 0 ? -ENOMEDIUM : sdm.allow_set(unit, a, n);
 }
 
-void dp_sd_allow_free_many(dp_sd_allow *a, size_t n)
-{
-        for (size_t i = 0; a && i < n; i++)
-                free(a[i].path);
-        free(a);
-}
-
 int dp_cg2_progs(const char *cgdir, unsigned *ret_all, unsigned *ret_systemd)
 {
         _cleanup_close_ int cg_fd = -EBADF;

@@ -31,6 +31,18 @@ static void fault_point(const char *step)
 #define fault_point(step) ((void)0)
 #endif
 
+/* o's cgroup rule for type major:minor, or NULL. */
+static dp_grant_cg *rule_of(dp_grant *o, char type, unsigned major,
+                            unsigned minor)
+{
+        for (size_t k = 0; k < o->n_nodes; k++)
+                if (o->nodes[k].cg.type == type &&
+                    o->nodes[k].cg.major == major &&
+                    o->nodes[k].cg.minor == minor)
+                        return &o->nodes[k].cg;
+        return NULL;
+}
+
 static dp_grant *find_sharer(dp_engine *e, const dp_grant *g, char type,
                              unsigned major, unsigned minor, const char *path)
 {
@@ -48,24 +60,9 @@ static dp_grant *find_sharer(dp_engine *e, const dp_grant *g, char type,
                                     o->nodes[k].major == major &&
                                     o->nodes[k].minor == minor)
                                         return o;
-                } else {
-                        for (size_t k = 0; k < o->n_nodes; k++)
-                                if (o->nodes[k].cg.type == type &&
-                                    o->nodes[k].cg.major == major &&
-                                    o->nodes[k].cg.minor == minor)
-                                        return o;
-                }
+                } else if (rule_of(o, type, major, minor))
+                        return o;
         }
-        return NULL;
-}
-
-static dp_grant_cg *sharer_cg(dp_grant *o, const dp_grant_cg *cg)
-{
-        for (size_t k = 0; k < o->n_nodes; k++)
-                if (o->nodes[k].cg.type == cg->type &&
-                    o->nodes[k].cg.major == cg->major &&
-                    o->nodes[k].cg.minor == cg->minor)
-                        return &o->nodes[k].cg;
         return NULL;
 }
 
@@ -82,7 +79,8 @@ static int revoke_cgroup(dp_engine *e, dp_grant *g, size_t from)
                 o = find_sharer(e, g, cg->type, cg->major, cg->minor, NULL);
                 if (o) {
                         /* hand the rule on instead of revoking it */
-                        dp_grant_cg *ocg = sharer_cg(o, cg);
+                        dp_grant_cg *ocg =
+                                rule_of(o, cg->type, cg->major, cg->minor);
 
                         ocg->v1 |= cg->v1;
                         ocg->v2 |= cg->v2;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "devpass/container.h"
 
@@ -110,7 +111,14 @@ typedef struct dp_sd_allow {
         char access[4];
 } dp_sd_allow;
 
-void dp_sd_allow_free_many(dp_sd_allow *a, size_t n);
+/* Inline: the systemd module (cgroup-systemd.c), which links no act code,
+ * frees its lists too. */
+static inline void dp_sd_allow_free_many(dp_sd_allow *a, size_t n)
+{
+        for (size_t i = 0; a && i < n; i++)
+                free(a[i].path);
+        free(a);
+}
 /* The unit of pid (GetUnitByPID, then its Id, ControlGroup and
  * DevicePolicy). -ENOMEDIUM: systemd is not PID 1 or does not answer;
  * -ESRCH: no unit has the pid. The caller checks afterwards that the pid
