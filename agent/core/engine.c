@@ -137,7 +137,14 @@ static int node_device(dp_grant_node *n, const dp_node_spec *s,
                 free(n->subsystem);
                 n->devpath = strdup(*ret_devpath);
                 n->subsystem = strdup(*ret_subsystem);
-                return 1; /* a failed copy only costs the remove event */
+                /* both or neither: the ledger keeps the pair. A failed
+                 * copy only costs the remove event its device name. */
+                if (!n->devpath || !n->subsystem) {
+                        free(n->devpath);
+                        free(n->subsystem);
+                        n->devpath = n->subsystem = NULL;
+                }
+                return 1;
         }
         free(*ret_devpath);
         free(*ret_subsystem);
