@@ -248,7 +248,8 @@ int dp_manual_detach(dp_engine *e, dp_hw *hw, const dp_manual_refs *refs,
          * rule that granted it, or for a manual grant the rule that would
          * grant it now ("*": the first rule that will, when the device is
          * not on the host to be matched, such as a NIC inside) */
-        if (!d && streq(g->source, "manual") &&
+        if ((!d || !streq(d->syspath, g->device)) &&
+            streq(g->source, "manual") &&
             dp_hw_device_from_syspath(hw, g->device, &own_d) >= 0)
                 d = own_d;
         held_ctr = strdup(g->container);

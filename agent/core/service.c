@@ -316,9 +316,10 @@ int dp_service_detach(dp_service *s, json_object *p, json_object **ret,
                 refs.tracked = s->hooks->find_container;
                 refs.userdata = s->userdata;
         }
-        if (s->hooks && s->hooks->find_device &&
-            s->hooks->find_device(s->userdata, refs.device, &dev) >= 0)
-                refs.d = dev;
+        /* read once here: the audit record, the ledger search and the
+         * hold all need it (a device already gone is NULL) */
+        find_device(s, refs.device, &dev);
+        refs.d = dev;
         /* the rule that would grant the device: a detach holds against it */
         refs.policy = s->policy;
         audit_detach_prepare(s, &refs, &rec);
