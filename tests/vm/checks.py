@@ -707,6 +707,126 @@ def check_podman(lab):
     return _check_oci(lab, "podman")
 
 
+ENGINES = ("docker:e1", "podman:e2", "nspawn:e3")
+ENGINES_POLICY = """[Match]
+Class=block
+Attribute=size=%d
+[Target]
+Container=""" + " ".join(ENGINES) + """
+[Grant]
+Access=rw
+Mode=0660
+"""
+
+
+def _engines_start(lab, again=False):
+    """e1 (Docker, runc), e2 (Podman, crun, user namespace: --uidmap) and
+    the nspawn machine e3; again: the same containers started once more.
+    Their leader pids by reference."""
+    if again:
+        lab.sh("docker start e1 >/dev/null && podman start e2 >/dev/null", timeout=300)
+    else:
+        lab.sh("oci_start docker e1", timeout=300)
+        lab.sh("oci_start podman e2 --uidmap 0:200000:65536 --gidmap 0:200000:65536",
+               timeout=300)
+    # a network namespace of its own, for the veth to move into
+    lab.sh("mk_nspawn e3 --private-network || "
+           "die \"e3 did not start: $(journalctl -u dpvm-e3 --no-pager | tail -5)\"")
+    pids = {}
+    for ref in ENGINES:
+        engine, name = ref.split(":")
+        get = ("machine_pid %s" % name if engine == "nspawn"
+               else "oci_pid %s %s" % (engine, name))
+        pids[ref] = lab.sh("wait_for 60 eval '[ \"$(%s)\" -gt 0 ]' && %s" % (get, get)).strip()
+    return pids
+
+
+def _engines_stop(lab):
+    """Each container stopped: its grants leave the ledger."""
+    lab.sh("docker stop -t 0 e1 >/dev/null; podman stop -t 0 e2 >/dev/null; "
+           "machinectl kill -s KILL e3; systemctl kill -s KILL dpvm-e3 || true; "
+           "wait_for 60 eval '! systemctl -q is-active dpvm-e3'; "
+           "systemctl reset-failed dpvm-e3 2>/dev/null || true", timeout=120)
+    for ref in ENGINES:
+        lab.sh("wait_for %d eval '! devpassctl list --json | grep -q \"\\\"%s\\\"\"' || "
+               "die '%s stopped, its grant still listed'" % (NODE_DEADLINE, ref, ref))
+
+
+def _engines_have(lab, pids, node, marker, what):
+    for ref, pid in pids.items():
+        lab.wait_ctr("[ -b %s ]" % node, "%s in %s %s" % (node, ref, what), ctr=pid)
+        got = lab.ctr("/bin/busybox head -c %d %s" % (len(marker), node), ctr=pid)
+        expect(got == marker, "%s %s: read %r from %s" % (ref, what, got, node))
+
+
+def check_engines(lab):
+    """The agent's own work for Docker (runc), Podman (crun, --uidmap) and
+    an nspawn machine, all on systemd scopes: a policy grants a loop disk
+    present before it (coldplug on reload), a second one plugged later
+    (hotplug) and removes it on unplug; a stopped container leaves the
+    ledger; containers started while the agent is down get the disk when
+    it comes back; daemon-reload keeps it; a veth end goes into each
+    container and back by devpassctl."""
+    sectors = 3001
+    loops = {}
+
+    def disk(i):
+        marker = "devpass-engines-%d!" % i
+        loops[i] = lab.sh("truncate -s %d /tmp/eng%d.img && printf %s | dd of=/tmp/eng%d.img "
+                          "conv=notrunc 2>/dev/null && losetup -f --show /tmp/eng%d.img"
+                          % (sectors * 512, i, marker, i, i)).strip()
+        return loops[i], marker
+
+    try:
+        pids = _engines_start(lab)
+        l1, m1 = disk(1)
+        lab.sh("cat >/etc/devpass/policy.d/60-vm-engines.policy <<'E'\n%sE\n"
+               "devpassctl reload" % (ENGINES_POLICY % sectors))
+        _engines_have(lab, pids, l1, m1, "(coldplug on reload)")
+        t0 = time.monotonic()
+        l2, m2 = disk(2)
+        _engines_have(lab, pids, l2, m2, "(hotplug)")
+        t_hot = time.monotonic() - t0
+        units = {g["container"]: re.sub(r"[0-9a-f]{64}", lambda m: m.group(0)[:12],
+                                        g.get("systemd_unit") or "-")
+                 for g in json.loads(lab.sh("devpassctl list --json"))
+                 if g["container"] in ENGINES}
+        lab.sh("losetup -d %s" % loops.pop(2))
+        for ref, pid in pids.items():
+            lab.wait_ctr("[ ! -e %s ]" % l2, "%s gone from %s" % (l2, ref), ctr=pid)
+        _engines_stop(lab)
+        lab.sh("systemctl stop devpassd")
+        pids = _engines_start(lab, again=True)
+        lab.sh("systemctl start devpassd")
+        _engines_have(lab, pids, l1, m1, "(coldplug at agent start)")
+        lab.sh("systemctl daemon-reload")
+        for ref, pid in pids.items():
+            out = lab.ctr("/bin/busybox head -c 1 %s >/dev/null 2>&1; echo rc=$?" % l1,
+                          ctr=pid, check=False)
+            expect(out.strip().endswith("rc=0"), "%s after daemon-reload: %r" % (ref, out))
+        for ref, pid in pids.items():
+            lab.sh("ip link add dpe0 type veth peer name dpe0p")
+            mac = lab.sh("cat /sys/class/net/dpe0/address").strip()
+            lab.sh("devpassctl attach %s net:dpe0 --name eth7" % ref)
+            lab.wait_ctr("/bin/busybox ip link show eth7 | /bin/busybox grep -q %s" % mac,
+                         "eth7 in %s" % ref, ctr=pid)
+            lab.sh("! ip link show dpe0 >/dev/null 2>&1 || die 'dpe0 still on the host'")
+            lab.sh("devpassctl detach %s net:dpe0" % ref)
+            lab.sh("wait_for 30 eval '[ \"$(cat /sys/class/net/dpe0/address)\" = %s ]' || "
+                   "die 'dpe0 not back from %s: '\"$(ip -br link)\"" % (mac, ref))
+            lab.sh("ip link del dpe0")
+    finally:
+        lab.sh("rm -f /etc/devpass/policy.d/60-vm-engines.policy; devpassctl reload; "
+               "ip link del dpe0 2>/dev/null; docker rm -f e1 >/dev/null; "
+               "podman rm -f -t 0 e2 >/dev/null; machinectl kill -s KILL e3; "
+               "systemctl kill -s KILL dpvm-e3; systemctl reset-failed dpvm-e3; "
+               "for l in %s; do losetup -d $l; done" % " ".join(loops.values()),
+               timeout=120, check=False)
+    return "hotplug into all three in %.1f s; units %s; coldplug, stop, agent restart, " \
+           "daemon-reload, veth in/out" % (t_hot, ", ".join(
+               "%s=%s" % (r, units.get(r, "?")) for r in ENGINES))
+
+
 def for_mode(mode):
     v2 = [("service", check_service), ("keyboard", check_keyboard),
           ("records", check_records),
@@ -715,6 +835,7 @@ def for_mode(mode):
           ("drm", check_drm), ("nic", check_nic),
           ("kill-midgrant", check_kill_midgrant), ("udevd", check_udevd),
           ("nspawn", check_nspawn), ("docker", check_docker), ("podman", check_podman),
+          ("engines", check_engines),
           ("fixtures", check_fixtures)]
     if mode == "v2":
         return v2

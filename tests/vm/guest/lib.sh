@@ -81,11 +81,12 @@ usb_nodes() {
         done
 }
 
-# mk_nspawn NAME: a busybox systemd-nspawn machine registered with machined,
-# on the unified hierarchy (nspawn would mount a legacy name=systemd one for
-# a payload it does not recognise as systemd).
+# mk_nspawn NAME [NSPAWN-ARGS...]: a busybox systemd-nspawn machine
+# registered with machined, on the unified hierarchy (nspawn would mount a
+# legacy name=systemd one for a payload it does not recognise as systemd).
 mk_nspawn() {
         local n=$1 r=/var/lib/machines/$1
+        shift
         mkdir -p "$r"/bin "$r"/dev "$r"/proc "$r"/sys "$r"/tmp "$r"/run "$r"/etc "$r"/usr/lib
         cp /bin/busybox "$r/bin/busybox"
         ln -sf busybox "$r/bin/sh"
@@ -94,16 +95,18 @@ mk_nspawn() {
         printf 'ID=busybox\nNAME=busybox\n' >"$r/usr/lib/os-release"
         cp "$r/usr/lib/os-release" "$r/etc/os-release"
         systemd-run -q --unit="dpvm-$n" --setenv=SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 \
-                systemd-nspawn -q -D "$r" -M "$n" --register=yes /bin/init
+                systemd-nspawn -q -D "$r" -M "$n" --register=yes "$@" /bin/init
         wait_for 60 eval "[ -n \"\$(machinectl show $n -p Leader --value)\" ]"
 }
 
 machine_pid() { machinectl show "$1" -p Leader --value; }
 
-# oci_start ENGINE NAME: a busybox container of docker or podman (network
-# none) from a local image: no registry is reachable from the guest.
+# oci_start ENGINE NAME [RUN-ARGS...]: a busybox container of docker or
+# podman (network none) from a local image: no registry is reachable from
+# the guest.
 oci_start() {
         local e=$1 n=$2 r
+        shift 2
         if [ "$e" = docker ]; then
                 systemctl start docker.service || die "dockerd did not start"
         fi
@@ -121,7 +124,7 @@ oci_start() {
         # the guest kernel has AppArmor but the image no apparmor_parser,
         # without which dockerd refuses to load its default profile
         "$e" run -d --name "$n" --network none --security-opt apparmor=unconfined \
-                dpvm/busybox /bin/init >/dev/null
+                "$@" dpvm/busybox /bin/init >/dev/null
         wait_for 60 eval "[ \"\$($e inspect -f '{{.State.Pid}}' $n)\" -gt 0 ]"
 }
 
