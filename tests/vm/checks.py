@@ -721,7 +721,8 @@ Mode=0660
 
 def _engines_start(lab, again=False):
     """e1 (Docker, runc), e2 (Podman, crun, user namespace: --uidmap) and
-    the nspawn machine e3; again: the same containers started once more.
+    the nspawn machine e3 (user namespace: --private-users=pick); again:
+    the same containers started once more.
     Their leader pids by reference."""
     if again:
         lab.sh("docker start e1 >/dev/null && podman start e2 >/dev/null", timeout=300)
@@ -729,8 +730,10 @@ def _engines_start(lab, again=False):
         lab.sh("oci_start docker e1", timeout=300)
         lab.sh("oci_start podman e2 --uidmap 0:200000:65536 --gidmap 0:200000:65536",
                timeout=300)
-    # a network namespace of its own, for the veth to move into
-    lab.sh("mk_nspawn e3 --private-network || "
+    # a network namespace of its own, for the veth to move into, and a
+    # user namespace (nspawn picks the range and chowns the tree to it)
+    lab.sh("mk_nspawn e3 --private-network --private-users=pick "
+           "--private-users-ownership=chown || "
            "die \"e3 did not start: $(journalctl -u dpvm-e3 --no-pager | tail -5)\"")
     pids = {}
     for ref in ENGINES:
@@ -761,7 +764,8 @@ def _engines_have(lab, pids, node, marker, what):
 
 def check_engines(lab):
     """The agent's own work for Docker (runc), Podman (crun, --uidmap) and
-    an nspawn machine, all on systemd scopes: a policy grants a loop disk
+    an nspawn machine (--private-users), all on systemd scopes: a policy
+    grants a loop disk
     present before it (coldplug on reload), a second one plugged later
     (hotplug) and removes it on unplug; a stopped container leaves the
     ledger; containers started while the agent is down get the disk when
@@ -779,6 +783,10 @@ def check_engines(lab):
 
     try:
         pids = _engines_start(lab)
+        uid0 = {ref: lab.sh("awk '$1 == 0 {print $2}' /proc/%s/uid_map" % pid).strip()
+                for ref, pid in pids.items()}
+        expect(uid0["podman:e2"] == "200000" and uid0["nspawn:e3"] not in ("", "0"),
+               "user namespaces: root inside is host uid %s" % uid0)
         l1, m1 = disk(1)
         lab.sh("cat >/etc/devpass/policy.d/60-vm-engines.policy <<'E'\n%sE\n"
                "devpassctl reload" % (ENGINES_POLICY % sectors))
@@ -822,9 +830,10 @@ def check_engines(lab):
                "systemctl kill -s KILL dpvm-e3; systemctl reset-failed dpvm-e3; "
                "for l in %s; do losetup -d $l; done" % " ".join(loops.values()),
                timeout=120, check=False)
-    return "hotplug into all three in %.1f s; units %s; coldplug, stop, agent restart, " \
-           "daemon-reload, veth in/out" % (t_hot, ", ".join(
-               "%s=%s" % (r, units.get(r, "?")) for r in ENGINES))
+    return "hotplug into all three in %.1f s; units %s; root inside = host uid %s; " \
+           "coldplug, stop, agent restart, daemon-reload, veth in/out" % (
+               t_hot, ", ".join("%s=%s" % (r, units.get(r, "?")) for r in ENGINES),
+               ", ".join("%s" % uid0[r] for r in ENGINES))
 
 
 def for_mode(mode):
