@@ -93,6 +93,74 @@ static int bus_open(sd_bus **ret)
         return 0;
 }
 
+/* One connection for the agent's life: a call then costs its round trip,
+ * not also a connect and an authentication on PID 1's socket (the verify
+ * pass asks about every unit granted into, every few seconds). Made again
+ * when systemd closed it (daemon-reexec, as a systemd upgrade does). */
+static sd_bus *shared_bus;
+
+static void bus_drop(void)
+{
+        shared_bus = sd_bus_flush_close_unref(shared_bus);
+}
+
+/* at exit: nothing is left to write, so no flush that could wait on PID 1 */
+__attribute__((destructor)) static void bus_done(void)
+{
+        shared_bus = sd_bus_close_unref(shared_bus);
+}
+
+static int bus_get(sd_bus **ret)
+{
+        int r;
+
+        if (shared_bus && sd_bus_is_open(shared_bus) <= 0)
+                bus_drop();
+        if (!shared_bus) {
+                r = bus_open(&shared_bus);
+                if (r < 0)
+                        return r;
+        }
+        *ret = shared_bus;
+        return 0;
+}
+
+/* Whether a call failed because the connection is gone, so that one more
+ * try on a new one makes sense. Each call here may be repeated: adding an
+ * entry systemd has, or setting the whole list again, changes nothing. */
+static bool bus_lost(int r)
+{
+        return r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE ||
+               (shared_bus && sd_bus_is_open(shared_bus) <= 0);
+}
+
+/* Nothing here subscribes, but whatever the bus sent besides the replies
+ * (the system bus's NameAcquired) would queue up on a connection kept for
+ * good: read and dropped after each call. */
+static void bus_drain(sd_bus *bus)
+{
+        while (sd_bus_process(bus, NULL) > 0)
+                ;
+}
+
+#define ON_BUS(bus, call)                              \
+        ({                                             \
+                int _r = bus_get(&(bus));              \
+                                                       \
+                if (_r >= 0) {                         \
+                        _r = (call);                   \
+                        if (_r < 0 && bus_lost(_r)) {  \
+                                bus_drop();            \
+                                _r = bus_get(&(bus));  \
+                                if (_r >= 0)           \
+                                        _r = (call);   \
+                        }                              \
+                        if (shared_bus)                \
+                                bus_drain(shared_bus); \
+                }                                      \
+                _r;                                    \
+        })
+
 /* systemd's error names are not in libsystemd's errno map. */
 static int bus_errno(const sd_bus_error *e, int r)
 {
@@ -133,9 +201,8 @@ static const char *unit_iface(const char *id)
         return NULL;
 }
 
-int dp_sdbus_unit_by_pid(pid_t pid, dp_sd_unit *ret)
+static int unit_by_pid(sd_bus *bus, pid_t pid, dp_sd_unit *ret)
 {
-        _cleanup_bus_ sd_bus *bus = NULL;
         _cleanup_msg_ sd_bus_message *reply = NULL;
         _cleanup_error_ sd_bus_error err = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
@@ -143,11 +210,6 @@ int dp_sdbus_unit_by_pid(pid_t pid, dp_sd_unit *ret)
         dp_sd_unit u = {};
         int r;
 
-        if (pid <= 0)
-                return -EINVAL;
-        r = bus_open(&bus);
-        if (r < 0)
-                return r;
         r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER,
                                "GetUnitByPID", &err, &reply, "u",
                                (uint32_t)pid);
@@ -175,6 +237,15 @@ int dp_sdbus_unit_by_pid(pid_t pid, dp_sd_unit *ret)
         }
         *ret = u;
         return 0;
+}
+
+int dp_sdbus_unit_by_pid(pid_t pid, dp_sd_unit *ret)
+{
+        sd_bus *bus = NULL;
+
+        if (pid <= 0)
+                return -EINVAL;
+        return ON_BUS(bus, unit_by_pid(bus, pid, ret));
 }
 
 static int unit_path(sd_bus *bus, const char *unit, char **ret)
@@ -229,20 +300,14 @@ static int read_allow_list(sd_bus_message *m, dp_sd_allow **ret, size_t *ret_n)
         return 0;
 }
 
-int dp_sdbus_allow_get(const char *unit, dp_sd_allow **ret, size_t *ret_n)
+static int allow_get(sd_bus *bus, const char *unit, const char *iface,
+                     dp_sd_allow **ret, size_t *ret_n)
 {
-        _cleanup_bus_ sd_bus *bus = NULL;
         _cleanup_msg_ sd_bus_message *reply = NULL;
         _cleanup_error_ sd_bus_error err = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *path = NULL;
-        const char *iface = unit ? unit_iface(unit) : NULL;
         int r;
 
-        if (!iface)
-                return -EINVAL;
-        r = bus_open(&bus);
-        if (r < 0)
-                return r;
         r = unit_path(bus, unit, &path);
         if (r < 0)
                 return r;
@@ -251,6 +316,16 @@ int dp_sdbus_allow_get(const char *unit, dp_sd_allow **ret, size_t *ret_n)
         if (r < 0)
                 return bus_errno(&err, r);
         return read_allow_list(reply, ret, ret_n);
+}
+
+int dp_sdbus_allow_get(const char *unit, dp_sd_allow **ret, size_t *ret_n)
+{
+        const char *iface = unit ? unit_iface(unit) : NULL;
+        sd_bus *bus = NULL;
+
+        if (!iface)
+                return -EINVAL;
+        return ON_BUS(bus, allow_get(bus, unit, iface, ret, ret_n));
 }
 
 static int append_allow(sd_bus_message *m, const dp_sd_allow *a, size_t n)
@@ -278,23 +353,13 @@ static int append_allow(sd_bus_message *m, const dp_sd_allow *a, size_t n)
 /* SetUnitProperties(unit, runtime=true, [DeviceAllow=…]): with reset, an
  * empty DeviceAllow= first. systemd applies the properties of one call
  * together, once, when the call is done. */
-static int set_allow(const char *unit, const dp_sd_allow *a, size_t n,
-                     bool reset)
+static int call_set_allow(sd_bus *bus, const char *unit, const dp_sd_allow *a,
+                          size_t n, bool reset)
 {
-        _cleanup_bus_ sd_bus *bus = NULL;
         _cleanup_msg_ sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_error_ sd_bus_error err = SD_BUS_ERROR_NULL;
         int r;
 
-        if (!unit || !unit_iface(unit))
-                return -EINVAL;
-        for (size_t i = 0; i < n; i++)
-                if (isempty(a[i].path) || isempty(a[i].access) ||
-                    strspn(a[i].access, "rwm") != strlen(a[i].access))
-                        return -EINVAL;
-        r = bus_open(&bus);
-        if (r < 0)
-                return r;
         r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH,
                                            SD_MANAGER, "SetUnitProperties");
         if (r >= 0)
@@ -311,6 +376,20 @@ static int set_allow(const char *unit, const dp_sd_allow *a, size_t n,
                 return r;
         r = sd_bus_call(bus, m, SD_TIMEOUT_USEC, &err, &reply);
         return r < 0 ? bus_errno(&err, r) : 0;
+}
+
+static int set_allow(const char *unit, const dp_sd_allow *a, size_t n,
+                     bool reset)
+{
+        sd_bus *bus = NULL;
+
+        if (!unit || !unit_iface(unit))
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (isempty(a[i].path) || isempty(a[i].access) ||
+                    strspn(a[i].access, "rwm") != strlen(a[i].access))
+                        return -EINVAL;
+        return ON_BUS(bus, call_set_allow(bus, unit, a, n, reset));
 }
 
 int dp_sdbus_allow_add(const char *unit, const dp_sd_allow *a, size_t n)

@@ -812,6 +812,17 @@ def check_engines(lab):
             out = lab.ctr("/bin/busybox head -c 1 %s >/dev/null 2>&1; echo rc=$?" % l1,
                           ctr=pid, check=False)
             expect(out.strip().endswith("rc=0"), "%s after daemon-reload: %r" % (ref, out))
+        # daemon-reexec (a systemd upgrade) closes the agent's connection
+        # to PID 1: a detach and an attach through systemd must still work
+        lab.sh("systemctl daemon-reexec")
+        e3 = pids["nspawn:e3"]
+        entry = "/dev/block/%s" % _hex(lab.majmin(l1)).replace(" ", ":")
+        lab.sh("devpassctl detach nspawn:e3 %s" % l1)
+        lab.wait_ctr("[ ! -e %s ]" % l1, "%s gone from nspawn:e3" % l1, ctr=e3)
+        left = lab.sh("systemctl show -p DeviceAllow --value machine-e3.scope")
+        expect(entry not in left, "DeviceAllow= after detach: %s" % left.strip())
+        lab.sh("devpassctl attach nspawn:e3 %s" % l1)
+        _engines_have(lab, {"nspawn:e3": e3}, l1, m1, "(attach after daemon-reexec)")
         for ref, pid in pids.items():
             lab.sh("ip link add dpe0 type veth peer name dpe0p")
             mac = lab.sh("cat /sys/class/net/dpe0/address").strip()
@@ -831,7 +842,7 @@ def check_engines(lab):
                "for l in %s; do losetup -d $l; done" % " ".join(loops.values()),
                timeout=120, check=False)
     return "hotplug into all three in %.1f s; units %s; root inside = host uid %s; " \
-           "coldplug, stop, agent restart, daemon-reload, veth in/out" % (
+           "coldplug, stop, agent restart, daemon-reload, daemon-reexec, veth in/out" % (
                t_hot, ", ".join("%s=%s" % (r, units.get(r, "?")) for r in ENGINES),
                ", ".join("%s" % uid0[r] for r in ENGINES))
 
