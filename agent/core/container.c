@@ -380,3 +380,19 @@ int dp_container_from_pid(pid_t pid, dp_container **ret)
         *ret = TAKE_PTR(c);
         return 0;
 }
+
+int dp_container_cgroups_now(const dp_container *c, char **ret_v1_devices,
+                             char **ret_v2)
+{
+        _cleanup_close_ int procfd = -EBADF;
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = dp_container_open_proc(c, "", O_RDONLY | O_DIRECTORY, &procfd);
+        if (r < 0)
+                return r;
+        r = proc_read(procfd, c->pidfd, "cgroup", &text);
+        if (r < 0)
+                return r;
+        return cgroup_dirs(text, ret_v1_devices, ret_v2);
+}

@@ -85,6 +85,9 @@ typedef struct dp_grant {
          * deleted, substituted): the grant stays, shown as "lost". */
         char *lost;
         bool dirty; /* its last save failed */
+        /* the container's init left cg_v1/cg_v2 and that was logged (not
+         * saved: said again after a restart) */
+        bool cg_left_said;
         /* A lease's end, CLOCK_REALTIME in ms (0: no lease). Wall time, so
          * that the deadline means the same to every process that reads
          * the ledger and to the user who reads `list`. */

@@ -81,6 +81,11 @@ int dp_container_map_gid(const dp_container *c, uint32_t inside, uint32_t *ret);
 /* Fills pid-derived facts: pidfd, starttime, userns, id maps, cgroups. Used
  * by every runtime backend once it knows the init pid. */
 int dp_container_from_pid(pid_t pid, dp_container **ret);
+/* The cgroup directories c's init is in now (its runtime, or a systemd
+ * inside, may move it after it was resolved), read through the pinned
+ * /proc entry; -ESRCH once it is gone. */
+int dp_container_cgroups_now(const dp_container *c, char **ret_v1_devices,
+                             char **ret_v2);
 
 /* Where the cgroup filesystems live; tests under umockdev point these
  * elsewhere. Defaults: /sys/fs/cgroup/devices and the cgroup2 mount found

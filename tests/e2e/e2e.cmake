@@ -3,7 +3,8 @@ foreach(_t agent-hotplug agent-policy agent-crash agent-forward agent-exclusive 
         agent-nic-identity agent-lease agent-audit agent-cdi agent-dra
         service-ref-grammar
         service-cg2-lifecycle
-        service-deny service-rule-identity service-paths udevd-restart agent-metrics)
+        service-deny service-rule-identity service-paths udevd-restart agent-metrics
+        agent-cgroup-move)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
     add_test(NAME e2e-${_t} COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/${_t}.sh)
     set_tests_properties(e2e-${_t} PROPERTIES
