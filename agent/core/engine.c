@@ -491,6 +491,7 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
                                               cg->major, cg->minor, cg->access);
                         if (r < 0)
                                 return r;
+                        dp_engine_cg1_allow_below(e, c->cgroup_v1_devices, cg);
                 }
                 if (cg->v2) {
                         bool changed = false;

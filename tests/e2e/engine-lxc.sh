@@ -4,7 +4,10 @@
 # namespace, run by root, which needs no /etc/subuid range). For each,
 # without an agent: attach, read inside, owner as seen inside, detach,
 # the node gone, the device refused by the container's cgroup again and
-# devices.list identical before attach and after detach. Then the agent:
+# devices.list identical before attach and after detach. The privileged one
+# laid out as a systemd inside lays out its cgroups (init.scope and a
+# service below LXC's cgroup, made before the grant): the grant goes to
+# LXC's cgroup and opens in both, EPERM in both after the detach. Then the agent:
 # a policy grants a hot-plugged disk into the unprivileged container and
 # takes it away on unplug.
 set -euo pipefail
@@ -68,6 +71,44 @@ check_one() { # NAME PID WHAT: the offline cycle
 }
 check_one "$P" "$PID" privileged
 check_one "$U" "$UPID" "unprivileged, root = host uid $UROOT"
+
+# ---- a systemd inside: its cgroups below LXC's, made before the grant ----
+# systemd puts itself into init.scope and its services into system.slice
+# below the runtime's cgroup; the grant must go to LXC's cgroup and reach
+# them all (v1 copies a parent's list only when a child is made)
+top=$(sed -n 's/^[0-9]*:devices://p' "/proc/$PID/cgroup")
+sd_undo() {
+        local h q
+        for h in /sys/fs/cgroup/devices /sys/fs/cgroup/unified; do
+                [ -d "$h$top/init.scope" ] || continue
+                for q in $(cat "$h$top/init.scope/cgroup.procs"); do echo "$q" >"$h$top/cgroup.procs"; done
+                rmdir "$h$top/system.slice/dpt.service" "$h$top/system.slice" "$h$top/init.scope"
+        done
+}
+dpt_cleanup_add sd_undo
+for h in /sys/fs/cgroup/devices /sys/fs/cgroup/unified; do
+        [ -d "$h$top" ] || continue
+        mkdir -p "$h$top/init.scope" "$h$top/system.slice/dpt.service"
+        for q in $(cat "$h$top/cgroup.procs"); do echo "$q" >"$h$top/init.scope/cgroup.procs"; done
+done
+[[ "$(sed -n 's/^[0-9]*:devices://p' "/proc/$PID/cgroup")" == "$top/init.scope" ]] ||
+        fail "systemd layout: init not in $top/init.scope"
+# svc_open DEV: opens DEV from a process in system.slice/dpt.service
+svc_open() {
+        (
+                echo "$BASHPID" >"/sys/fs/cgroup/devices$top/system.slice/dpt.service/cgroup.procs"
+                if exec 3<"$1"; then echo OK; fi
+        ) 2>&1 | sed 's/.*Operation not permitted/EPERM/'
+}
+ctl attach "lxc:$P" "$LOOP" --path /dev/dptsd >/dev/null || fail "systemd layout: attach lxc:$P"
+cgp=$(ctl list --json | sed -n 's/.*"cgroup_path": "\(.*\)".*/\1/p' | head -1)
+[[ "$cgp" == */lxc.payload.$P ]] || fail "systemd layout: granted in $cgp, not LXC's cgroup"
+[[ "$(cg_open "$PID" "$LOOP")" == OK ]] || fail "systemd layout: refused in init.scope"
+[[ "$(svc_open "$LOOP")" == OK ]] || fail "systemd layout: refused in system.slice/dpt.service"
+ctl detach "lxc:$P" "$LOOP" || fail "systemd layout: detach"
+[[ "$(cg_open "$PID" "$LOOP")" == EPERM ]] || fail "systemd layout: opens in init.scope after detach"
+[[ "$(svc_open "$LOOP")" == EPERM ]] || fail "systemd layout: opens in the service after detach"
+echo "lxc (systemd inside: init.scope, system.slice): granted at lxc.payload.$P, opens in both, EPERM in both after detach"
 
 # ---- the agent: hotplug into the unprivileged container ----
 S2=$((SECTORS + 1))

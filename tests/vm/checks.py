@@ -847,6 +847,47 @@ def check_engines(lab):
                ", ".join("%s" % uid0[r] for r in ENGINES))
 
 
+def check_lxc_systemd_layout(lab):
+    """An LXC container laid out as a systemd inside lays out its cgroups:
+    the init in init.scope and a service in system.slice, made before the
+    grant. The grant goes to LXC's lxc.payload.NAME, where LXC's
+    deny-by-default program sits, and opens in both; after the detach a
+    host-made node is refused in both."""
+    lab.sh("mk_lxc c2 && lxc-start -n c2 -d && wait_for 60 lxc_pid c2 >/dev/null")
+    loop = ""
+    try:
+        pid = lab.pid("c2")
+        cg = "/sys/fs/cgroup" + lab.sh("sed -n 's/^0:://p' /proc/%s/cgroup" % pid).strip()
+        lab.sh("mkdir %s/init.scope %s/system.slice %s/system.slice/dpt.service && "
+               "for q in $(cat %s/cgroup.procs); do echo $q >%s/init.scope/cgroup.procs; done"
+               % ((cg,) * 5))
+        loop = lab.sh("truncate -s 1M /tmp/c2.img && losetup -f --show /tmp/c2.img").strip()
+        mm = _hex(lab.majmin(loop))
+        svc = ("sh -c 'echo $$ >%s/system.slice/dpt.service/cgroup.procs && exec nsenter "
+               "-t %s -m /bin/busybox sh -c \"(exec 3<%%s) 2>&1; echo rc=\\$?\"'" % (cg, pid))
+        lab.sh("devpassctl attach lxc:c2 %s --path /dev/xd" % loop)
+        grant = [g for g in json.loads(lab.sh("devpassctl list --json"))
+                 if g["container"] == "lxc:c2"]
+        expect(grant and grant[0]["cgroup_path"] == cg,
+               "lxc:c2 granted in %s, not LXC's cgroup %s" % (
+                   grant[0]["cgroup_path"] if grant else None, cg))
+        out = lab.ctr("(exec 3</dev/xd) 2>&1; echo rc=$?", ctr=pid, check=False)
+        expect(out.strip().endswith("rc=0"), "open in init.scope: %r" % out)
+        out = lab.sh(svc % "/dev/xd", check=False)
+        expect(out.strip().endswith("rc=0"), "open in system.slice/dpt.service: %r" % out)
+        lab.sh("mknod /proc/%s/root/dev/xd2 b %s" % (pid, mm))
+        lab.sh("devpassctl detach lxc:c2 %s" % loop)
+        out = lab.ctr("(exec 3</dev/xd2) 2>&1; echo rc=$?", ctr=pid, check=False)
+        expect("Operation not permitted" in out, "init.scope after detach: %r" % out)
+        out = lab.sh(svc % "/dev/xd2", check=False)
+        expect("Operation not permitted" in out, "service after detach: %r" % out)
+    finally:
+        lab.sh("lxc-stop -k -n c2; %s" % ("losetup -d %s" % loop if loop else "true"),
+               timeout=90, check=False)
+    return "granted at %s: opens in init.scope and system.slice/dpt.service, EPERM " \
+           "in both after detach" % cg
+
+
 def for_mode(mode):
     v2 = [("service", check_service), ("keyboard", check_keyboard),
           ("records", check_records),
@@ -855,7 +896,7 @@ def for_mode(mode):
           ("drm", check_drm), ("nic", check_nic),
           ("kill-midgrant", check_kill_midgrant), ("udevd", check_udevd),
           ("nspawn", check_nspawn), ("docker", check_docker), ("podman", check_podman),
-          ("engines", check_engines),
+          ("engines", check_engines), ("lxc-systemd-layout", check_lxc_systemd_layout),
           ("fixtures", check_fixtures)]
     if mode == "v2":
         return v2
