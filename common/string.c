@@ -62,6 +62,13 @@ bool startswith(const char *s, const char *prefix)
         return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+bool path_within(const char *dir, const char *top)
+{
+        size_t l = strlen(top);
+
+        return dir && strneq(dir, top, l) && (dir[l] == 0 || dir[l] == '/');
+}
+
 bool endswith(const char *s, const char *suffix)
 {
         size_t a, b;

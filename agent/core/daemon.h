@@ -99,11 +99,9 @@ int dp_daemon_reload(dp_daemon *d, char **ret_error);
  * cgroup manager may rewrite the rules, a user may delete a node) and puts
  * back what is missing. */
 int dp_reconcile_verify(dp_daemon *d);
-/* Where the container's init is now against g's cgroups (cgroup-follow.c):
- * follows it into its own v1 sub-cgroups, says once when it left them.
- * Returns how many rules it allowed. */
-int dp_reconcile_follow_cgroup(dp_daemon *d, dp_grant *g,
-                               const dp_container *c);
+/* Where the container's init is now against g's cgroups (cgroup-left.c):
+ * says once when it left them. */
+void dp_reconcile_cgroup_left(dp_grant *g, const dp_container *c);
 /* Full re-enumeration of devices (start-up, ENOBUFS). */
 int dp_daemon_enumerate(dp_daemon *d);
 /* Enumerates and reconciles everything: events may have been lost. */

@@ -3,11 +3,13 @@
  * the device list it was made with. A systemd inside the container has
  * made its init.scope and its services' cgroups there before the grant, so
  * a grant's rule goes into each of them too, parents first (the kernel
- * checks a child's allow against its parent); cgroups made later copy it
- * from their parent. The revoke's deny at the granted cgroup reaches them
- * all (v1 passes revocations down), so nothing below needs undoing. */
+ * checks a child's allow against its parent) — but only into those whose
+ * list is still the copy they were made with (the same as the granted
+ * cgroup's before the grant): one the container restricted itself keeps
+ * its restriction, as a program of its own would under cgroup v2. Cgroups
+ * made later copy the rule from their parent. The revoke's deny at the
+ * granted cgroup reaches them all (v1 passes revocations down). */
 #include <dirent.h>
-#include <fcntl.h>
 #include <string.h>
 
 #include "core/engine.h"
@@ -17,8 +19,18 @@
 #define BELOW_DEPTH 16
 #define BELOW_MAX   4096
 
+char *dp_engine_cg1_list(const char *dir)
+{
+        _cleanup_free_ char *p = strjoin_sep("/", dir, "devices.list", NULL);
+        char *text = NULL;
+
+        if (!p || read_full_file(p, &text, NULL) < 0)
+                return NULL;
+        return text;
+}
+
 static void allow_below(dp_engine *e, const char *dir, const dp_grant_cg *cg,
-                        unsigned depth, unsigned *budget)
+                        const char *before, unsigned depth, unsigned *budget)
 {
         DIR *d;
         struct dirent *de;
@@ -29,7 +41,7 @@ static void allow_below(dp_engine *e, const char *dir, const dp_grant_cg *cg,
         if (!d)
                 return;
         while ((de = readdir(d)) && *budget > 0) {
-                _cleanup_free_ char *sub = NULL;
+                _cleanup_free_ char *sub = NULL, *list = NULL;
 
                 /* cgroupfs has no symlinks; d_type is always set there */
                 if (de->d_type != DT_DIR || streq(de->d_name, ".") ||
@@ -39,22 +51,24 @@ static void allow_below(dp_engine *e, const char *dir, const dp_grant_cg *cg,
                 if (!sub)
                         break;
                 (*budget)--;
-                if (e->ops->cg1_covered(sub, cg->type, cg->major, cg->minor,
-                                        cg->access) == 0 &&
+                list = dp_engine_cg1_list(sub);
+                if (!list || !streq(list, before) ||
                     e->ops->cg1_allow(sub, cg->type, cg->major, cg->minor,
                                       cg->access) < 0)
-                        continue; /* not below a cgroup that lacks it */
-                allow_below(e, sub, cg, depth + 1, budget);
+                        continue; /* its own list, or gone: not below it */
+                allow_below(e, sub, cg, before, depth + 1, budget);
         }
         closedir(d);
 }
 
 void dp_engine_cg1_allow_below(dp_engine *e, const char *dir,
-                               const dp_grant_cg *cg)
+                               const dp_grant_cg *cg, const char *before)
 {
         unsigned budget = BELOW_MAX;
 
-        allow_below(e, dir, cg, 0, &budget);
+        if (!before)
+                return;
+        allow_below(e, dir, cg, before, 0, &budget);
         if (budget == 0)
                 log_warning("%s: more than %u cgroups below it; the rule for "
                             "%c %u:%u went into the first %u only",

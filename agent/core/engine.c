@@ -487,11 +487,15 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
                 int r;
 
                 if (cg->v1) {
+                        _cleanup_free_ char *before =
+                                dp_engine_cg1_list(c->cgroup_v1_devices);
+
                         r = e->ops->cg1_allow(c->cgroup_v1_devices, cg->type,
                                               cg->major, cg->minor, cg->access);
                         if (r < 0)
                                 return r;
-                        dp_engine_cg1_allow_below(e, c->cgroup_v1_devices, cg);
+                        dp_engine_cg1_allow_below(e, c->cgroup_v1_devices, cg,
+                                                  before);
                 }
                 if (cg->v2) {
                         bool changed = false;

@@ -520,7 +520,7 @@ static int verify_grant(dp_daemon *d, dp_grant *g, dp_container *c)
         }
         /* a unit's DeviceAllow= rewritten (a runtime's update): put back */
         fixed += dp_engine_sd_verify(d->engine, g);
-        fixed += dp_reconcile_follow_cgroup(d, g, c);
+        dp_reconcile_cgroup_left(g, c);
         for (size_t i = 0; i < g->n_nodes; i++) {
                 dp_grant_node *n = &g->nodes[i];
                 dp_node_spec s;

@@ -91,6 +91,15 @@ static void report(int fd, const char *ask, int r, const dp_container *c)
                 json_object_object_add(
                         o, "systemd",
                         json_object_new_boolean(c->systemd_managed));
+                /* the runtime's cgroups, which may lie above the init's
+                 * own (container-resolve.c) */
+                if (c->cgroup_v1_devices)
+                        json_object_object_add(
+                                o, "cg1",
+                                json_object_new_string(c->cgroup_v1_devices));
+                if (c->cgroup_v2)
+                        json_object_object_add(
+                                o, "cg2", json_object_new_string(c->cgroup_v2));
         }
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
         if (write_all(fd, s, strlen(s)) < 0 || write_all(fd, "\n", 1) < 0)
@@ -282,6 +291,28 @@ int dp_rtlookup_start(dp_daemon *d, dp_rtlookup_kind kind, char *const *refs,
         return 0;
 }
 
+/* The cgroup the child reported for the container in place of the one the
+ * agent read itself: only one the init is in or below (the runtime's
+ * cgroup above a systemd's init.scope inside). */
+static int take_cgroup(json_object *o, const char *key, char **dir)
+{
+        json_object *v;
+        const char *s;
+        char *copy;
+
+        if (!json_object_object_get_ex(o, key, &v) || !*dir)
+                return 0;
+        s = json_object_get_string(v);
+        if (!s || !path_within(*dir, s))
+                return -EKEYREJECTED;
+        copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        free(*dir);
+        *dir = copy;
+        return 0;
+}
+
 /* A reported container, pinned by the agent itself: the pid must still be
  * the process the child saw (same start time), or it is not used. */
 static int line_container(json_object *o, dp_container **ret)
@@ -310,6 +341,11 @@ static int line_container(json_object *o, dp_container **ret)
                 return r;
         if (c->starttime != (uint64_t)st)
                 return -ESRCH; /* exited, and the pid was reused */
+        r = take_cgroup(o, "cg1", &c->cgroup_v1_devices);
+        if (r >= 0)
+                r = take_cgroup(o, "cg2", &c->cgroup_v2);
+        if (r < 0)
+                return r;
         free(c->ref);
         free(c->name);
         c->ref = json_object_object_get_ex(o, "ref", &v)

@@ -37,6 +37,8 @@ char *strdup_printf(const char *fmt, ...) _printf_(1, 2);
 void dp_unescape_octal(char *s);
 bool startswith(const char *s, const char *prefix);
 bool endswith(const char *s, const char *suffix);
+/* dir is top or below it ("/a/b" is within "/a", "/ab" is not). */
+bool path_within(const char *dir, const char *top);
 char *strstrip(char *s); /* trims ASCII whitespace in place */
 int safe_atou(const char *s, unsigned *ret);
 int safe_atou_base(const char *s, int base, unsigned *ret);

@@ -853,7 +853,9 @@ def check_lxc_systemd_layout(lab):
     grant. The grant goes to LXC's lxc.payload.NAME, where LXC's
     deny-by-default program sits, and opens in both; after the detach a
     host-made node is refused in both."""
-    lab.sh("mk_lxc c2 && lxc-start -n c2 -d && wait_for 60 lxc_pid c2 >/dev/null")
+    # laid out before devpassd first sees c2, as systemd does at its start
+    lab.sh("systemctl stop devpassd && mk_lxc c2 && lxc-start -n c2 -d && "
+           "wait_for 60 lxc_pid c2 >/dev/null")
     loop = ""
     try:
         pid = lab.pid("c2")
@@ -861,6 +863,7 @@ def check_lxc_systemd_layout(lab):
         lab.sh("mkdir %s/init.scope %s/system.slice %s/system.slice/dpt.service && "
                "for q in $(cat %s/cgroup.procs); do echo $q >%s/init.scope/cgroup.procs; done"
                % ((cg,) * 5))
+        lab.sh("systemctl start devpassd && wait_for 30 devpassctl status >/dev/null")
         loop = lab.sh("truncate -s 1M /tmp/c2.img && losetup -f --show /tmp/c2.img").strip()
         mm = _hex(lab.majmin(loop))
         svc = ("sh -c 'echo $$ >%s/system.slice/dpt.service/cgroup.procs && exec nsenter "
@@ -882,8 +885,8 @@ def check_lxc_systemd_layout(lab):
         out = lab.sh(svc % "/dev/xd2", check=False)
         expect("Operation not permitted" in out, "service after detach: %r" % out)
     finally:
-        lab.sh("lxc-stop -k -n c2; %s" % ("losetup -d %s" % loop if loop else "true"),
-               timeout=90, check=False)
+        lab.sh("lxc-stop -k -n c2; %s; systemctl start devpassd"
+               % ("losetup -d %s" % loop if loop else "true"), timeout=90, check=False)
     return "granted at %s: opens in init.scope and system.slice/dpt.service, EPERM " \
            "in both after detach" % cg
 
