@@ -200,15 +200,11 @@ static int local_ctx_open(const ctl_opts *o, bool engine, local_ctx *l)
         r = dp_hw_new(&l->hw);
         if (r < 0)
                 return ctl_fail("cannot open udev: %s", strerror(-r));
-        if (engine && l->policy) {
-                _cleanup_strv_free_ char **names =
-                        dp_policy_attribute_names(l->policy);
-
-                /* as the agent: a device is read for what the rules can
-                 * ask about, not every attribute it has (one read each) */
-                if (names && dp_hw_set_attributes(l->hw, names) < 0)
-                        return ctl_fail("out of memory");
-        }
+        /* as the agent: a device is read for what the rules can ask
+         * about, not every attribute it has (one read each) */
+        if (engine && l->policy &&
+            dp_service_policy_attributes(l->hw, l->policy) < 0)
+                return ctl_fail("out of memory");
         l->svc = (dp_service){.engine = l->engine   ? l->engine
                                         : l->ledger ? &l->view
                                                     : NULL,

@@ -130,10 +130,22 @@ static int line_covers(const char *line, char type, unsigned major,
         return (access & ~lacc) == 0;
 }
 
+int dp_cg1_list(const char *cgdir, char **ret)
+{
+        _cleanup_free_ char *path = NULL;
+
+        if (isempty(cgdir))
+                return -EINVAL;
+        path = strjoin_sep("/", cgdir, "devices.list", NULL);
+        if (!path)
+                return -ENOMEM;
+        return read_full_file(path, ret, NULL);
+}
+
 int dp_cg1_covered(const char *cgdir, char type, unsigned major, unsigned minor,
                    unsigned access)
 {
-        _cleanup_free_ char *path = NULL, *list = NULL;
+        _cleanup_free_ char *list = NULL;
         char *line, *save = NULL;
         int r;
 
@@ -141,10 +153,7 @@ int dp_cg1_covered(const char *cgdir, char type, unsigned major, unsigned minor,
                 return -EINVAL;
         if (access & ~CG1_ACCESS_ALL)
                 return -EINVAL;
-        path = strjoin_sep("/", cgdir, "devices.list", NULL);
-        if (!path)
-                return -ENOMEM;
-        r = read_full_file(path, &list, NULL);
+        r = dp_cg1_list(cgdir, &list);
         if (r < 0)
                 return r;
         /* A default-allow cgroup lists just "a *:* rwm" and hides its deny

@@ -239,26 +239,6 @@ static bool path_is_systemd_scope(const char *p)
         return slash - p >= 6 && strneq(slash - 6, ".slice", 6);
 }
 
-/* Cuts *path after its first component that is token (the outermost: a
- * nested container of the same name lies deeper). */
-static int cut_at_component(char **path, const char *token)
-{
-        size_t tl = strlen(token);
-
-        for (char *p = *path; p && *p;) {
-                size_t l;
-
-                p += strspn(p, "/");
-                l = strcspn(p, "/");
-                if (l == tl && strneq(p, token, tl)) {
-                        p[l] = 0;
-                        return 0;
-                }
-                p += l;
-        }
-        return *path ? -EKEYREJECTED : 0;
-}
-
 static int resolve_runtime(const dp_runtime_ops *ops, const char *name,
                            pid_t pid, const dp_runtime_extra *extra,
                            dp_container **ret)
@@ -280,21 +260,9 @@ static int resolve_runtime(const dp_runtime_ops *ops, const char *name,
         r = dp_runtime_verify(c, extra);
         if (r < 0)
                 return r;
-        /* The runtime's cgroup, not the init's own: a systemd inside the
-         * container puts itself into init.scope and its services into
-         * system.slice below it, while the runtime's device policy sits at
-         * the runtime's cgroup (LXC's lxc.payload.NAME, a machine's scope);
-         * a grant there covers them all. For the runtimes whose cgroup is a
-         * known whole path component (verified above). */
-        if (extra->cgroup_exact && !isempty(extra->cgroup_token)) {
-                r = cut_at_component(&c->cgroup_v1_devices,
-                                     extra->cgroup_token);
-                if (r >= 0)
-                        r = cut_at_component(&c->cgroup_v2,
-                                             extra->cgroup_token);
-                if (r < 0)
-                        return r;
-        }
+        r = dp_runtime_cgroup_cut(c, extra);
+        if (r < 0)
+                return r;
         c->systemd_managed = extra->systemd_managed;
         if ((ops->runtime == DP_RUNTIME_DOCKER ||
              ops->runtime == DP_RUNTIME_PODMAN) &&

@@ -83,15 +83,9 @@ int dp_daemon_reload(dp_daemon *d, char **ret_error)
         }
         dp_policy_free(d->policy);
         d->policy = p;
-        {
-                _cleanup_strv_free_ char **names = dp_policy_attribute_names(p);
-
-                /* read only the attributes the rules can look at; a changed
-                 * set means the cached devices must be read again */
-                if (names && dp_hw_set_attributes(d->hw, names) > 0 &&
-                    d->devices.n > 0)
-                        (void)dp_daemon_enumerate(d);
-        }
+        /* a changed set of attributes: the cached devices are read again */
+        if (dp_service_policy_attributes(d->hw, p) > 0 && d->devices.n > 0)
+                (void)dp_daemon_enumerate(d);
         d->policy_error = (free(d->policy_error), NULL);
         dp_daemon_emit(d, "reload", "policy loaded: %zu rules",
                        dp_policy_n_rules(p));

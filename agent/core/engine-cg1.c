@@ -13,21 +13,12 @@
 #include <string.h>
 
 #include "core/engine.h"
+#include "devpass/act.h"
 #include "devpass/log.h"
 
 /* a container's own tree: bounded, whatever it made */
 #define BELOW_DEPTH 16
 #define BELOW_MAX   4096
-
-char *dp_engine_cg1_list(const char *dir)
-{
-        _cleanup_free_ char *p = strjoin_sep("/", dir, "devices.list", NULL);
-        char *text = NULL;
-
-        if (!p || read_full_file(p, &text, NULL) < 0)
-                return NULL;
-        return text;
-}
 
 static void allow_below(dp_engine *e, const char *dir, const dp_grant_cg *cg,
                         const char *before, unsigned depth, unsigned *budget)
@@ -51,8 +42,7 @@ static void allow_below(dp_engine *e, const char *dir, const dp_grant_cg *cg,
                 if (!sub)
                         break;
                 (*budget)--;
-                list = dp_engine_cg1_list(sub);
-                if (!list || !streq(list, before) ||
+                if (dp_cg1_list(sub, &list) < 0 || !streq(list, before) ||
                     e->ops->cg1_allow(sub, cg->type, cg->major, cg->minor,
                                       cg->access) < 0)
                         continue; /* its own list, or gone: not below it */

@@ -487,9 +487,10 @@ static int apply_cgroup(dp_engine *e, const dp_container *c, dp_grant *g,
                 int r;
 
                 if (cg->v1) {
-                        _cleanup_free_ char *before =
-                                dp_engine_cg1_list(c->cgroup_v1_devices);
+                        _cleanup_free_ char *before = NULL;
 
+                        /* NULL when unreadable: then nothing below */
+                        (void)dp_cg1_list(c->cgroup_v1_devices, &before);
                         r = e->ops->cg1_allow(c->cgroup_v1_devices, cg->type,
                                               cg->major, cg->minor, cg->access);
                         if (r < 0)

@@ -150,13 +150,11 @@ bool dp_sd_allow_covers(const dp_sd_allow *a, size_t n, const char *path,
  * access; returns how many went. */
 size_t dp_sd_allow_drop(dp_sd_allow *a, size_t *n, const dp_sd_allow *drop,
                         size_t n_drop);
-/* Before a grant's first step: decides the way (g->sd_unit, g->cg_why). */
-/* A v1 cgroup's devices.list, or NULL; and a rule into every cgroup below
- * dir whose list is still before, dir's list before the rule went in
- * (engine-cg1.c). */
-char *dp_engine_cg1_list(const char *dir);
+/* A v1 rule into every cgroup below dir whose devices.list is still
+ * before, dir's list before the rule went in (engine-cg1.c). */
 void dp_engine_cg1_allow_below(dp_engine *e, const char *dir,
                                const dp_grant_cg *cg, const char *before);
+/* Before a grant's first step: decides the way (g->sd_unit, g->cg_why). */
 int dp_engine_sd_plan(dp_engine *e, const dp_container *c, dp_grant *g);
 /* The steps of rules from..n_nodes when g goes through systemd (else
  * nothing): which entries devpass adds (cg->sd), adding them, removing

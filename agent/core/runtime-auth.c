@@ -153,7 +153,10 @@ static int proc_holds_socket(pid_t pid, unsigned long inode)
         return 0;
 }
 
-static bool path_has_component(const char *path, const char *token, bool exact)
+/* The end of path's first component that is token (exact) or holds it,
+ * or NULL. */
+static const char *component_end(const char *path, const char *token,
+                                 bool exact)
 {
         size_t tl = strlen(token);
 
@@ -164,10 +167,39 @@ static bool path_has_component(const char *path, const char *token, bool exact)
                 l = strcspn(p, "/");
                 if (exact ? l == tl && strneq(p, token, tl)
                           : memmem(p, l, token, tl) != NULL)
-                        return true;
+                        return p + l;
                 p += l;
         }
-        return false;
+        return NULL;
+}
+
+static bool path_has_component(const char *path, const char *token, bool exact)
+{
+        return component_end(path, token, exact) != NULL;
+}
+
+/* Cuts *path after its first component that is the token (the outermost:
+ * a nested container of the same name lies deeper). */
+static int cut_at_component(char **path, const char *token)
+{
+        const char *end = component_end(*path, token, true);
+
+        if (!*path)
+                return 0;
+        if (!end)
+                return -EKEYREJECTED;
+        (*path)[end - *path] = 0;
+        return 0;
+}
+
+int dp_runtime_cgroup_cut(dp_container *c, const dp_runtime_extra *x)
+{
+        int r;
+
+        if (!x->cgroup_exact || isempty(x->cgroup_token))
+                return 0;
+        r = cut_at_component(&c->cgroup_v1_devices, x->cgroup_token);
+        return r < 0 ? r : cut_at_component(&c->cgroup_v2, x->cgroup_token);
 }
 
 static int verify_cgroup(const dp_container *c, const dp_runtime_extra *x)

@@ -90,6 +90,13 @@ int dp_proc_ppid(pid_t pid, pid_t *ret);
  * namespaces, -EKEYREJECTED if its parent or cgroup do not fit, -ESRCH if
  * it died meanwhile. */
 int dp_runtime_verify(const dp_container *c, const dp_runtime_extra *x);
+/* The runtime's cgroup, not the init's own: a systemd inside the container
+ * puts itself into init.scope and its services into system.slice below
+ * it, while the runtime's device policy sits at the runtime's cgroup
+ * (LXC's lxc.payload.NAME, a machine's scope), where a grant covers them
+ * all. Cuts c's cgroups after x's token, for the runtimes whose cgroup is
+ * a known whole path component; after dp_runtime_verify(). */
+int dp_runtime_cgroup_cut(dp_container *c, const dp_runtime_extra *x);
 
 /* ---- HTTP over AF_UNIX ---- */
 #define DP_HTTP_MAX_RESPONSE (4u * 1024 * 1024)

@@ -110,6 +110,13 @@ static void find_device(dp_service *s, const char *ref, dp_device **ret)
                 *ret = NULL;
 }
 
+int dp_service_policy_attributes(dp_hw *hw, const dp_policy *p)
+{
+        _cleanup_strv_free_ char **names = dp_policy_attribute_names(p);
+
+        return names ? dp_hw_set_attributes(hw, names) : -ENOMEM;
+}
+
 int dp_service_load_policy(char *const *dirs, dp_policy **ret,
                            char **ret_message)
 {

@@ -72,6 +72,10 @@ void dp_service_error_clear(dp_service_error *e);
  * diagnostics joined by "; "). */
 int dp_service_load_policy(char *const *dirs, dp_policy **ret,
                            char **ret_message);
+/* Makes hw read only the attributes the policy's rules can look at (one
+ * read each instead of a device's whole directory); > 0 when that set
+ * changed, so that devices read before must be read again. */
+int dp_service_policy_attributes(dp_hw *hw, const dp_policy *p);
 
 /* {container, device, path?, …} → {grant}. resolved: NULL, or where the
  * container a deferred lookup found is (see defer_lookups): *resolved NULL

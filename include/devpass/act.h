@@ -61,6 +61,8 @@ int dp_act_node_backing_remove(const char *path, const dp_node_spec *spec,
                                uint64_t dev, uint64_t ino, uint64_t ctime);
 
 /* ---- cgroup v1 (agent/act/cgroup-v1.c) ---- */
+/* The cgroup's devices.list, as the kernel gives it. */
+int dp_cg1_list(const char *cgdir, char **ret);
 /* 1 if the cgroup's devices.list already allows that access, else 0. */
 int dp_cg1_covered(const char *cgdir, char type, unsigned major, unsigned minor,
                    unsigned access);
